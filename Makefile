@@ -1,0 +1,42 @@
+# The interface people use. `make run` and `make test` set up everything on a fresh machine.
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+PY := .venv/bin/python
+
+.PHONY: install run test lint format typecheck bench migrate clean
+
+install: .venv/.installed
+
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+run: install  ## the whole platform on SQLite files and an embedded NATS server
+	$(PY) -m deploy.launcher
+
+test: install  ## the test suite on real PostgreSQL and a real nats-server
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+typecheck: install
+	.venv/bin/mypy shared gateway services
+
+bench: install  ## throughput of the hot paths, measured side by side
+	$(PY) -m tests.bench.run
+
+migrate: install  ## migrate every database to head (also done by `make run`)
+	for s in gateway jobs products subsidies; do $(PY) -m shared.migrations $$s upgrade; done
+
+clean:
+	rm -rf data .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""Events the jobs service publishes: its public contract."""

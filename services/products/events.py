@@ -1,0 +1,1 @@
+"""Events the products service publishes: its public contract."""

@@ -1,0 +1,22 @@
+"""The subsidies service: employment subsidies reviewed, approved and paid by the labour bureau."""
+
+from fastapi import FastAPI
+
+from services.subsidies.config import SubsidiesSettings, get_settings
+from services.subsidies.consumers import subscriptions
+from services.subsidies.routes import router
+from shared.app import create_service_app
+
+
+def create_app(settings: SubsidiesSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings=settings or get_settings(),
+        title="Subsidies service",
+        description="Subsidy programs and funds, eligibility from employment events, review, "
+        "public notice, payment batches, bank reconciliation and audit.",
+        routers=[router],
+        subscriptions=subscriptions,
+    )
+
+
+app = create_app()

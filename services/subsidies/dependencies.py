@@ -1,0 +1,1 @@
+"""Load-by-id dependencies of the subsidies service."""

@@ -1,0 +1,1 @@
+"""Events the subsidies service publishes: its public contract."""

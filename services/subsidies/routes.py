@@ -1,0 +1,5 @@
+"""HTTP routes of the subsidies service."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/subsidies")

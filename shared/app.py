@@ -1,0 +1,144 @@
+"""The one way a service is assembled: settings, database, NATS (relay and consumers), error
+handlers, request context, health. A service's ``app.py`` only names its parts."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import nats
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from nats.aio.client import Client as NATS
+
+from shared.db import make_engine, make_sessionmaker
+from shared.errors import install_error_handlers
+from shared.events.consumer import ConsumerRunner, Subscription
+from shared.events.relay import OutboxRelay
+from shared.events.streams import ensure_dead_letter_stream, ensure_stream
+from shared.logging import configure_logging
+from shared.migrations import current_revision, head_revision, upgrade_to_head
+from shared.observability import RequestContextMiddleware, check_database, check_nats, health_router
+from shared.pii import PiiVault
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("app")
+
+
+async def connect_nats(url: str, name: str) -> NATS:
+    """Connect, retrying for as long as it takes: a service serves writes without NATS."""
+    delay = 0.2
+    while True:
+        try:
+            return await nats.connect(url, name=name, allow_reconnect=True,
+                                      max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                      connect_timeout=2)
+        except Exception as exc:  # server not up yet: retry with backoff
+            log.warning("nats_connect_failed", url=url, error=type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def start_messaging(app: FastAPI, settings: ServiceSettings,
+                          subscriptions: Sequence[Subscription]) -> None:
+    nc = await connect_nats(settings.nats_url, settings.service_name)
+    app.state.nats = nc
+    js = nc.jetstream(timeout=settings.publish_timeout_seconds)
+    while True:
+        try:
+            await ensure_stream(js, settings.service_name, replicas=settings.stream_replicas,
+                                namespace=settings.event_namespace)
+            await ensure_dead_letter_stream(js, replicas=settings.stream_replicas,
+                                            namespace=settings.event_namespace)
+            break
+        except Exception as exc:  # JetStream not ready yet
+            log.warning("stream_setup_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            await asyncio.sleep(1.0)
+    relay = OutboxRelay(app.state.sessionmaker, js, service=settings.service_name,
+                        poll_seconds=settings.relay_poll_seconds,
+                        publish_timeout=settings.publish_timeout_seconds,
+                        namespace=settings.event_namespace)
+    app.state.relay = relay
+    app.state.tasks.append(asyncio.create_task(relay.run(), name="relay"))
+    if subscriptions:
+        runner = ConsumerRunner(app.state.sessionmaker, js, list(subscriptions),
+                                max_deliver=settings.consumer_max_deliver,
+                                ack_wait=settings.consumer_ack_wait_seconds,
+                                retry_delay=settings.consumer_retry_delay_seconds,
+                                replicas=settings.stream_replicas,
+                                namespace=settings.event_namespace)
+        app.state.consumers = runner
+        app.state.tasks.extend(await runner.start())
+    app.state.messaging_ready.set()
+    log.info("messaging_started", nats=settings.nats_url)
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    subscriptions: Sequence[Subscription] = (),
+    openapi_tags: list[dict[str, Any]] | None = None,
+    migrate_on_start: bool = False,
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+) -> FastAPI:
+    service = settings.service_name
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, level=settings.log_level, json=settings.log_json)
+        structlog.contextvars.bind_contextvars(service=service)  # inherited by background tasks
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.vault = PiiVault(settings.pii_key.get_secret_value())
+        app.state.nats = None
+        app.state.relay = None
+        app.state.consumers = None
+        app.state.tasks = []
+        app.state.messaging_ready = asyncio.Event()
+        app.state.head_revision = head_revision(service)
+        if migrate_on_start:
+            await upgrade_to_head(engine, service)
+        if on_startup is not None:
+            await on_startup(app)
+        starter = asyncio.create_task(start_messaging(app, settings, subscriptions),
+                                      name="messaging")
+        try:
+            yield
+        finally:
+            starter.cancel()
+            for task in [starter, *app.state.tasks]:
+                task.cancel()
+            for task in [starter, *app.state.tasks]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if app.state.nats is not None:
+                with contextlib.suppress(Exception):
+                    await app.state.nats.close()
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  openapi_tags=openapi_tags, root_path_in_servers=False)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service)
+
+    async def check_migrations(request: Request) -> tuple[bool, str]:
+        try:
+            current = await current_revision(request.app.state.engine)
+        except Exception as exc:  # database down: reported by the database check too
+            return False, f"unknown: {type(exc).__name__}"
+        head = request.app.state.head_revision
+        return (current == head, "at head" if current == head else f"at {current}, head is {head}")
+
+    app.include_router(health_router({"database": check_database, "nats": check_nats,
+                                      "migrations": check_migrations}))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,158 @@
+"""One error hierarchy and one set of handlers: every failure leaves as RFC 9457 problem+json.
+
+Domain code raises a subclass of :class:`AppError`; nothing else needs to know about HTTP.
+Validation errors never echo the rejected input back, because that input may be personal data.
+"""
+
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("errors")
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+
+class BadRequest(AppError):
+    pass
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not-found", "Not found"
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"No {kind} with id {ident}.", resource=kind)
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict with the current state"
+
+
+class Unprocessable(AppError):
+    status, code, title = 422, "unprocessable", "The request cannot be processed"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload-too-large", "Request body too large"
+
+
+class TooManyRequests(AppError):
+    status, code, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:eastwest:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_problem(errors: list[Any], instance: str) -> JSONResponse:
+    # Drop "input" and "ctx": they can carry the rejected personal data.
+    cleaned = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+               for e in errors]
+    summary = "; ".join(f"{c['field']}: {c['message']}" for c in cleaned[:5])
+    return problem(422, "validation", "Invalid request", summary or "Invalid request.",
+                   instance, errors=cleaned)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path,
+                       headers=exc.headers or None, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_problem(list(exc.errors()), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required",
+                  403: "Not allowed", 413: "Request body too large"}
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no endpoint at {request.url.path}."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem(exc.status_code, f"http-{exc.status_code}",
+                       titles.get(exc.status_code, "Request failed"), detail, request.url.path,
+                       headers=dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL byte in text, or a number outside the column's range.
+        log.info("data_error", error=type(exc.orig).__name__ if exc.orig else "DataError")
+        return problem(422, "unstorable-value", "Value cannot be stored",
+                       "A value in the request cannot be stored (text with NUL bytes, or a number "
+                       "out of range). Correct it and retry.", request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity_error", error=type(exc.orig).__name__ if exc.orig else "IntegrityError")
+        return problem(409, "conflict", "Conflict with existing data",
+                       "The request conflicts with data that already exists.", request.url.path)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency_unavailable", error=type(exc).__name__)
+        return problem(503, "unavailable", "Service unavailable",
+                       "The service's database is unavailable; nothing was saved. Retry later.",
+                       request.url.path, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error")
+        return problem(500, "internal", "Internal error",
+                       "An unexpected error occurred; it has been logged.", request.url.path)

@@ -1,0 +1,111 @@
+"""Request context, access logs, Prometheus metrics and the health endpoints of every process."""
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+log = structlog.get_logger("access")
+
+REQUESTS = Counter("ew_http_requests_total", "HTTP requests served",
+                   ["service", "method", "route", "status"])
+LATENCY = Histogram("ew_http_request_seconds", "HTTP request latency", ["service", "method", "route"],
+                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+class RequestContextMiddleware:
+    """Binds a request id (from ``X-Request-ID`` or new), logs one line per request, counts it."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:100]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+            LATENCY.labels(self.service, scope["method"], template).observe(elapsed)
+            if template not in ("/healthz", "/metrics"):
+                log.info("request", method=scope["method"], route=template, status=status,
+                         ms=round(elapsed * 1000, 1))
+
+
+Check = Callable[[Request], Awaitable[tuple[bool, str]]]
+
+
+async def check_database(request: Request) -> tuple[bool, str]:
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means not ready; say which
+        return False, f"unreachable: {type(exc).__name__}"
+    return True, "ok"
+
+
+async def check_nats(request: Request) -> tuple[bool, str]:
+    nc = getattr(request.app.state, "nats", None)
+    if nc is None or not nc.is_connected:
+        return False, "not connected"
+    return True, "ok"
+
+
+def health_router(checks: dict[str, Check]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive", operation_id="healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz", summary="Ready to serve: database, NATS and migrations",
+                operation_id="readyz", responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> JSONResponse:
+        results: dict[str, Any] = {}
+        ready = True
+        for name, check in checks.items():
+            ok, detail = await check(request)
+            results[name] = detail
+            ready = ready and ok
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": results},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", operation_id="metrics",
+                response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

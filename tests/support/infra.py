@@ -1,0 +1,158 @@
+"""Real infrastructure for the test run: a nats-server from the wheel and fresh PostgreSQL
+databases, both private to this run (and each test gets its own event namespace)."""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+import asyncpg
+
+PG_URL = os.environ.get("EW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+EXTERNAL_NATS = os.environ.get("EW_TEST_NATS_URL")
+SERVICES = ("jobs", "products", "subsidies", "gateway")
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: run `make install`")
+    return found
+
+
+class NatsServer:
+    """A nats-server process with JetStream, on a free port, storing in a private folder."""
+
+    def __init__(self, store_dir: Path | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.store_dir = store_dir or Path(tempfile.mkdtemp(prefix="ew-nats-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "NatsServer":
+        conf = self.store_dir / "nats.conf"
+        conf.write_text(
+            f'listen: "127.0.0.1:{self.port}"\n'
+            f'jetstream {{ store_dir: "{self.store_dir / "js"}", sync_interval: always }}\n'
+        )
+        self.proc = subprocess.Popen(  # noqa: S603
+            [nats_server_binary(), "-c", str(conf)],
+            stdout=subprocess.DEVNULL, stderr=open(self.store_dir / "server.log", "ab"))  # noqa: SIM115
+        wait_for_port(self.port)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def asyncpg_url(name: str) -> str:
+    return f"{PG_URL.rstrip('/')}/{name}"
+
+
+def sqlalchemy_url(name: str) -> str:
+    return asyncpg_url(name).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+class TestDatabases:
+    """One fresh database per service for this run, migrated to head, dropped at the end."""
+
+    def __init__(self) -> None:
+        self.run_id = uuid.uuid4().hex[:8]
+        self.names = {svc: f"ew_test_{self.run_id}_{svc}" for svc in SERVICES}
+
+    def url(self, service: str) -> str:
+        return sqlalchemy_url(self.names[service])
+
+    async def create(self) -> None:
+        conn = await asyncpg.connect(asyncpg_url("postgres"))
+        try:
+            for name in self.names.values():
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from shared.migrations import upgrade_to_head
+
+        for svc in SERVICES:
+            engine = create_async_engine(self.url(svc))
+            try:
+                await upgrade_to_head(engine, svc)
+            finally:
+                await engine.dispose()
+
+    async def drop(self) -> None:
+        conn = await asyncpg.connect(asyncpg_url("postgres"))
+        try:
+            for name in self.names.values():
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    async def truncate_all(self) -> None:
+        """Empty every table but the migration version, between tests."""
+        for name in self.names.values():
+            conn = await asyncpg.connect(asyncpg_url(name))
+            try:
+                tables = [r["tablename"] for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'")]
+                if tables:
+                    quoted = ", ".join(f'"{t}"' for t in tables)
+                    await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            finally:
+                await conn.close()
+
+
+async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = ""):  # type: ignore[no-untyped-def]
+    """Poll an async or sync predicate until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        await asyncio.sleep(interval)
