@@ -31,43 +31,62 @@ async def connect_nats(url: str, name: str) -> NATS:
     delay = 0.2
     while True:
         try:
-            return await nats.connect(url, name=name, allow_reconnect=True,
-                                      max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                      connect_timeout=2)
+            return await nats.connect(
+                url,
+                name=name,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+            )
         except Exception as exc:  # server not up yet: retry with backoff
             log.warning("nats_connect_failed", url=url, error=type(exc).__name__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-async def start_messaging(app: FastAPI, settings: ServiceSettings,
-                          subscriptions: Sequence[Subscription]) -> None:
+async def start_messaging(
+    app: FastAPI, settings: ServiceSettings, subscriptions: Sequence[Subscription]
+) -> None:
     nc = await connect_nats(settings.nats_url, settings.service_name)
     app.state.nats = nc
     js = nc.jetstream(timeout=settings.publish_timeout_seconds)
     while True:
         try:
-            await ensure_stream(js, settings.service_name, replicas=settings.stream_replicas,
-                                namespace=settings.event_namespace)
-            await ensure_dead_letter_stream(js, replicas=settings.stream_replicas,
-                                            namespace=settings.event_namespace)
+            await ensure_stream(
+                js,
+                settings.service_name,
+                replicas=settings.stream_replicas,
+                namespace=settings.event_namespace,
+            )
+            await ensure_dead_letter_stream(
+                js, replicas=settings.stream_replicas, namespace=settings.event_namespace
+            )
             break
         except Exception as exc:  # JetStream not ready yet
             log.warning("stream_setup_failed", error=type(exc).__name__, detail=str(exc)[:200])
             await asyncio.sleep(1.0)
-    relay = OutboxRelay(app.state.sessionmaker, js, service=settings.service_name,
-                        poll_seconds=settings.relay_poll_seconds,
-                        publish_timeout=settings.publish_timeout_seconds,
-                        namespace=settings.event_namespace)
+    relay = OutboxRelay(
+        app.state.sessionmaker,
+        js,
+        service=settings.service_name,
+        poll_seconds=settings.relay_poll_seconds,
+        publish_timeout=settings.publish_timeout_seconds,
+        namespace=settings.event_namespace,
+    )
     app.state.relay = relay
     app.state.tasks.append(asyncio.create_task(relay.run(), name="relay"))
     if subscriptions:
-        runner = ConsumerRunner(app.state.sessionmaker, js, list(subscriptions),
-                                max_deliver=settings.consumer_max_deliver,
-                                ack_wait=settings.consumer_ack_wait_seconds,
-                                retry_delay=settings.consumer_retry_delay_seconds,
-                                replicas=settings.stream_replicas,
-                                namespace=settings.event_namespace)
+        runner = ConsumerRunner(
+            app.state.sessionmaker,
+            js,
+            list(subscriptions),
+            max_deliver=settings.consumer_max_deliver,
+            ack_wait=settings.consumer_ack_wait_seconds,
+            retry_delay=settings.consumer_retry_delay_seconds,
+            replicas=settings.stream_replicas,
+            namespace=settings.event_namespace,
+        )
         app.state.consumers = runner
         app.state.tasks.extend(await runner.start())
     app.state.messaging_ready.set()
@@ -108,8 +127,9 @@ def create_service_app(
             await upgrade_to_head(engine, service)
         if on_startup is not None:
             await on_startup(app)
-        starter = asyncio.create_task(start_messaging(app, settings, subscriptions),
-                                      name="messaging")
+        starter = asyncio.create_task(
+            start_messaging(app, settings, subscriptions), name="messaging"
+        )
         try:
             yield
         finally:
@@ -124,8 +144,14 @@ def create_service_app(
                     await app.state.nats.close()
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  openapi_tags=openapi_tags, root_path_in_servers=False)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        root_path_in_servers=False,
+    )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=service)
 
@@ -137,8 +163,11 @@ def create_service_app(
         head = request.app.state.head_revision
         return (current == head, "at head" if current == head else f"at {current}, head is {head}")
 
-    app.include_router(health_router({"database": check_database, "nats": check_nats,
-                                      "migrations": check_migrations}))
+    app.include_router(
+        health_router(
+            {"database": check_database, "nats": check_nats, "migrations": check_migrations}
+        )
+    )
     for router in routers:
         app.include_router(router)
     return app

@@ -98,18 +98,33 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 def validation_problem(errors: list[Any], instance: str) -> JSONResponse:
     # Drop "input" and "ctx": they can carry the rejected personal data.
-    cleaned = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
-               for e in errors]
+    cleaned = [
+        {"field": _loc(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        for e in errors
+    ]
     summary = "; ".join(f"{c['field']}: {c['message']}" for c in cleaned[:5])
-    return problem(422, "validation", "Invalid request", summary or "Invalid request.",
-                   instance, errors=cleaned)
+    return problem(
+        422,
+        "validation",
+        "Invalid request",
+        summary or "Invalid request.",
+        instance,
+        errors=cleaned,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path,
-                       headers=exc.headers or None, **exc.extensions)
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            request.url.path,
+            headers=exc.headers or None,
+            **exc.extensions,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -117,42 +132,72 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required",
-                  403: "Not allowed", 413: "Request body too large"}
+        titles = {
+            404: "Not found",
+            405: "Method not allowed",
+            401: "Authentication required",
+            403: "Not allowed",
+            413: "Request body too large",
+        }
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no endpoint at {request.url.path}."
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem(exc.status_code, f"http-{exc.status_code}",
-                       titles.get(exc.status_code, "Request failed"), detail, request.url.path,
-                       headers=dict(exc.headers) if exc.headers else None)
+        return problem(
+            exc.status_code,
+            f"http-{exc.status_code}",
+            titles.get(exc.status_code, "Request failed"),
+            detail,
+            request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # e.g. a NUL byte in text, or a number outside the column's range.
         log.info("data_error", error=type(exc.orig).__name__ if exc.orig else "DataError")
-        return problem(422, "unstorable-value", "Value cannot be stored",
-                       "A value in the request cannot be stored (text with NUL bytes, or a number "
-                       "out of range). Correct it and retry.", request.url.path)
+        return problem(
+            422,
+            "unstorable-value",
+            "Value cannot be stored",
+            "A value in the request cannot be stored (text with NUL bytes, or a number "
+            "out of range). Correct it and retry.",
+            request.url.path,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity_error", error=type(exc.orig).__name__ if exc.orig else "IntegrityError")
-        return problem(409, "conflict", "Conflict with existing data",
-                       "The request conflicts with data that already exists.", request.url.path)
+        return problem(
+            409,
+            "conflict",
+            "Conflict with existing data",
+            "The request conflicts with data that already exists.",
+            request.url.path,
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(OSError)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency_unavailable", error=type(exc).__name__)
-        return problem(503, "unavailable", "Service unavailable",
-                       "The service's database is unavailable; nothing was saved. Retry later.",
-                       request.url.path, headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "The service's database is unavailable; nothing was saved. Retry later.",
+            request.url.path,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error")
-        return problem(500, "internal", "Internal error",
-                       "An unexpected error occurred; it has been logged.", request.url.path)
+        return problem(
+            500,
+            "internal",
+            "Internal error",
+            "An unexpected error occurred; it has been logged.",
+            request.url.path,
+        )

@@ -27,9 +27,16 @@ from shared.errors import Conflict, Unprocessable
 
 STALE_CLAIM = timedelta(minutes=5)  # a claim left by a crashed process may be taken over
 
-keys_t = table("idempotency_keys", column("scope"), column("key"), column("request_hash"),
-               column("state"), column("status_code"), column("response_body"),
-               column("created_at", UTCDateTime()))
+keys_t = table(
+    "idempotency_keys",
+    column("scope"),
+    column("key"),
+    column("request_hash"),
+    column("state"),
+    column("status_code"),
+    column("response_body"),
+    column("created_at", UTCDateTime()),
+)
 
 
 def request_fingerprint(method: str, path: str, payload: Any) -> str:
@@ -53,28 +60,47 @@ class IdempotencyGuard:
         sessionmaker = self.request.app.state.sessionmaker
         try:
             async with sessionmaker() as claim, claim.begin():
-                await claim.execute(insert(keys_t).values(
-                    scope=scope, key=self.key, request_hash=fingerprint, state="in_flight",
-                    created_at=utcnow()))
+                await claim.execute(
+                    insert(keys_t).values(
+                        scope=scope,
+                        key=self.key,
+                        request_hash=fingerprint,
+                        state="in_flight",
+                        created_at=utcnow(),
+                    )
+                )
         except IntegrityError:
             async with sessionmaker() as seen, seen.begin():
-                row = (await seen.execute(select(keys_t).where(
-                    keys_t.c.scope == scope, keys_t.c.key == self.key))).one_or_none()
+                row = (
+                    await seen.execute(
+                        select(keys_t).where(keys_t.c.scope == scope, keys_t.c.key == self.key)
+                    )
+                ).one_or_none()
                 if row is None:  # released between our insert and this read
-                    raise Conflict("A request with this Idempotency-Key was just abandoned; "
-                                   "retry it.") from None
+                    raise Conflict(
+                        "A request with this Idempotency-Key was just abandoned; retry it."
+                    ) from None
                 if row.request_hash != fingerprint:
                     raise Unprocessable(
                         "This Idempotency-Key was already used with a different request body. "
-                        "Use a new key for a new request.") from None
+                        "Use a new key for a new request."
+                    ) from None
                 if row.state == "done":
-                    return JSONResponse(json.loads(row.response_body), status_code=row.status_code,
-                                        headers={"Idempotent-Replayed": "true"})
+                    return JSONResponse(
+                        json.loads(row.response_body),
+                        status_code=row.status_code,
+                        headers={"Idempotent-Replayed": "true"},
+                    )
                 if utcnow() - row.created_at < STALE_CLAIM:
-                    raise Conflict("A request with this Idempotency-Key is still being processed; "
-                                   "retry in a moment.") from None
-                await seen.execute(update(keys_t).where(
-                    keys_t.c.scope == scope, keys_t.c.key == self.key).values(created_at=utcnow()))
+                    raise Conflict(
+                        "A request with this Idempotency-Key is still being processed; "
+                        "retry in a moment."
+                    ) from None
+                await seen.execute(
+                    update(keys_t)
+                    .where(keys_t.c.scope == scope, keys_t.c.key == self.key)
+                    .values(created_at=utcnow())
+                )
         self._claimed = True
         session.info.setdefault("after_rollback", []).append(self.release)
         return None
@@ -83,28 +109,44 @@ class IdempotencyGuard:
         """Store the response in the request's transaction."""
         if not self._claimed:
             return
-        await session.execute(update(keys_t).where(
-            keys_t.c.scope == self.scope, keys_t.c.key == self.key).values(
-            state="done", status_code=status_code,
-            response_body=json.dumps(jsonable_encoder(body))))
+        await session.execute(
+            update(keys_t)
+            .where(keys_t.c.scope == self.scope, keys_t.c.key == self.key)
+            .values(
+                state="done",
+                status_code=status_code,
+                response_body=json.dumps(jsonable_encoder(body)),
+            )
+        )
 
     async def release(self) -> None:
         if not self._claimed:
             return
         self._claimed = False
         async with self.request.app.state.sessionmaker() as s, s.begin():
-            await s.execute(delete(keys_t).where(keys_t.c.scope == self.scope,
-                                                 keys_t.c.key == self.key,
-                                                 keys_t.c.state == "in_flight"))
+            await s.execute(
+                delete(keys_t).where(
+                    keys_t.c.scope == self.scope,
+                    keys_t.c.key == self.key,
+                    keys_t.c.state == "in_flight",
+                )
+            )
 
 
 async def _guard(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1,
-                                                  max_length=200, pattern=r"^[\x21-\x7e]+$",
-                                                  description="Client-chosen key; a retry with "
-                                                  "the same key and body returns the first "
-                                                  "response.")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Client-chosen key; a retry with "
+            "the same key and body returns the first "
+            "response.",
+        ),
+    ] = None,
 ) -> AsyncIterator[IdempotencyGuard]:
     guard = IdempotencyGuard(request, idempotency_key)
     yield guard

@@ -18,7 +18,14 @@ AUDIENCE = "eastwest-services"
 ISSUER = "eastwest-gateway"
 
 Role = Literal["partner", "store", "bureau_clerk", "bureau_approver", "auditor", "admin"]
-ROLES: tuple[Role, ...] = ("partner", "store", "bureau_clerk", "bureau_approver", "auditor", "admin")
+ROLES: tuple[Role, ...] = (
+    "partner",
+    "store",
+    "bureau_clerk",
+    "bureau_approver",
+    "auditor",
+    "admin",
+)
 STAFF_ROLES: tuple[Role, ...] = ("bureau_clerk", "bureau_approver", "auditor", "admin")
 
 
@@ -50,8 +57,14 @@ def sign_identity(identity: Identity, secret: str, *, ttl_seconds: int = 60) -> 
 
 def verify_identity(token: str, secret: str) -> Identity:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                            options={"require": ["exp", "aud", "iss"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "aud", "iss"]},
+        )
     except jwt.PyJWTError as exc:
         raise Unauthorized("The identity passed by the gateway is invalid or expired.") from exc
     return Identity.model_validate({k: claims.get(k) for k in Identity.model_fields})
@@ -78,8 +91,10 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Identity]]:
 
     async def dependency(identity: CurrentIdentity) -> Identity:
         if identity.role not in allowed:
-            raise Forbidden(f"The role '{identity.role}' may not do this; it needs one of: "
-                            f"{', '.join(sorted(allowed))}.")
+            raise Forbidden(
+                f"The role '{identity.role}' may not do this; it needs one of: "
+                f"{', '.join(sorted(allowed))}."
+            )
         return identity
 
     return dependency

@@ -51,8 +51,11 @@ def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: b
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stdout,
-                        format=f'{{"service": "{service}", "logger": "%(name)s", '
-                               '"level": "%(levelname)s", "event": "%(message)s"}')
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stdout,
+        format=f'{{"service": "{service}", "logger": "%(name)s", '
+        '"level": "%(levelname)s", "event": "%(message)s"}',
+    )
     for noisy in ("uvicorn.access", "nats.aio.client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

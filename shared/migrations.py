@@ -98,8 +98,9 @@ def main() -> None:
     parser.add_argument("action", choices=["upgrade", "revision", "check", "current"])
     parser.add_argument("-m", "--message", default="change")
     args = parser.parse_args()
-    settings_module = {"gateway": "gateway.config"}.get(args.service,
-                                                         f"services.{args.service}.config")
+    settings_module = {"gateway": "gateway.config"}.get(
+        args.service, f"services.{args.service}.config"
+    )
     settings = importlib.import_module(settings_module).get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     cfg = alembic_config(args.service, settings.database_url)

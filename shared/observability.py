@@ -15,10 +15,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "x-request-id"
 log = structlog.get_logger("access")
 
-REQUESTS = Counter("ew_http_requests_total", "HTTP requests served",
-                   ["service", "method", "route", "status"])
-LATENCY = Histogram("ew_http_request_seconds", "HTTP request latency", ["service", "method", "route"],
-                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+REQUESTS = Counter(
+    "ew_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "ew_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 
 class RequestContextMiddleware:
@@ -61,8 +66,13 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
             LATENCY.labels(self.service, scope["method"], template).observe(elapsed)
             if template not in ("/healthz", "/metrics"):
-                log.info("request", method=scope["method"], route=template, status=status,
-                         ms=round(elapsed * 1000, 1))
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    route=template,
+                    status=status,
+                    ms=round(elapsed * 1000, 1),
+                )
 
 
 Check = Callable[[Request], Awaitable[tuple[bool, str]]]
@@ -91,8 +101,12 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @router.get("/readyz", summary="Ready to serve: database, NATS and migrations",
-                operation_id="readyz", responses={503: {"description": "Not ready"}})
+    @router.get(
+        "/readyz",
+        summary="Ready to serve: database, NATS and migrations",
+        operation_id="readyz",
+        responses={503: {"description": "Not ready"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         results: dict[str, Any] = {}
         ready = True
@@ -100,11 +114,14 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
             ok, detail = await check(request)
             results[name] = detail
             ready = ready and ok
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": results},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": results},
+            status_code=200 if ready else 503,
+        )
 
-    @router.get("/metrics", summary="Prometheus metrics", operation_id="metrics",
-                response_class=Response)
+    @router.get(
+        "/metrics", summary="Prometheus metrics", operation_id="metrics", response_class=Response
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

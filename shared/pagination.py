@@ -16,7 +16,9 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 200
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1–200).")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
+]
 
 
 class Page(BaseModel, Generic[T]):

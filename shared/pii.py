@@ -37,8 +37,10 @@ def normalize_national_id(value: str) -> str:
     except ValueError as exc:
         raise ValueError("the birth date inside the national ID number is not a real date") from exc
     if national_id_check_char(candidate[:17]) != candidate[17]:
-        raise ValueError("the national ID number's check character does not match (MOD 11-2); "
-                         "check it for a typing error")
+        raise ValueError(
+            "the national ID number's check character does not match (MOD 11-2); "
+            "check it for a typing error"
+        )
     return candidate
 
 

@@ -32,11 +32,24 @@ log = structlog.get_logger("consumer")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
-inbox_t = table("inbox", column("consumer"), column("event_id"), column("event_type"),
-                column("processed_at", UTCDateTime()))
-dead_letters_t = table("dead_letters", column("consumer"), column("subject"), column("event_id"),
-                       column("stream_seq"), column("deliveries"), column("reason"),
-                       column("payload"), column("created_at", UTCDateTime()))
+inbox_t = table(
+    "inbox",
+    column("consumer"),
+    column("event_id"),
+    column("event_type"),
+    column("processed_at", UTCDateTime()),
+)
+dead_letters_t = table(
+    "dead_letters",
+    column("consumer"),
+    column("subject"),
+    column("event_id"),
+    column("stream_seq"),
+    column("deliveries"),
+    column("reason"),
+    column("payload"),
+    column("created_at", UTCDateTime()),
+)
 
 
 class _AlreadyApplied(Exception):
@@ -63,6 +76,7 @@ class Subscription:
         def register(fn: Handler) -> Handler:
             self.handlers[event_type] = fn
             return fn
+
         return register
 
 
@@ -95,8 +109,9 @@ class ConsumerRunner:
     async def start(self) -> list[asyncio.Task[None]]:
         tasks = []
         for sub in self.subscriptions:
-            stream = await ensure_stream(self.js, sub.publisher, replicas=self.replicas,
-                                         namespace=self.namespace)
+            stream = await ensure_stream(
+                self.js, sub.publisher, replicas=self.replicas, namespace=self.namespace
+            )
             config = ConsumerConfig(
                 durable_name=sub.durable,
                 ack_policy=AckPolicy.EXPLICIT,
@@ -133,13 +148,20 @@ class ConsumerRunner:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             await self._handle(sub, msg, deliveries, stream_seq)
 
-    async def _handle(self, sub: Subscription, msg: Msg, deliveries: int,
-                      stream_seq: int | None) -> None:
+    async def _handle(
+        self, sub: Subscription, msg: Msg, deliveries: int, stream_seq: int | None
+    ) -> None:
         try:
             envelope = Envelope.model_validate_json(msg.data)
         except ValidationError as exc:
-            await self._dead_letter(sub, msg, None, stream_seq, deliveries,
-                                    f"invalid envelope: {exc.error_count()} error(s)")
+            await self._dead_letter(
+                sub,
+                msg,
+                None,
+                stream_seq,
+                deliveries,
+                f"invalid envelope: {exc.error_count()} error(s)",
+            )
             return
         handler = sub.handlers.get(envelope.type)
         if handler is None:  # a type this consumer does not read: nothing to do
@@ -148,13 +170,20 @@ class ConsumerRunner:
         try:
             async with self.sessionmaker() as session, session.begin():
                 seen = await session.scalar(
-                    select(inbox_t.c.event_id).where(inbox_t.c.consumer == sub.durable,
-                                                     inbox_t.c.event_id == str(envelope.id)))
+                    select(inbox_t.c.event_id).where(
+                        inbox_t.c.consumer == sub.durable, inbox_t.c.event_id == str(envelope.id)
+                    )
+                )
                 if seen is None:
                     try:
-                        await session.execute(insert(inbox_t).values(
-                            consumer=sub.durable, event_id=str(envelope.id),
-                            event_type=envelope.type, processed_at=utcnow()))
+                        await session.execute(
+                            insert(inbox_t).values(
+                                consumer=sub.durable,
+                                event_id=str(envelope.id),
+                                event_type=envelope.type,
+                                processed_at=utcnow(),
+                            )
+                        )
                     except IntegrityError as exc:
                         raise _AlreadyApplied from exc
                     await handler(session, envelope)
@@ -163,38 +192,72 @@ class ConsumerRunner:
             # Another delivery of the same event committed first: its effect stands.
             log.info("duplicate_delivery", consumer=sub.durable, event_id=str(envelope.id))
         except (PoisonEvent, ValidationError) as exc:
-            reason = str(exc) if isinstance(exc, PoisonEvent) else f"invalid data: {exc.errors(include_input=False)}"
+            reason = (
+                str(exc)
+                if isinstance(exc, PoisonEvent)
+                else f"invalid data: {exc.errors(include_input=False)}"
+            )
             await self._dead_letter(sub, msg, str(envelope.id), stream_seq, deliveries, reason)
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # transient (RetryLater, database down): try again later
             if deliveries >= self.max_deliver:
-                await self._dead_letter(sub, msg, str(envelope.id), stream_seq, deliveries,
-                                        f"gave up after {deliveries} deliveries: "
-                                        f"{type(exc).__name__}: {exc}")
+                await self._dead_letter(
+                    sub,
+                    msg,
+                    str(envelope.id),
+                    stream_seq,
+                    deliveries,
+                    f"gave up after {deliveries} deliveries: {type(exc).__name__}: {exc}",
+                )
                 return
-            log.info("event_retry", consumer=sub.durable, event_id=str(envelope.id),
-                     deliveries=deliveries, error=type(exc).__name__, detail=str(exc)[:200])
+            log.info(
+                "event_retry",
+                consumer=sub.durable,
+                event_id=str(envelope.id),
+                deliveries=deliveries,
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
+            )
             await msg.nak(delay=self.retry_delay * deliveries)
             return
         fault_point("consumer.after_commit")
         await msg.ack()
 
-    async def _dead_letter(self, sub: Subscription, msg: Msg, event_id: str | None,
-                           stream_seq: int | None, deliveries: int, reason: str) -> None:
-        log.warning("dead_letter", consumer=sub.durable, subject=msg.subject, event_id=event_id,
-                    reason=reason[:300])
+    async def _dead_letter(
+        self,
+        sub: Subscription,
+        msg: Msg,
+        event_id: str | None,
+        stream_seq: int | None,
+        deliveries: int,
+        reason: str,
+    ) -> None:
+        log.warning(
+            "dead_letter",
+            consumer=sub.durable,
+            subject=msg.subject,
+            event_id=event_id,
+            reason=reason[:300],
+        )
         try:
             async with self.sessionmaker() as session, session.begin():
-                await session.execute(insert(dead_letters_t).values(
-                    consumer=sub.durable, subject=msg.subject, event_id=event_id,
-                    stream_seq=stream_seq, deliveries=deliveries, reason=reason[:2000],
-                    payload=msg.data.decode("utf-8", "replace"), created_at=utcnow()))
+                await session.execute(
+                    insert(dead_letters_t).values(
+                        consumer=sub.durable,
+                        subject=msg.subject,
+                        event_id=event_id,
+                        stream_seq=stream_seq,
+                        deliveries=deliveries,
+                        reason=reason[:2000],
+                        payload=msg.data.decode("utf-8", "replace"),
+                        created_at=utcnow(),
+                    )
+                )
         except Exception as exc:  # database down: leave it to redelivery, don't lose it
             log.warning("dead_letter_write_failed", error=type(exc).__name__)
             await msg.nak(delay=self.retry_delay * deliveries)
             return
         self.dead_lettered += 1
         await msg.term()
-

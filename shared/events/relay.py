@@ -87,8 +87,13 @@ class OutboxRelay:
                 if not got:
                     return 0, False
             query = (
-                select(outbox_t.c.seq, outbox_t.c.event_id, outbox_t.c.subject,
-                       outbox_t.c.payload, outbox_t.c.headers)
+                select(
+                    outbox_t.c.seq,
+                    outbox_t.c.event_id,
+                    outbox_t.c.subject,
+                    outbox_t.c.payload,
+                    outbox_t.c.headers,
+                )
                 .where(outbox_t.c.published_at.is_(None))
                 .order_by(outbox_t.c.seq)
                 .limit(self.batch_size)
@@ -105,17 +110,27 @@ class OutboxRelay:
                     await session.execute(
                         update(outbox_t)
                         .where(outbox_t.c.seq == row.seq)
-                        .values(attempts=outbox_t.c.attempts + 1,
-                                last_error=f"{type(exc).__name__}: {exc}"[:500])
+                        .values(
+                            attempts=outbox_t.c.attempts + 1,
+                            last_error=f"{type(exc).__name__}: {exc}"[:500],
+                        )
                     )
-                    log.warning("publish_failed", event_id=row.event_id, subject=row.subject,
-                                error=type(exc).__name__)
+                    log.warning(
+                        "publish_failed",
+                        event_id=row.event_id,
+                        subject=row.subject,
+                        error=type(exc).__name__,
+                    )
                     return sent, True
                 await session.execute(
                     update(outbox_t)
                     .where(outbox_t.c.seq == row.seq)
-                    .values(published_at=utcnow(), stream_seq=ack.seq,
-                            attempts=outbox_t.c.attempts + 1, last_error=None)
+                    .values(
+                        published_at=utcnow(),
+                        stream_seq=ack.seq,
+                        attempts=outbox_t.c.attempts + 1,
+                        last_error=None,
+                    )
                 )
                 sent += 1
         self.published += sent
@@ -125,8 +140,12 @@ class OutboxRelay:
         headers = json.loads(row.headers or "{}")
         headers["Nats-Msg-Id"] = row.event_id
         fault_point("relay.before_publish")
-        ack = await self.js.publish(subject_for(row.subject, self.namespace), row.payload.encode(),
-                                    timeout=self.publish_timeout, headers=headers)
+        ack = await self.js.publish(
+            subject_for(row.subject, self.namespace),
+            row.payload.encode(),
+            timeout=self.publish_timeout,
+            headers=headers,
+        )
         fault_point("relay.after_publish")
         return ack
 

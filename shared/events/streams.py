@@ -34,8 +34,9 @@ async def _add_or_update(js: JetStreamContext, config: StreamConfig) -> None:
         await js.update_stream(config)
 
 
-async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int = 1,
-                        namespace: str = "") -> str:
+async def ensure_stream(
+    js: JetStreamContext, service: str, *, replicas: int = 1, namespace: str = ""
+) -> str:
     name = stream_name(service, namespace)
     await _add_or_update(
         js,
@@ -56,16 +57,20 @@ async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int = 1
     return name
 
 
-async def ensure_dead_letter_stream(js: JetStreamContext, *, replicas: int = 1,
-                                    namespace: str = "") -> None:
+async def ensure_dead_letter_stream(
+    js: JetStreamContext, *, replicas: int = 1, namespace: str = ""
+) -> None:
     # Advisory subjects end with <stream>.<consumer>: name this namespace's streams exactly.
     await _add_or_update(
         js,
         StreamConfig(
             name=stream_name(DEAD_LETTER_STREAM, namespace),
             description="Advisories of messages that exhausted deliveries or were terminated",
-            subjects=[f"{advisory}.{stream_name(service, namespace)}.>"
-                      for advisory in DEAD_LETTER_SUBJECTS for service in PUBLISHERS],
+            subjects=[
+                f"{advisory}.{stream_name(service, namespace)}.>"
+                for advisory in DEAD_LETTER_SUBJECTS
+                for service in PUBLISHERS
+            ],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=30 * 24 * 3600,

@@ -36,9 +36,12 @@ class EventTables:
             Column("attempts", Integer, nullable=False, server_default="0"),
             Column("last_error", Text, nullable=True),
         )
-        Index("ix_outbox_pending", self.outbox.c.seq,
-              postgresql_where=self.outbox.c.published_at.is_(None),
-              sqlite_where=self.outbox.c.published_at.is_(None))
+        Index(
+            "ix_outbox_pending",
+            self.outbox.c.seq,
+            postgresql_where=self.outbox.c.published_at.is_(None),
+            sqlite_where=self.outbox.c.published_at.is_(None),
+        )
         self.inbox = Table(
             "inbox",
             metadata,
