@@ -26,7 +26,10 @@ import httpx
 
 HOST = "127.0.0.1"
 NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
-PORTS = {"jobs": 8101, "products": 8102, "subsidies": 8103, "gateway": 8000}
+DEFAULT_PORTS = {"jobs": 8101, "products": 8102, "subsidies": 8103, "gateway": 8000}
+# EW_GATEWAY_PORT, EW_JOBS_PORT … move a process to another port.
+PORTS = {name: int(os.environ.get(f"EW_{name.upper()}_PORT", port))
+         for name, port in DEFAULT_PORTS.items()}
 APPS = {
     "jobs": "services.jobs.app:app",
     "products": "services.products.app:app",
@@ -56,7 +59,7 @@ class Launcher:
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         for name, port in PORTS.items():
             if name != "gateway":
-                self.env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://{HOST}:{port}")
+                self.env[f"GATEWAY_{name.upper()}_URL"] = f"http://{HOST}:{port}"
 
     # -- processes ---------------------------------------------------------------------------
     def spawn(self, name: str, args: list[str]) -> Child:
