@@ -83,7 +83,7 @@ class TestOutbox:
         async with kit_sessions() as s, s.begin():
             note_id = await kit.write_note(s, "hello")
         relay = OutboxRelay(kit_sessions, js, service="kit", namespace=namespace)
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             assert await relay.relay_once() == (1, False)
             await wait_until(lambda: count(kit_sessions, note_id), what="the effect")
@@ -127,7 +127,7 @@ class TestCrashes:
         note_id = crashed.stdout.strip()
         assert await pending_rows(kit_sessions) == 1  # committed, not published
         assert await stream_messages(js, namespace) == 0
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             restarted = run_kit("relay", kit_db_url, nats_url, namespace)
             assert restarted.returncode == 0, restarted.stderr
@@ -151,7 +151,7 @@ class TestCrashes:
         assert restarted.returncode == 0, restarted.stderr
         assert await pending_rows(kit_sessions) == 0
         assert await stream_messages(js, namespace) == 1  # the re-send was dropped
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             await wait_until(lambda: count(kit_sessions, note_id), what="the effect")
             assert await count(kit_sessions, note_id) == 1
@@ -187,7 +187,7 @@ class TestRedelivery:
                 headers={"Nats-Msg-Id": uuid.uuid4().hex},
             )
         assert await stream_messages(js, namespace) == 3
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             info = await wait_until(lambda: _all_acked(js, namespace, 3), what="three acks")
             assert info.num_ack_pending == 0
@@ -285,7 +285,7 @@ class TestBrokerFaults:
             assert await pending_rows(kit_sessions) == 5
             server.start()  # same port, same store
             await wait_until(lambda: _no_pending(kit_sessions), timeout=20, what="the backlog")
-            runner, tasks = await start_consumer(kit_sessions, js, namespace)
+            _runner, tasks = await start_consumer(kit_sessions, js, namespace)
             try:
                 await wait_until(lambda: _counted(kit_sessions, 5), what="five effects")
                 for note_id in ids:

@@ -1,0 +1,91 @@
+"""The deployment descriptions, checked offline: they parse, and every setting they pass is one
+the code reads (a typo in an environment variable would otherwise be silently ignored)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.config import GatewaySettings
+from services.jobs.config import JobsSettings
+from services.products.config import ProductsSettings
+from services.subsidies.config import SubsidiesSettings
+from shared.settings import CommonSettings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def known_variables() -> set[str]:
+    names = {f"EW_{name.upper()}" for name in CommonSettings.model_fields}
+    for cls, prefix in (
+        (JobsSettings, "JOBS"),
+        (ProductsSettings, "PRODUCTS"),
+        (SubsidiesSettings, "SUBSIDIES"),
+        (GatewaySettings, "GATEWAY"),
+    ):
+        for name, field in cls.model_fields.items():
+            alias = field.validation_alias
+            choices = getattr(alias, "choices", [alias] if alias else [])
+            names |= {c for c in choices if isinstance(c, str) and c.isupper()}
+            names.add(f"{prefix}_{name.upper()}")
+    return names
+
+
+def documents():
+    for path in sorted(DEPLOY.rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                yield path.name, doc
+
+
+def env_names(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "environment" and isinstance(value, dict):
+                yield from value
+            elif key == "env" and isinstance(value, list):
+                yield from (item["name"] for item in value)
+            elif (
+                key == "data"
+                and isinstance(value, dict)
+                and any(k.startswith("EW_") for k in value)
+            ):
+                yield from value
+            yield from env_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from env_names(item)
+
+
+@pytest.mark.parametrize(
+    ("name", "doc"), list(documents()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_variable_is_read_by_the_code(name, doc):
+    unknown = {
+        n
+        for n in env_names(doc)
+        if n.startswith(("EW_", "JOBS_", "PRODUCTS_", "SUBSIDIES_", "GATEWAY_"))
+    } - known_variables()
+    assert unknown == set(), f"{name} sets variables no settings class reads: {unknown}"
+
+
+def test_every_deployment_probes_readiness():
+    deployments = [d for _, d in documents() if d.get("kind") == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {
+        "gateway",
+        "jobs",
+        "products",
+        "subsidies",
+    }
+    for d in deployments:
+        container = d["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_streams_are_replicated_in_production():
+    configs = [
+        d for _, d in documents() if d.get("kind") == "ConfigMap" and "EW_ENV" in d.get("data", {})
+    ]
+    assert configs and all(c["data"]["EW_STREAM_REPLICAS"] == "3" for c in configs)
+    nats = next(d for _, d in documents() if d.get("kind") == "StatefulSet")
+    assert nats["spec"]["replicas"] == 3
