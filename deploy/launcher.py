@@ -160,15 +160,17 @@ class Launcher:
             self.start_app(name)
         credential = self.bootstrap_credential()
         gw = f"http://{HOST}:{PORTS['gateway']}"
+        services = ", ".join(f"{n} {HOST}:{PORTS[n]}" for n in ("jobs", "products", "subsidies"))
+        earlier = "created on an earlier start (or set by EW_BOOTSTRAP_ADMIN_PASSWORD)"
         print(f"""
 Platform ready.
   gateway (the one public entry) {gw}
     API docs                     {gw}/docs
     health                       {gw}/readyz
-  services (behind the gateway)  jobs {HOST}:{PORTS['jobs']}, products {HOST}:{PORTS['products']}, subsidies {HOST}:{PORTS['subsidies']}
+  services (behind the gateway)  {services}
   NATS JetStream                 {nats_url}
   data and logs                  {self.data_dir}
-  bootstrap admin                {credential or 'created on an earlier start (or set by EW_BOOTSTRAP_ADMIN_PASSWORD)'}
+  bootstrap admin                {credential or earlier}
 Press Ctrl-C to stop everything.""", flush=True)
         while True:
             self.check_alive()

@@ -28,7 +28,7 @@ def national_id_check_char(first17: str) -> str:
 
 
 def normalize_national_id(value: str) -> str:
-    """Return the canonical form (upper-case X) or raise ValueError with a reason a person can act on."""
+    """The canonical form (upper-case X), or ValueError with a reason a person can act on."""
     candidate = value.strip().upper()
     if not _ID_SHAPE.match(candidate):
         raise ValueError("a national ID number has 18 characters: 17 digits and a final digit or X")

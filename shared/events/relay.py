@@ -9,6 +9,7 @@
 """
 
 import asyncio
+import contextlib
 import json
 import zlib
 from typing import Any
@@ -72,10 +73,8 @@ class OutboxRelay:
             if sent >= self.batch_size:
                 continue
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def relay_once(self) -> tuple[int, bool]:
         """Publish one batch. Returns (rows published, whether a publish failed)."""

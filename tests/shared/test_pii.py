@@ -21,7 +21,8 @@ KNOWN_VALID = "11010519491231002X"
 
 
 def make_id(rng: random.Random) -> str:
-    body = f"520522{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    birth = f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    body = f"520522{birth}{rng.randint(0, 999):03d}"
     return body + national_id_check_char(body)
 
 

@@ -14,14 +14,15 @@ from fastapi import FastAPI
 from shared.identity import IDENTITY_HEADER, Identity, Role, sign_identity
 from tests.support.infra import wait_until
 
-TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"  # noqa: S105
+TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"
 TEST_PII_KEY = "test-pii-key-0123456789abcdef-0123456789"
 
 
 def service_settings(service: str, database_url: str, nats_url: str, namespace: str,
                      **overrides: Any) -> Any:
     module = importlib.import_module(f"services.{service}.config")
-    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    cls = next(v for k, v in vars(module).items()
+               if k.endswith("Settings") and k != "ServiceSettings")
     values: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,

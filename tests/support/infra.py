@@ -65,7 +65,7 @@ class NatsServer:
             f'listen: "127.0.0.1:{self.port}"\n'
             f'jetstream {{ store_dir: "{self.store_dir / "js"}", sync_interval: always }}\n'
         )
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             [nats_server_binary(), "-c", str(conf)],
             stdout=subprocess.DEVNULL, stderr=open(self.store_dir / "server.log", "ab"))  # noqa: SIM115
         wait_for_port(self.port)
@@ -144,7 +144,7 @@ class TestDatabases:
                 await conn.close()
 
 
-async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = ""):  # type: ignore[no-untyped-def]
+async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = ""):  # type: ignore[no-untyped-def]  # noqa: ASYNC109
     """Poll an async or sync predicate until it returns a truthy value; return that value."""
     deadline = time.monotonic() + timeout
     while True:
