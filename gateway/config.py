@@ -1,13 +1,114 @@
-from functools import lru_cache
+"""Settings of the gateway: the common ``EW_*`` ones plus its own ``GATEWAY_*`` variables."""
 
-from pydantic import AliasChoices, Field
+import hashlib
+import hmac
+from functools import lru_cache
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from shared.settings import ServiceSettings
 
 
+def _alias(name: str) -> AliasChoices:
+    # The variable people set is GATEWAY_<NAME>; the field name works in code and tests.
+    return AliasChoices(f"GATEWAY_{name.upper()}", name)
+
+
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
-    database_url: str = Field(default="", validation_alias=AliasChoices("GATEWAY_DATABASE_URL", "database_url"))
+    database_url: str = Field(default="", validation_alias=_alias("database_url"))
+
+    # Where the services listen. The gateway is their only public entry.
+    jobs_url: str = Field(default="http://127.0.0.1:8101", validation_alias=_alias("jobs_url"))
+    products_url: str = Field(
+        default="http://127.0.0.1:8102", validation_alias=_alias("products_url")
+    )
+    subsidies_url: str = Field(
+        default="http://127.0.0.1:8103", validation_alias=_alias("subsidies_url")
+    )
+
+    # The one pooled HTTP client towards the services.
+    upstream_pool_size: int = Field(
+        default=200, ge=1, le=10_000, validation_alias=_alias("upstream_pool_size")
+    )
+    upstream_connect_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, validation_alias=_alias("upstream_connect_timeout_seconds")
+    )
+    # Longest silence while waiting for a service's response (not the whole transfer), → 504.
+    upstream_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, validation_alias=_alias("upstream_read_timeout_seconds")
+    )
+
+    # Largest request body accepted, counted as it arrives (chunked or not), → 413.
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, le=1024**3, validation_alias=_alias("max_body_bytes")
+    )
+
+    # Token bucket per credential (per client address for anonymous calls), → 429.
+    rate_limit_per_second: float = Field(
+        default=50.0, gt=0, le=100_000, validation_alias=_alias("rate_limit_per_second")
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, le=1_000_000, validation_alias=_alias("rate_limit_burst")
+    )
+
+    # Login attempts per client address (people, not machines: a small budget).
+    login_rate_per_second: float = Field(
+        default=0.5, gt=0, le=1000, validation_alias=_alias("login_rate_per_second")
+    )
+    login_burst: int = Field(default=10, ge=1, le=10_000, validation_alias=_alias("login_burst"))
+
+    # Staff login tokens are signed with this secret. Unset, it is derived from EW_IDENTITY_SECRET
+    # (a different key for a different purpose); set it to keep the two apart entirely.
+    token_secret: SecretStr | None = Field(default=None, validation_alias=_alias("token_secret"))
+    token_ttl_seconds: int = Field(
+        default=900, ge=30, le=86_400, validation_alias=_alias("token_ttl_seconds")
+    )
+    # How long a verified API key or user is trusted from memory before the database is asked
+    # again: the delay after which a revocation made on another gateway replica takes effect.
+    credential_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, validation_alias=_alias("credential_cache_seconds")
+    )
+    # How long the aggregated OpenAPI document is kept before the services are asked again.
+    openapi_cache_seconds: float = Field(
+        default=60.0, ge=0, le=86_400, validation_alias=_alias("openapi_cache_seconds")
+    )
+
+    # First start with no user at all: the admin's password. Empty → one is generated and printed.
+    bootstrap_admin_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EW_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap_admin_password"),
+    )
+    migrate_on_start: bool = Field(default=False, validation_alias=_alias("migrate_on_start"))
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Self:
+        given = self.bootstrap_admin_password
+        if given is not None and 0 < len(given.get_secret_value()) < 12:
+            raise ValueError("EW_BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters")
+        if self.env == "development":
+            return self
+        if self.token_secret is not None and len(self.token_secret.get_secret_value()) < 32:
+            raise ValueError(
+                "GATEWAY_TOKEN_SECRET must be a random value of at least 32 "
+                f"characters when EW_ENV={self.env}"
+            )
+        return self
+
+    def staff_token_key(self) -> str:
+        if self.token_secret is not None and self.token_secret.get_secret_value():
+            return self.token_secret.get_secret_value()
+        base = self.identity_secret.get_secret_value().encode()
+        return hmac.new(base, b"eastwest-gateway-staff-token", hashlib.sha256).hexdigest()
+
+    def upstreams(self) -> dict[str, str]:
+        """Path prefix owner → base URL."""
+        return {
+            "jobs": self.jobs_url.rstrip("/"),
+            "products": self.products_url.rstrip("/"),
+            "subsidies": self.subsidies_url.rstrip("/"),
+        }
 
 
 @lru_cache

@@ -1,8 +1,22 @@
-"""Tables of the gateway: staff users and API keys, on the gateway's own metadata."""
+"""Tables of the gateway: staff users and API keys, on the gateway's own metadata, and the
+schemas of its own API (login, admin)."""
 
-from sqlmodel import SQLModel
+import uuid
+from datetime import datetime
+from typing import Any
 
-from shared.db import new_registry
+from pydantic import ConfigDict, model_validator
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.db import UTCDateTime, new_id, new_registry, utcnow
+from shared.identity import ROLES, STAFF_ROLES, Role
+
+# Credentials bound to one organisation: the subject is a store id or a partner organisation id.
+SUBJECT_ROLES: tuple[Role, ...] = ("partner", "store")
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; bound it so a body cannot cost minutes
 
 
 class GatewayModel(SQLModel, registry=new_registry()):
@@ -10,3 +24,240 @@ class GatewayModel(SQLModel, registry=new_registry()):
 
 
 metadata = GatewayModel.metadata
+
+
+class Input(SQLModel):
+    """Every request body of the gateway: unknown fields are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    username: str = Field(
+        min_length=3,
+        max_length=64,
+        regex=USERNAME_PATTERN,
+        description="Lower-case login name: letters, digits, `.`, `_`, `-`.",
+    )
+    display_name: str = Field(default="", max_length=200)
+    role: Role = Field(description="Staff role: bureau_clerk, bureau_approver, auditor or admin.")
+
+
+def _check_staff_role(role: Role | None) -> None:
+    if role is not None and role not in STAFF_ROLES:
+        raise ValueError(
+            f"people log in with a staff role ({', '.join(STAFF_ROLES)}); stores "
+            "and partners use API keys"
+        )
+
+
+class UserCreate(UserBase, Input):
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {  # type: ignore[assignment]
+                    "username": "li.clerk",
+                    "display_name": "Li Na",
+                    "role": "bureau_clerk",
+                    "password": "correct horse battery staple",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _staff_only(self) -> "UserCreate":
+        _check_staff_role(self.role)
+        return self
+
+
+class UserUpdate(Input):
+    display_name: str | None = Field(default=None, max_length=200)
+    role: Role | None = None
+    disabled: bool | None = Field(
+        default=None, description="A disabled user cannot log in; tokens stop working."
+    )
+    password: str | None = Field(
+        default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # type: ignore[assignment]
+            "examples": [{"disabled": True}]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _staff_only(self) -> "UserUpdate":
+        _check_staff_role(self.role)
+        return self
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(GatewayModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="staff_role"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=32)
+    password_hash: str = Field(max_length=256)
+    disabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class UserPublic(SQLModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+class ApiKeyBase(SQLModel):
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="What the key is for, e.g. the store's till system.",
+    )
+    role: Role
+    subject_id: uuid.UUID | None = Field(
+        default=None,
+        description="Store id for a `store` key, partner organisation id for a "
+        "`partner` key; must be empty for other roles.",
+    )
+
+
+class ApiKeyCreate(ApiKeyBase, Input):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {  # type: ignore[assignment]
+                    "name": "Weng'an flagship store till",
+                    "role": "store",
+                    "subject_id": "6f1c2a1e-4b7a-4c55-9d1e-0a3f0b9c2d11",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _subject_matches_role(self) -> "ApiKeyCreate":
+        check_subject(self.role, self.subject_id)
+        return self
+
+
+def check_subject(role: str, subject_id: Any) -> None:
+    if role in SUBJECT_ROLES and subject_id is None:
+        raise ValueError(
+            f"a '{role}' key must name its subject_id (the "
+            f"{'store' if role == 'store' else 'partner organisation'} it acts for)"
+        )
+    if role not in SUBJECT_ROLES and subject_id is not None:
+        raise ValueError(
+            f"a '{role}' key acts for the bureau, not for one organisation: leave subject_id empty"
+        )
+
+
+class ApiKey(GatewayModel, table=True):
+    __tablename__ = "api_keys"
+    # The database holds the binding rule too: a store or partner key names its subject, others not.
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(
+            f"({_in('role', SUBJECT_ROLES)}) = (subject_id IS NOT NULL)", name="subject_binding"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # The visible part of the key (``ew_<prefix>_…``): finds the row and lets people tell keys
+    # apart. The rest of the key is stored only as a SHA-256 hash.
+    prefix: str = Field(max_length=16, unique=True)
+    key_hash: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    subject_id: uuid.UUID | None = Field(default=None, index=True)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    revoked_by: str | None = Field(default=None, max_length=100)
+
+
+class ApiKeyPublic(SQLModel):
+    id: uuid.UUID
+    prefix: str = Field(description="The key's visible prefix: `ew_<prefix>_…`.")
+    name: str
+    role: Role
+    subject_id: uuid.UUID | None
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(
+        description="The API key. Shown this once only: store it now; the platform "
+        "keeps only its hash."
+    )
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+class LoginRequest(Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {  # type: ignore[assignment]
+                    "username": "li.clerk",
+                    "password": "correct horse battery staple",
+                }
+            ]
+        },
+    )
+
+
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+class TokenResponse(SQLModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires; log in again then.")
+
+
+class IdentityPublic(SQLModel):
+    principal_id: str
+    kind: str
+    role: Role
+    subject_id: str | None
+    name: str

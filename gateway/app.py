@@ -1,0 +1,169 @@
+"""The gateway: the platform's one public entry.
+
+It authenticates every caller (API keys for machines, login tokens for staff), limits request
+rates and body sizes, strips any identity a client claims and hands the verified one to the
+services signed, routes ``/v1/jobs|products|subsidies/*`` to them, and serves the aggregated API
+docs offline. It has its own database (users, API keys) and no NATS.
+"""
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import structlog
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import IntegrityError
+
+from gateway import service
+from gateway.config import GatewaySettings, get_settings
+from gateway.docs import mount_docs
+from gateway.proxy import GatewayMiddleware, http_session
+from gateway.routes import admin_router, auth_router
+from gateway.runtime import GatewayRuntime
+from shared.db import make_engine, make_sessionmaker
+from shared.errors import install_error_handlers
+from shared.logging import configure_logging
+from shared.migrations import current_revision, head_revision, upgrade_to_head
+from shared.observability import RequestContextMiddleware, check_database, health_router
+
+log = structlog.get_logger("gateway")
+
+TAGS = [
+    {"name": "auth", "description": "Staff login and the caller's own identity."},
+    {"name": "admin", "description": "Staff users and API keys (admin only)."},
+    {"name": "health", "description": "Liveness, readiness and metrics of the gateway."},
+]
+BOOTSTRAP_RETRY_SECONDS = 2.0
+
+
+async def bootstrap_admin(app: FastAPI, settings: GatewaySettings) -> None:
+    """Create the first admin when there is no user at all, retrying while the database is
+    not there yet. A generated password is printed once, to stdout only."""
+    given = settings.bootstrap_admin_password
+    while True:
+        try:
+            async with app.state.sessionmaker() as session:
+                generated = await service.ensure_bootstrap_admin(
+                    session, given.get_secret_value() if given else None
+                )
+                await session.commit()
+            break
+        except IntegrityError:
+            return  # another replica created it first
+        except Exception as exc:  # database not reachable or not migrated yet
+            log.warning("bootstrap_admin_waiting", error=type(exc).__name__)
+            await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
+    if generated is not None:
+        # Printed, not logged: one JSON line on stdout (which `make run`'s launcher reads to
+        # show it), kept out of the log pipeline and written nowhere else.
+        print(
+            json.dumps(
+                {
+                    "event": "bootstrap_admin_created",
+                    "username": service.BOOTSTRAP_USERNAME,
+                    "password": generated,
+                    "message": "Shown only this once: log in and change the password "
+                    "(POST /v1/auth/password).",
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
+
+
+async def check_migrations(request: Request) -> tuple[bool, str]:
+    try:
+        current = await current_revision(request.app.state.engine)
+    except Exception as exc:  # database down: reported by the database check too
+        return False, f"unknown: {type(exc).__name__}"
+    head = request.app.state.head_revision
+    return current == head, "at head" if current == head else f"at {current}, head is {head}"
+
+
+async def check_upstreams(request: Request) -> tuple[bool, str]:
+    """Each service's liveness. The gateway stays ready while at least one service answers:
+    taking it out of rotation for one service's outage would cut off the others too."""
+    runtime: GatewayRuntime = request.app.state.gateway
+
+    async def alive(base_url: str) -> str:
+        try:
+            async with asyncio.timeout(1.0):
+                async with runtime.http.get(f"{base_url}/healthz") as response:
+                    return "ok" if response.status == 200 else f"status {response.status}"
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return f"unreachable: {type(exc).__name__}"
+
+    names = list(runtime.upstreams)
+    states = await asyncio.gather(*(alive(runtime.upstreams[n]) for n in names))
+    detail = ", ".join(f"{n} {s}" for n, s in zip(names, states, strict=True))
+    return any(s == "ok" for s in states), detail
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", level=settings.log_level, json=settings.log_json)
+        structlog.contextvars.bind_contextvars(service="gateway")
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.head_revision = head_revision("gateway")
+        if settings.migrate_on_start:
+            await upgrade_to_head(engine, "gateway")
+        async with http_session(
+            settings.upstream_pool_size,
+            settings.upstream_connect_timeout_seconds,
+            settings.upstream_read_timeout_seconds,
+        ) as http:
+            app.state.gateway = GatewayRuntime(settings, http, app.state.sessionmaker)
+            bootstrap = asyncio.create_task(bootstrap_admin(app, settings), name="bootstrap")
+            try:
+                yield
+            finally:
+                bootstrap.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await bootstrap
+        await engine.dispose()
+
+    app = FastAPI(
+        title="East-west cooperation platform",
+        description="The one public API of the Haizhu–Weng'an cooperation platform: jobs, "
+        "product sales and employment subsidies. Every call but the public job board, login "
+        "and health needs `Authorization: Bearer <API key or login token>`.",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=TAGS,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        root_path_in_servers=False,
+    )
+    install_error_handlers(app)
+    # Last added runs first: request id and access log around everything, then the gateway.
+    app.add_middleware(GatewayMiddleware)
+    app.add_middleware(RequestContextMiddleware, service="gateway")
+    app.include_router(
+        health_router(
+            {
+                "database": check_database,
+                "migrations": check_migrations,
+                "upstreams": check_upstreams,
+            }
+        )
+    )
+    app.include_router(auth_router)
+    app.include_router(admin_router)
+    mount_docs(app)
+    return app
+
+
+app = create_app()

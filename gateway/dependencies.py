@@ -1,0 +1,72 @@
+"""Dependencies of the gateway's own routes: the caller, admin-only access, load-by-id."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway import repository
+from gateway.errors import ApiKeyNotFound, CredentialRequired, RateLimited, UserNotFound
+from gateway.models import ApiKey, User
+from gateway.runtime import GatewayRuntime
+from shared.db import SessionDep
+from shared.errors import Forbidden
+from shared.identity import Identity
+
+
+def get_runtime(request: Request) -> GatewayRuntime:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[GatewayRuntime, Depends(get_runtime)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def caller(request: Request, runtime: RuntimeDep) -> Identity:
+    """The authenticated caller (API key or login token), within its rate limit."""
+    identity = await runtime.auth.authenticate(request.headers.get("authorization"))
+    if identity is None:
+        raise CredentialRequired()
+    retry_after = runtime.limiter.acquire(f"{identity.kind}:{identity.principal_id}")
+    if retry_after is not None:
+        raise RateLimited(retry_after)
+    return identity
+
+
+Caller = Annotated[Identity, Depends(caller)]
+
+
+async def admin(identity: Caller) -> Identity:
+    if identity.role != "admin":
+        raise Forbidden(f"Only an admin may do this; you are '{identity.role}'.")
+    return identity
+
+
+Admin = Annotated[Identity, Depends(admin)]
+
+
+async def login_rate_limit(request: Request, runtime: RuntimeDep) -> None:
+    retry_after = runtime.login_limiter.acquire(client_address(request))
+    if retry_after is not None:
+        raise RateLimited(retry_after)
+
+
+async def user_by_id(user_id: uuid.UUID, session: SessionDep) -> User:
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+    return user
+
+
+async def api_key_by_id(key_id: uuid.UUID, session: SessionDep) -> ApiKey:
+    key = await repository.get_api_key(session, key_id)
+    if key is None:
+        raise ApiKeyNotFound(key_id)
+    return key
+
+
+UserById = Annotated[User, Depends(user_by_id)]
+ApiKeyById = Annotated[ApiKey, Depends(api_key_by_id)]

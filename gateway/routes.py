@@ -1,0 +1,255 @@
+"""The gateway's own API: staff login, and the admin's users and API keys."""
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import repository, service
+from gateway.dependencies import (
+    Admin,
+    ApiKeyById,
+    Caller,
+    RuntimeDep,
+    UserById,
+    login_rate_limit,
+)
+from gateway.models import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    IdentityPublic,
+    LoginRequest,
+    PasswordChange,
+    TokenResponse,
+    User,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from gateway.security import issue_staff_token
+from shared.db import SessionDep
+from shared.errors import Forbidden, Unprocessable
+from shared.identity import Role
+from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+R401 = {401: {"description": "No valid credential", **PROBLEM}}
+R403 = {403: {"description": "Not an admin", **PROBLEM}}
+R404 = {404: {"description": "No such item", **PROBLEM}}
+R409 = {409: {"description": "Conflicts with existing data", **PROBLEM}}
+R422 = {422: {"description": "Invalid request (unknown fields are refused)", **PROBLEM}}
+R429 = {429: {"description": "Rate limit reached; see Retry-After", **PROBLEM}}
+
+auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+admin_router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], responses={**R401, **R403, **R422, **R429}
+)
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(values["t"]), uuid.UUID(values["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unprocessable("The cursor is not valid; start again from the first page.") from exc
+
+
+def _next(items: list[Any], limit: int) -> str | None:
+    if len(items) < limit:
+        return None
+    last = items[-1]
+    return encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+
+
+# --- auth --------------------------------------------------------------------------------------
+
+
+@auth_router.post(
+    "/login",
+    operation_id="login",
+    summary="Log in as a staff user",
+    response_model=TokenResponse,
+    dependencies=[Depends(login_rate_limit)],
+    responses={**R401, **R422, **R429},
+    openapi_extra={"security": []},
+)
+async def login(data: LoginRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
+    """Exchange a username and password for a short-lived token. Send it as
+    `Authorization: Bearer <access_token>` on every call; log in again when it expires."""
+    user = await service.login(session, data.username, data.password)
+    ttl = runtime.settings.token_ttl_seconds
+    token = issue_staff_token(str(user.id), runtime.settings.staff_token_key(), ttl)
+    return TokenResponse(access_token=token, expires_in=ttl)
+
+
+@auth_router.get(
+    "/me",
+    operation_id="whoami",
+    summary="Who the credential belongs to",
+    response_model=IdentityPublic,
+    responses={**R401, **R429},
+)
+async def whoami(identity: Caller) -> IdentityPublic:
+    """The role and subject (store or partner organisation) the services will see for this
+    credential."""
+    return IdentityPublic.model_validate(identity.model_dump())
+
+
+@auth_router.post(
+    "/password",
+    operation_id="change_password",
+    summary="Change my password",
+    status_code=204,
+    responses={**R401, **R403, **R422, **R429},
+)
+async def change_password(
+    data: PasswordChange, identity: Caller, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """For logged-in staff: give the current password and a new one (at least 12 characters)."""
+    if identity.kind != "user":
+        raise Forbidden("API keys have no password; an admin creates a new key instead.")
+    user = await repository.get_user(session, uuid.UUID(identity.principal_id))
+    if user is None:
+        raise Forbidden("This user no longer exists.")
+    await service.change_password(session, user, data.current_password, data.new_password)
+    return Response(status_code=204)
+
+
+# --- admin: users ------------------------------------------------------------------------------
+
+
+@admin_router.post(
+    "/users",
+    operation_id="create_user",
+    summary="Create a staff user",
+    status_code=201,
+    response_model=UserPublic,
+    responses=R409,
+)
+async def create_user(data: UserCreate, _admin: Admin, session: SessionDep) -> User:
+    """Staff log in with a username and password (at least 12 characters) and act with one
+    role: `bureau_clerk`, `bureau_approver`, `auditor` or `admin`."""
+    return await service.create_user(session, data)
+
+
+@admin_router.get(
+    "/users", operation_id="list_users", summary="List staff users", response_model=Page[UserPublic]
+)
+async def list_users(
+    _admin: Admin, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    items = await repository.list_users(session, after=_after(cursor), limit=limit)
+    return {"items": items, "next_cursor": _next(items, limit)}
+
+
+@admin_router.get(
+    "/users/{user_id}",
+    operation_id="get_user",
+    summary="One staff user",
+    response_model=UserPublic,
+    responses=R404,
+)
+async def get_user(_admin: Admin, user: UserById) -> User:
+    return user
+
+
+@admin_router.patch(
+    "/users/{user_id}",
+    operation_id="update_user",
+    summary="Change, disable or re-enable a staff user",
+    response_model=UserPublic,
+    responses={**R404, **R409},
+)
+async def update_user(
+    data: UserUpdate, admin: Admin, user: UserById, session: SessionDep, runtime: RuntimeDep
+) -> User:
+    """A disabled user cannot log in, and tokens already issued stop working within seconds.
+    Setting `password` resets it (tell the person by another channel)."""
+    updated = await service.update_user(session, user, data, actor_user_id=admin.principal_id)
+    _forget_now_and_after_commit(session, lambda: runtime.auth.forget_user(user.id))
+    return updated
+
+
+# --- admin: API keys ---------------------------------------------------------------------------
+
+
+@admin_router.post(
+    "/api-keys",
+    operation_id="create_api_key",
+    summary="Create an API key",
+    status_code=201,
+    response_model=ApiKeyCreated,
+)
+async def create_api_key(data: ApiKeyCreate, admin: Admin, session: SessionDep) -> ApiKeyCreated:
+    """A key for a machine client, bound to one role and, for `store` and `partner`, to the
+    store or partner organisation it acts for. The `key` is in this response only: the platform
+    keeps just its hash and its visible prefix."""
+    row, key = await service.create_api_key(session, data, created_by=admin.actor)
+    return ApiKeyCreated.model_validate(row.model_dump() | {"key": key})
+
+
+@admin_router.get(
+    "/api-keys",
+    operation_id="list_api_keys",
+    summary="List API keys",
+    response_model=Page[ApiKeyPublic],
+)
+async def list_api_keys(
+    _admin: Admin,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    role: Role | None = None,
+    subject_id: uuid.UUID | None = None,
+    include_revoked: bool = Query(default=True, description="Also list revoked keys."),
+) -> dict[str, Any]:
+    """Keys are listed by prefix and name; the keys themselves are never shown again."""
+    items = await repository.list_api_keys(
+        session,
+        after=_after(cursor),
+        limit=limit,
+        filters={"role": role, "subject_id": subject_id, "include_revoked": include_revoked},
+    )
+    return {"items": items, "next_cursor": _next(items, limit)}
+
+
+@admin_router.get(
+    "/api-keys/{key_id}",
+    operation_id="get_api_key",
+    summary="One API key",
+    response_model=ApiKeyPublic,
+    responses=R404,
+)
+async def get_api_key(_admin: Admin, key: ApiKeyById) -> ApiKey:
+    return key
+
+
+@admin_router.delete(
+    "/api-keys/{key_id}",
+    operation_id="revoke_api_key",
+    summary="Revoke an API key",
+    status_code=204,
+    responses=R404,
+)
+async def revoke_api_key(
+    admin: Admin, key: ApiKeyById, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The key stops working at once on this gateway and within seconds everywhere. Revoking
+    an already revoked key changes nothing."""
+    await service.revoke_api_key(session, key, revoked_by=admin.actor)
+    _forget_now_and_after_commit(session, lambda: runtime.auth.forget_key(key.id))
+    return Response(status_code=204)
+
+
+def _forget_now_and_after_commit(session: AsyncSession, forget: Callable[[], None]) -> None:
+    # Also after the commit: a request racing this one could re-read the old row meanwhile.
+    forget()
+    event.listen(session.sync_session, "after_commit", lambda _s: forget(), once=True)

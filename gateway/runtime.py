@@ -1,0 +1,39 @@
+"""What the gateway holds for its lifetime: the pooled client, credential memory, rate limits."""
+
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.auth import Authenticator
+from gateway.config import GatewaySettings
+from gateway.proxy import Proxy
+from gateway.security import IdentitySigner, RateLimiter
+
+
+class GatewayRuntime:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        http: aiohttp.ClientSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.auth = Authenticator(settings, sessionmaker)
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        # Logins are tried by people, not machines: a much smaller budget per client address
+        # slows password guessing (argon2 makes each guess costly as well).
+        self.login_limiter = RateLimiter(settings.login_rate_per_second, settings.login_burst)
+        self.signer = IdentitySigner(settings.identity_secret.get_secret_value())
+        self.upstreams = settings.upstreams()
+        self.proxy = Proxy(self)
+        self.openapi_cache: dict[str, Any] = {}
+
+    def upstream_for(self, path: str) -> tuple[str, str] | None:
+        """(service, base URL) owning ``/v1/<service>`` or ``/v1/<service>/…``; else None."""
+        if not path.startswith("/v1/"):
+            return None
+        service = path[4:].split("/", 1)[0]
+        base = self.upstreams.get(service)
+        return (service, base) if base is not None else None
