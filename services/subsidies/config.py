@@ -7,7 +7,9 @@ from shared.settings import ServiceSettings
 
 class SubsidiesSettings(ServiceSettings):
     service_name: str = "subsidies"
-    database_url: str = Field(default="", validation_alias=AliasChoices("SUBSIDIES_DATABASE_URL", "database_url"))
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("SUBSIDIES_DATABASE_URL", "database_url")
+    )
 
 
 @lru_cache

@@ -1,5 +1,117 @@
-"""Events the subsidies service consumes (none yet)."""
+"""Events the subsidies service consumes: the jobs service's employment events.
 
-from shared.events import Subscription
+The service keeps its own view of employers, workers, placements and confirmed months, built
+only from these events (never by calling jobs or reading its database), and evaluates the
+programs after each one. Each model below declares only the fields this service reads.
 
-subscriptions: list[Subscription] = []
+Order does not matter: a month confirmed before its placement is stored and evaluated when the
+placement arrives; a placement ended before it started is retried later. Re-delivery does not
+matter either: the inbox drops a repeated event id, and a grant is keyed by program and
+placement (and month), so even a re-published event with a new id adds nothing.
+"""
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidies import repository as repo
+from services.subsidies import service
+from services.subsidies.models import MONTH_PATTERN, MonthConfirmation, Placement
+from shared.events import Envelope, RetryLater, Subscription
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class EmployerRegistered(_Read):
+    employer_id: uuid.UUID
+    kind: Literal["haizhu_partner", "workshop", "dedicated_post"]
+    name: str = Field(max_length=300)
+    location: str = Field(max_length=200)
+
+
+class WorkerRegistered(_Read):
+    worker_id: uuid.UUID
+    township: str = Field(max_length=200)
+    poor_household: bool
+    registered_on: date
+
+
+class PlacementStarted(_Read):
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    employer_id: uuid.UUID
+    employer_kind: Literal["haizhu_partner", "workshop", "dedicated_post"]
+    posting_id: uuid.UUID | None = None
+    poor_household: bool
+    township: str = Field(max_length=200)
+    start_date: date
+    monthly_wage_fen: int = Field(ge=0)
+
+
+class MonthConfirmed(_Read):
+    confirmation_id: uuid.UUID
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    month: str = Field(pattern=MONTH_PATTERN)
+    wage_paid_fen: int = Field(ge=0)
+    supersedes: uuid.UUID | None = None
+
+
+class PlacementEnded(_Read):
+    placement_id: uuid.UUID
+    end_date: date
+    reason: str = Field(default="", max_length=2000)
+
+
+jobs_events = Subscription(durable="subsidies-eligibility", publisher="jobs")
+
+
+@jobs_events.on("jobs.employer.registered")
+async def on_employer_registered(session: AsyncSession, envelope: Envelope) -> None:
+    e = EmployerRegistered.model_validate(envelope.data)
+    await service.record_employer(
+        session, employer_id=e.employer_id, kind=e.kind, name=e.name, location=e.location
+    )
+
+
+@jobs_events.on("jobs.worker.registered")
+async def on_worker_registered(session: AsyncSession, envelope: Envelope) -> None:
+    e = WorkerRegistered.model_validate(envelope.data)
+    await service.record_worker(
+        session,
+        worker_id=e.worker_id,
+        township=e.township,
+        poor_household=e.poor_household,
+        registered_on=e.registered_on,
+    )
+
+
+@jobs_events.on("jobs.placement.started")
+async def on_placement_started(session: AsyncSession, envelope: Envelope) -> None:
+    e = PlacementStarted.model_validate(envelope.data)
+    await service.record_placement(session, Placement(**e.model_dump()))
+
+
+@jobs_events.on("jobs.placement.month_confirmed")
+async def on_month_confirmed(session: AsyncSession, envelope: Envelope) -> None:
+    e = MonthConfirmed.model_validate(envelope.data)
+    await service.record_confirmation(
+        session, MonthConfirmation(**e.model_dump(), received_at=envelope.occurred_at)
+    )
+
+
+@jobs_events.on("jobs.placement.ended")
+async def on_placement_ended(session: AsyncSession, envelope: Envelope) -> None:
+    e = PlacementEnded.model_validate(envelope.data)
+    placement = await repo.get_placement(session, e.placement_id)
+    if placement is None:
+        raise RetryLater(f"placement {e.placement_id} not known yet")
+    await service.end_placement(session, placement, end_date=e.end_date, reason=e.reason)
+
+
+subscriptions: list[Subscription] = [jobs_events]

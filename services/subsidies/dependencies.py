@@ -1,1 +1,84 @@
-"""Load-by-id dependencies of the subsidies service."""
+"""Load-by-id dependencies of the subsidies service, and the injectable clock."""
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from services.subsidies import repository as repo
+from services.subsidies.errors import (
+    ApplicationNotFound,
+    BatchNotFound,
+    FundNotFound,
+    PayeeNotFound,
+    ProgramNotFound,
+)
+from services.subsidies.models import CODE_PATTERN, Application, Fund, Payee, PaymentBatch, Program
+from shared.db import SessionDep, utcnow
+from shared.pii import PiiVault
+
+
+def clock_of(request: Request) -> Callable[[], datetime]:
+    return getattr(request.app.state, "clock", utcnow)
+
+
+async def current_time(request: Request) -> datetime:
+    """Now, from ``app.state.clock`` (tests move it to end public notice periods)."""
+    return clock_of(request)()
+
+
+Now = Annotated[datetime, Depends(current_time)]
+
+
+async def vault(request: Request) -> PiiVault:
+    return request.app.state.vault  # type: ignore[no-any-return]
+
+
+VaultDep = Annotated[PiiVault, Depends(vault)]
+
+
+async def fund_by_id(fund_id: uuid.UUID, session: SessionDep) -> Fund:
+    fund = await repo.get_fund(session, fund_id)
+    if fund is None:
+        raise FundNotFound(fund_id)
+    return fund
+
+
+async def program_by_code(
+    session: SessionDep,
+    code: Annotated[str, Path(max_length=50, pattern=CODE_PATTERN)],
+) -> Program:
+    program = await repo.current_program(session, code)
+    if program is None:
+        raise ProgramNotFound(code)
+    return program
+
+
+async def application_by_id(application_id: uuid.UUID, session: SessionDep) -> Application:
+    app = await repo.get_application(session, application_id)
+    if app is None:
+        raise ApplicationNotFound(application_id)
+    return app
+
+
+async def payee_by_id(payee_id: uuid.UUID, session: SessionDep) -> Payee:
+    payee = await repo.get_payee(session, payee_id)
+    if payee is None:
+        raise PayeeNotFound(payee_id)
+    return payee
+
+
+async def batch_by_id(batch_id: uuid.UUID, session: SessionDep) -> PaymentBatch:
+    batch = await repo.get_batch(session, batch_id)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    return batch
+
+
+FundDep = Annotated[Fund, Depends(fund_by_id)]
+ProgramDep = Annotated[Program, Depends(program_by_code)]
+ApplicationDep = Annotated[Application, Depends(application_by_id)]
+PayeeDep = Annotated[Payee, Depends(payee_by_id)]
+BatchDep = Annotated[PaymentBatch, Depends(batch_by_id)]

@@ -1,1 +1,1347 @@
-"""Business rules of the subsidies service; writes events to the outbox; never commits."""
+"""Business rules of the subsidies service; writes events to the outbox; never commits.
+
+Application life cycle::
+
+    pending_verification ──verify (clerk)──► verified ──approve (approver ≠ creator, verifier;
+        │      ▲                               │        reserves the amount in the fund)
+        │      └──── objection during notice ──┼──────────────┐
+        │                                      ▼              │
+        │                                  in_notice ──notice period over──► ready_for_payment
+        │                                                                      │ batch
+        │                                                                      ▼
+        │                                   failed ◄──bank result── in_batch ──bank result──► paid
+        │                                     └──── next batch (payee fixed) ──┘
+        └─ reject (with reason) from pending_verification, verified, in_notice
+           cancel from any state before paid, except in_batch
+    Rejection and cancellation release a reservation; paid amounts are final.
+"""
+
+import csv
+import io
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidies import audit
+from services.subsidies import repository as repo
+from services.subsidies.errors import (
+    ApplicationNotFound,
+    BankFileConflict,
+    BankFileInvalid,
+    BatchContentInvalid,
+    BatchNotDraft,
+    BatchNotFound,
+    BudgetBelowCommitted,
+    DuplicateCode,
+    EmptyBatch,
+    FundExhausted,
+    FundNotFound,
+    InvalidPayee,
+    InvalidTransition,
+    MakerChecker,
+    NotEligible,
+    PlacementUnknown,
+)
+from services.subsidies.events import (
+    ApplicationApproved,
+    ApplicationCreated,
+    ApplicationFailed,
+    ApplicationPaid,
+    ApplicationRejected,
+    BatchExported,
+    BatchReconciled,
+)
+from services.subsidies.models import (
+    DEAD_STATES,
+    RESERVED_STATES,
+    AmountRule,
+    Application,
+    ApplicationLine,
+    AppState,
+    BatchLine,
+    BatchState,
+    BulkItemResult,
+    BulkResult,
+    Employer,
+    Fund,
+    FundCreate,
+    FundStats,
+    FundUpdate,
+    MonthConfirmation,
+    Objection,
+    Payee,
+    PayeeCreate,
+    PaymentBatch,
+    Placement,
+    Program,
+    ProgramCreate,
+    ProgramRevise,
+    ReconcileResult,
+    Statistics,
+    StatsRow,
+    Worker,
+)
+from shared.db import utcnow
+from shared.errors import AppError
+from shared.events import add_event
+from shared.pii import PiiVault, mask_account, normalize_account
+
+log = structlog.get_logger("subsidies")
+
+SOURCE = "subsidies"
+SYSTEM_ELIGIBILITY = "system:eligibility"
+SYSTEM_NOTICE = "system:notice-clock"
+PAYEE_CONTEXT = "subsidies.payee"
+
+
+def _dead(state: str) -> bool:
+    return state in {s.value for s in DEAD_STATES}
+
+
+def _reserved(state: str) -> bool:
+    return state in {s.value for s in RESERVED_STATES}
+
+
+def month_add(month: str, delta: int) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+async def _transition(
+    session: AsyncSession,
+    app: Application,
+    to: AppState,
+    *,
+    action: str,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    from_state = app.state
+    app.state = to.value
+    app.updated_at = now
+    session.add(app)
+    await audit.record(
+        session,
+        entity_type="application",
+        entity_id=app.id,
+        action=action,
+        actor=actor,
+        at=now,
+        from_state=from_state,
+        to_state=to.value,
+        reason=reason,
+    )
+
+
+# ---------------------------------------------------------------- funds
+
+
+async def create_fund(
+    session: AsyncSession, body: FundCreate, *, actor: str, now: datetime
+) -> Fund:
+    if await repo.get_fund_by_code(session, body.code):
+        raise DuplicateCode(f"A fund with code '{body.code}' already exists.")
+    fund = Fund(code=body.code, name=body.name, budget_fen=body.budget_fen, created_at=now)
+    session.add(fund)
+    await session.flush()
+    await audit.record(
+        session,
+        entity_type="fund",
+        entity_id=fund.id,
+        action="fund.created",
+        actor=actor,
+        at=now,
+        reason=f"budget {body.budget_fen} fen",
+    )
+    return fund
+
+
+async def update_fund(
+    session: AsyncSession, fund: Fund, body: FundUpdate, *, actor: str, now: datetime
+) -> Fund:
+    if body.budget_fen is not None and body.budget_fen != fund.budget_fen:
+        if not await repo.set_budget(session, fund.id, body.budget_fen):
+            await repo.refresh(session, fund)
+            raise BudgetBelowCommitted(
+                f"The budget cannot go below what is already reserved and paid "
+                f"({fund.reserved_fen + fund.paid_fen} fen)."
+            )
+        await audit.record(
+            session,
+            entity_type="fund",
+            entity_id=fund.id,
+            action="fund.budget_changed",
+            actor=actor,
+            at=now,
+            reason=f"budget {fund.budget_fen} → {body.budget_fen} fen",
+        )
+    if body.name is not None:
+        fund.name = body.name
+        session.add(fund)
+    await session.flush()
+    await repo.refresh(session, fund)
+    return fund
+
+
+# ---------------------------------------------------------------- programs
+
+
+async def _check_program_refs(
+    session: AsyncSession, code: str, fund_id: uuid.UUID, not_stackable_with: list[str]
+) -> None:
+    if await repo.get_fund(session, fund_id) is None:
+        raise FundNotFound(fund_id)
+    if code in not_stackable_with:
+        raise NotEligible("A program cannot list itself in not_stackable_with.")
+
+
+async def create_program(
+    session: AsyncSession, body: ProgramCreate, *, actor: str, now: datetime
+) -> Program:
+    if await repo.current_program(session, body.code):
+        raise DuplicateCode(
+            f"A program with code '{body.code}' already exists; change it with "
+            f"PUT /v1/subsidies/programs/{body.code}."
+        )
+    await _check_program_refs(session, body.code, body.fund_id, body.not_stackable_with)
+    program = Program(
+        **body.model_dump(), version=1, is_current=True, created_by=actor, created_at=now
+    )
+    session.add(program)
+    await session.flush()
+    await audit.record(
+        session,
+        entity_type="program",
+        entity_id=program.id,
+        action="program.created",
+        actor=actor,
+        at=now,
+        reason=f"{program.code} v1",
+    )
+    return program
+
+
+async def revise_program(
+    session: AsyncSession, current: Program, body: ProgramRevise, *, actor: str, now: datetime
+) -> Program:
+    await _check_program_refs(session, current.code, body.fund_id, body.not_stackable_with)
+    await repo.retire_program_versions(session, current.code)
+    program = Program(
+        **body.model_dump(exclude={"reason"}),
+        code=current.code,
+        version=current.version + 1,
+        is_current=True,
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(program)
+    await session.flush()
+    await audit.record(
+        session,
+        entity_type="program",
+        entity_id=program.id,
+        action="program.revised",
+        actor=actor,
+        at=now,
+        reason=f"{program.code} v{program.version}: {body.reason}",
+    )
+    return program
+
+
+# ---------------------------------------------------------------- employment view
+
+
+async def record_employer(
+    session: AsyncSession, *, employer_id: uuid.UUID, kind: str, name: str, location: str
+) -> None:
+    employer = await repo.get_employer(session, employer_id)
+    if employer is None:
+        employer = Employer(employer_id=employer_id, kind=kind, name=name, location=location)
+    else:
+        employer.kind, employer.name, employer.location = kind, name, location
+    session.add(employer)
+
+
+async def record_worker(
+    session: AsyncSession,
+    *,
+    worker_id: uuid.UUID,
+    township: str,
+    poor_household: bool,
+    registered_on: date,
+) -> None:
+    worker = await repo.get_worker(session, worker_id)
+    if worker is None:
+        worker = Worker(
+            worker_id=worker_id,
+            township=township,
+            poor_household=poor_household,
+            registered_on=registered_on,
+        )
+    else:
+        worker.township, worker.poor_household = township, poor_household
+    session.add(worker)
+
+
+async def record_placement(session: AsyncSession, placement: Placement) -> None:
+    """A placement started: keep it and evaluate any months confirmed before it arrived."""
+    existing = await repo.get_placement(session, placement.placement_id)
+    if existing is None:
+        session.add(placement)
+        await session.flush()
+        existing = placement
+    await evaluate_placement(session, existing)
+
+
+async def end_placement(
+    session: AsyncSession, placement: Placement, *, end_date: date, reason: str
+) -> None:
+    placement.end_date = end_date
+    placement.end_reason = reason[:500]
+    session.add(placement)
+
+
+async def record_confirmation(session: AsyncSession, confirmation: MonthConfirmation) -> None:
+    """A month confirmed (or corrected). Kept even before its placement is known, so events
+    arriving out of order produce the same applications as events in order."""
+    if await repo.get_confirmation(session, confirmation.confirmation_id) is not None:
+        return
+    if await repo.superseders_of(session, confirmation.confirmation_id):
+        confirmation.superseded = True  # its correction arrived first
+    session.add(confirmation)
+    if confirmation.supersedes is not None:
+        await repo.mark_superseded(session, confirmation.supersedes)
+    await session.flush()
+    placement = await repo.get_placement(session, confirmation.placement_id)
+    if placement is None:
+        log.info("confirmation_before_placement", placement_id=str(confirmation.placement_id))
+        return
+    if confirmation.supersedes is not None and confirmation.wage_paid_fen <= 0:
+        await _withdraw_unverified_lines(session, placement, confirmation.month)
+    await evaluate_placement(session, placement)
+
+
+async def _withdraw_unverified_lines(
+    session: AsyncSession, placement: Placement, month: str
+) -> None:
+    """A correction says no wage was paid that month: a grant for it not yet reviewed is
+    withdrawn (no pay for a post not worked, 吃空饷). Reviewed ones are left to the reviewers."""
+    for program in await repo.programs_for_employer_kind(session, placement.employer_kind):
+        line = await repo.line_by_key(session, program.code, f"{placement.placement_id}:{month}")
+        if line is None:
+            continue
+        app = await repo.get_application(session, line.application_id, for_update=True)
+        if app is None or app.state != AppState.pending_verification.value:
+            continue
+        app.amount_fen -= line.amount_fen
+        await repo.delete(session, line)
+        await session.flush()
+        if not await repo.lines_of(session, app.id):
+            await _transition(
+                session,
+                app,
+                AppState.cancelled,
+                action="withdrawn",
+                actor=SYSTEM_ELIGIBILITY,
+                now=app.updated_at,
+                reason=f"month {month} corrected to no wage paid",
+            )
+        session.add(app)
+
+
+def _counted_months(confirmations: Sequence[MonthConfirmation]) -> dict[str, uuid.UUID]:
+    """Months with a wage actually paid, by the confirmation that stands for each."""
+    months: dict[str, uuid.UUID] = {}
+    for c in confirmations:
+        if not c.superseded and c.wage_paid_fen > 0:
+            months[c.month] = c.confirmation_id
+    return months
+
+
+def _streak_ends(months: dict[str, uuid.UUID], required: int) -> list[str]:
+    """Months that end a run of ``required`` consecutive counted months."""
+    return [m for m in sorted(months) if all(month_add(m, -k) in months for k in range(required))]
+
+
+def _within_validity(program: Program, month: str) -> bool:
+    if month < month_of(program.valid_from):
+        return False
+    return program.valid_until is None or month <= month_of(program.valid_until)
+
+
+async def evaluate_placement(session: AsyncSession, placement: Placement) -> None:
+    """Create the applications every current program grants for this placement's confirmed
+    months. Safe to run any number of times: a grant already made is never made again."""
+    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+    if not months:
+        return
+    for program in await repo.programs_for_employer_kind(session, placement.employer_kind):
+        if program.poor_only and not placement.poor_household:
+            continue
+        ends = _streak_ends(months, program.required_months)
+        if program.amount_rule == AmountRule.one_off.value:
+            ends = [m for m in ends if _within_validity(program, m)][:1]
+        for month in ends:
+            if not _within_validity(program, month):
+                continue
+            _, refusal = await add_grant(
+                session,
+                program,
+                placement,
+                month,
+                confirmation_id=months[month],
+                actor=SYSTEM_ELIGIBILITY,
+                now=None,
+            )
+            if refusal:
+                log.info("grant_skipped", program=program.code, month=month, reason=refusal)
+
+
+def _line_key(program: Program, placement: Placement, month: str) -> str:
+    if program.amount_rule == AmountRule.one_off.value:
+        return f"{placement.placement_id}:once"
+    return f"{placement.placement_id}:{month}"
+
+
+def _beneficiary(program: Program, placement: Placement) -> uuid.UUID:
+    return placement.worker_id if program.beneficiary_kind == "worker" else placement.employer_id
+
+
+async def add_grant(
+    session: AsyncSession,
+    program: Program,
+    placement: Placement,
+    month: str,
+    *,
+    confirmation_id: uuid.UUID | None,
+    actor: str,
+    now: datetime | None,
+    manual_reason: str | None = None,
+) -> tuple[Application | None, str | None]:
+    """Add one grant (a line) unless a rule forbids it; returns (application, refusal)."""
+    now = now or utcnow()
+    key = _line_key(program, placement, month)
+    if await repo.line_exists(session, program.code, key):
+        return None, (
+            f"{program.code} has already been granted for this placement"
+            + ("" if program.amount_rule == AmountRule.one_off.value else f" and month {month}")
+            + "."
+        )
+    # 不得叠加: the same person and job never get two programs that may not stack.
+    conflicting = set(program.not_stackable_with or []) | await repo.codes_not_stacking_with(
+        session, program.code
+    )
+    clash = await repo.live_line_on_placement(session, placement.placement_id, conflicting)
+    if clash:
+        return None, (
+            f"This placement already has a grant of program '{clash}', which may not "
+            f"be stacked with '{program.code}'."
+        )
+    # 双岗: one person never holds two subsidised posts in the same month.
+    if placement.employer_kind == "dedicated_post" and await repo.live_post_line_in_month(
+        session, placement.worker_id, month, placement.placement_id
+    ):
+        return None, (
+            f"The worker already holds another subsidised post in {month}; one "
+            "person may hold only one."
+        )
+    amount = program.amount_fen
+    count, total = await repo.live_totals_for_worker(session, program.code, placement.worker_id)
+    if program.cap_months is not None and count >= program.cap_months:
+        return None, f"The worker has reached the cap of {program.cap_months} months."
+    if program.cap_per_person_fen is not None and total + amount > program.cap_per_person_fen:
+        return None, f"The worker would exceed the cap of {program.cap_per_person_fen} fen."
+    beneficiary = _beneficiary(program, placement)
+    if program.cap_per_beneficiary_fen is not None:
+        spent = await repo.live_total_for_beneficiary(session, program.code, beneficiary)
+        if spent + amount > program.cap_per_beneficiary_fen:
+            return None, (
+                f"The beneficiary would exceed the cap of {program.cap_per_beneficiary_fen} fen."
+            )
+    app = None
+    if manual_reason is None and program.amount_rule == AmountRule.per_person_month.value:
+        app = await repo.open_application(session, program.id, beneficiary, month)
+    created = app is None
+    if app is None:
+        app = Application(
+            program_id=program.id,
+            program_code=program.code,
+            program_version=program.version,
+            fund_id=program.fund_id,
+            beneficiary_kind=program.beneficiary_kind,
+            beneficiary_id=beneficiary,
+            month=month,
+            township=placement.township,
+            amount_fen=0,
+            state=AppState.pending_verification.value,
+            manual_reason=manual_reason,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(app)
+        await session.flush()
+    session.add(
+        ApplicationLine(
+            application_id=app.id,
+            program_code=program.code,
+            line_key=key,
+            worker_id=placement.worker_id,
+            placement_id=placement.placement_id,
+            employer_kind=placement.employer_kind,
+            month=month,
+            amount_fen=amount,
+            confirmation_id=confirmation_id,
+        )
+    )
+    app.amount_fen += amount
+    app.updated_at = now
+    session.add(app)
+    await session.flush()
+    if created:
+        await audit.record(
+            session,
+            entity_type="application",
+            entity_id=app.id,
+            action="created",
+            actor=actor,
+            at=now,
+            to_state=AppState.pending_verification.value,
+            reason=manual_reason or f"rule of {program.code} v{program.version} met for {month}",
+        )
+        await add_event(
+            session,
+            ApplicationCreated(
+                application_id=app.id,
+                program_code=app.program_code,
+                program_version=app.program_version,
+                fund_id=app.fund_id,
+                beneficiary_kind=app.beneficiary_kind,
+                beneficiary_id=app.beneficiary_id,
+                month=app.month,
+                township=app.township,
+                amount_fen=app.amount_fen,
+                manual=manual_reason is not None,
+            ),
+            source=SOURCE,
+        )
+    return app, None
+
+
+async def create_manual_application(
+    session: AsyncSession,
+    *,
+    program: Program,
+    placement: Placement | None,
+    placement_id: uuid.UUID,
+    month: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Application:
+    if placement is None:
+        raise PlacementUnknown(placement_id)
+    if month < month_of(placement.start_date):
+        raise NotEligible(
+            f"The placement started in {month_of(placement.start_date)}; {month} is before it."
+        )
+    if not _within_validity(program, month):
+        raise NotEligible(f"Program {program.code} v{program.version} is not valid in {month}.")
+    if program.poor_only and not placement.poor_household:
+        raise NotEligible(f"Program {program.code} counts only registered-poor workers.")
+    if placement.employer_kind != program.employer_kind:
+        raise NotEligible(
+            f"Program {program.code} is for {program.employer_kind} placements, "
+            f"this one is at a {placement.employer_kind}."
+        )
+    app, refusal = await add_grant(
+        session,
+        program,
+        placement,
+        month,
+        confirmation_id=None,
+        actor=actor,
+        now=now,
+        manual_reason=reason,
+    )
+    if app is None:
+        raise NotEligible(refusal or "Not eligible.")
+    return app
+
+
+# ---------------------------------------------------------------- review
+
+
+async def load_for_change(session: AsyncSession, application_id: uuid.UUID) -> Application:
+    app = await repo.get_application(session, application_id, for_update=True)
+    if app is None:
+        raise ApplicationNotFound(application_id)
+    return app
+
+
+async def verify(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> Application:
+    app = await load_for_change(session, application_id)
+    if app.state != AppState.pending_verification.value:
+        raise InvalidTransition("verify", app.state, (AppState.pending_verification.value,))
+    app.verified_by, app.verified_at = actor, now
+    await _transition(
+        session, app, AppState.verified, action="verified", actor=actor, now=now, reason=note
+    )
+    await session.flush()
+    return app
+
+
+async def approve(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> Application:
+    app = await load_for_change(session, application_id)
+    if app.state != AppState.verified.value:
+        if app.approved_by is not None:
+            raise InvalidTransition(
+                "approve",
+                f"{app.state} (already approved by {app.approved_by})",
+                (AppState.verified.value,),
+            )
+        raise InvalidTransition("approve", app.state, (AppState.verified.value,))
+    if actor == app.verified_by:
+        raise MakerChecker("You verified this application; another approver must approve it.")
+    if actor == app.created_by:
+        raise MakerChecker("You created this application; another approver must approve it.")
+    program = await session.get(Program, app.program_id)
+    assert program is not None
+    if not await repo.reserve(session, app.fund_id, app.amount_fen):
+        fund = await repo.get_fund(session, app.fund_id)
+        assert fund is not None
+        await repo.refresh(session, fund)
+        raise FundExhausted(
+            f"Fund '{fund.code}' has {fund.budget_fen - fund.reserved_fen - fund.paid_fen} fen "
+            f"left, less than the {app.amount_fen} fen this application needs.",
+            available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
+            needed_fen=app.amount_fen,
+        )
+    app.approved_by, app.approved_at = actor, now
+    if program.notice_days > 0:
+        app.notice_ends_at = now + timedelta(days=program.notice_days)
+        target = AppState.in_notice
+    else:
+        target = AppState.ready_for_payment
+    await _transition(session, app, target, action="approved", actor=actor, now=now, reason=note)
+    await session.flush()
+    await add_event(
+        session,
+        ApplicationApproved(
+            application_id=app.id,
+            program_code=app.program_code,
+            fund_id=app.fund_id,
+            amount_fen=app.amount_fen,
+            notice_ends_at=app.notice_ends_at.isoformat() if app.notice_ends_at else None,
+        ),
+        source=SOURCE,
+    )
+    return app
+
+
+REJECTABLE = (AppState.pending_verification, AppState.verified, AppState.in_notice)
+CANCELLABLE = (
+    AppState.pending_verification,
+    AppState.verified,
+    AppState.in_notice,
+    AppState.ready_for_payment,
+    AppState.failed,
+)
+
+
+async def reject(
+    session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
+) -> Application:
+    app = await load_for_change(session, application_id)
+    if app.state not in {s.value for s in REJECTABLE}:
+        raise InvalidTransition("reject", app.state, tuple(s.value for s in REJECTABLE))
+    from_state = app.state
+    if _reserved(app.state):
+        await repo.release(session, app.fund_id, app.amount_fen)
+    app.decision_reason = reason
+    await _transition(
+        session, app, AppState.rejected, action="rejected", actor=actor, now=now, reason=reason
+    )
+    await session.flush()
+    await add_event(
+        session,
+        ApplicationRejected(
+            application_id=app.id, program_code=app.program_code, from_state=from_state
+        ),
+        source=SOURCE,
+    )
+    return app
+
+
+async def cancel(
+    session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
+) -> Application:
+    app = await load_for_change(session, application_id)
+    if app.state not in {s.value for s in CANCELLABLE}:
+        raise InvalidTransition("cancel", app.state, tuple(s.value for s in CANCELLABLE))
+    if _reserved(app.state):
+        await repo.release(session, app.fund_id, app.amount_fen)
+    app.decision_reason = reason
+    await _transition(
+        session, app, AppState.cancelled, action="cancelled", actor=actor, now=now, reason=reason
+    )
+    await session.flush()
+    return app
+
+
+async def object_to(
+    session: AsyncSession, application_id: uuid.UUID, *, text: str, actor: str, now: datetime
+) -> Application:
+    """An objection during public notice sends the application back to verification: the
+    reservation is released and both reviews must be done again."""
+    app = await load_for_change(session, application_id)
+    if app.state != AppState.in_notice.value:
+        raise InvalidTransition("object to", app.state, (AppState.in_notice.value,))
+    if app.notice_ends_at is not None and now >= app.notice_ends_at:
+        raise InvalidTransition(
+            "object to",
+            "past its notice period",
+            (AppState.in_notice.value + " before notice_ends_at",),
+        )
+    await repo.release(session, app.fund_id, app.amount_fen)
+    session.add(Objection(application_id=app.id, text=text, recorded_by=actor, created_at=now))
+    app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
+    app.notice_ends_at = None
+    await _transition(
+        session,
+        app,
+        AppState.pending_verification,
+        action="objection",
+        actor=actor,
+        now=now,
+        reason=text,
+    )
+    await session.flush()
+    return app
+
+
+async def close_ended_notices(
+    session: AsyncSession, *, now: datetime, ids: Sequence[uuid.UUID] | None = None
+) -> int:
+    """Applications whose public notice ended without objection become ready for payment."""
+    moved = 0
+    for app in await repo.notices_ended(session, now, ids):
+        await _transition(
+            session,
+            app,
+            AppState.ready_for_payment,
+            action="notice_ended",
+            actor=SYSTEM_NOTICE,
+            now=now,
+        )
+        moved += 1
+    await session.flush()
+    return moved
+
+
+async def bulk(
+    session: AsyncSession, ids: list[uuid.UUID], op: Callable[[uuid.UUID], Awaitable[Application]]
+) -> BulkResult:
+    """Apply ``op`` to each application in its own savepoint: each is checked on its own and a
+    refusal leaves nothing of that item applied."""
+    results: list[BulkItemResult] = []
+    seen: set[uuid.UUID] = set()
+    for application_id in ids:
+        if application_id in seen:
+            results.append(
+                BulkItemResult(
+                    application_id=application_id,
+                    ok=False,
+                    status=422,
+                    detail="Listed more than once in this request.",
+                )
+            )
+            continue
+        seen.add(application_id)
+        try:
+            async with session.begin_nested():
+                app = await op(application_id)
+                state = app.state
+        except AppError as exc:
+            results.append(
+                BulkItemResult(
+                    application_id=application_id, ok=False, status=exc.status, detail=exc.detail
+                )
+            )
+            continue
+        results.append(BulkItemResult(application_id=application_id, ok=True, state=state))
+    ok = sum(1 for r in results if r.ok)
+    return BulkResult(succeeded=ok, failed=len(results) - ok, results=results)
+
+
+# ---------------------------------------------------------------- payees
+
+
+def mask_name(name: str) -> str:
+    return name[0] + "*" * min(len(name) - 1, 8) if len(name) > 1 else "*"
+
+
+async def register_payee(
+    session: AsyncSession, body: PayeeCreate, *, vault: PiiVault, actor: str, now: datetime
+) -> Payee:
+    try:
+        account = normalize_account(body.account_number)
+    except ValueError as exc:
+        raise InvalidPayee(f"account_number: {exc}.") from None
+    holder = body.holder_name.strip()
+    if not holder or "\x00" in holder:
+        raise InvalidPayee("holder_name: give the account holder's name as the bank knows it.")
+    previous = await repo.active_payee(session, body.beneficiary_kind.value, body.beneficiary_id)
+    await repo.retire_payees(session, body.beneficiary_kind.value, body.beneficiary_id)
+    payee = Payee(
+        beneficiary_kind=body.beneficiary_kind.value,
+        beneficiary_id=body.beneficiary_id,
+        holder_name_enc=vault.encrypt(holder, context=PAYEE_CONTEXT + ".holder"),
+        holder_name_masked=mask_name(holder),
+        account_enc=vault.encrypt(account, context=PAYEE_CONTEXT + ".account"),
+        account_hash=vault.lookup_hash(account, context=PAYEE_CONTEXT + ".account"),
+        account_masked=mask_account(account),
+        bank_name=body.bank_name.strip(),
+        active=True,
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(payee)
+    await session.flush()
+    await audit.record(
+        session,
+        entity_type="payee",
+        entity_id=payee.id,
+        action="payee.replaced" if previous else "payee.registered",
+        actor=actor,
+        at=now,
+        reason=f"for {body.beneficiary_kind.value} {body.beneficiary_id}"
+        + (f", replaces payee {previous.id}" if previous else ""),
+    )
+    return payee
+
+
+# ---------------------------------------------------------------- batches
+
+
+async def create_batch(
+    session: AsyncSession,
+    *,
+    application_ids: list[uuid.UUID] | None,
+    fund_id: uuid.UUID | None,
+    actor: str,
+    now: datetime,
+) -> PaymentBatch:
+    """Make a batch of applications ready for payment (and failed ones whose payee was fixed).
+    Everything is checked first; one bad application refuses the whole batch."""
+    await close_ended_notices(session, now=now, ids=application_ids)
+    problems: list[dict[str, Any]] = []
+    if application_ids is not None:
+        if len(set(application_ids)) != len(application_ids):
+            raise BatchContentInvalid("An application is listed more than once.", [])
+        apps = list(await repo.applications_by_ids(session, application_ids))
+        found = {a.id for a in apps}
+        problems += [
+            {"application_id": str(i), "problem": "no such application"}
+            for i in application_ids
+            if i not in found
+        ]
+    else:
+        apps = list(await repo.ready_applications(session, fund_id))
+    chosen: list[tuple[Application, Payee]] = []
+    for app in apps:
+        if app.state not in (AppState.ready_for_payment.value, AppState.failed.value):
+            detail = f"it is {app.state}, not ready_for_payment"
+            if app.state == AppState.in_notice.value and app.notice_ends_at is not None:
+                detail += f" (public notice ends {app.notice_ends_at.isoformat()})"
+            problems.append({"application_id": str(app.id), "problem": detail})
+            continue
+        payee = await repo.active_payee(session, app.beneficiary_kind, app.beneficiary_id)
+        if payee is None:
+            problems.append(
+                {
+                    "application_id": str(app.id),
+                    "problem": f"no bank account registered for {app.beneficiary_kind}"
+                    f" {app.beneficiary_id}",
+                }
+            )
+            continue
+        if app.state == AppState.failed.value:
+            failed = await repo.last_failed_line(session, app.id)
+            if failed is not None and failed.payee_id == payee.id:
+                problems.append(
+                    {
+                        "application_id": str(app.id),
+                        "problem": "its last payment failed and the payee's account "
+                        "has not been corrected since",
+                    }
+                )
+                continue
+        chosen.append((app, payee))
+    if problems:
+        raise BatchContentInvalid(
+            f"{len(problems)} application(s) cannot be paid in this batch; nothing was batched.",
+            problems,
+        )
+    if not chosen:
+        raise EmptyBatch("No application is ready for payment, so there is nothing to batch.")
+    batch = PaymentBatch(
+        state=BatchState.draft.value,
+        line_count=len(chosen),
+        total_fen=sum(a.amount_fen for a, _ in chosen),
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(batch)
+    await session.flush()
+    for no, (app, payee) in enumerate(chosen, start=1):
+        session.add(
+            BatchLine(
+                batch_id=batch.id,
+                line_no=no,
+                application_id=app.id,
+                payee_id=payee.id,
+                amount_fen=app.amount_fen,
+            )
+        )
+        await _transition(
+            session,
+            app,
+            AppState.in_batch,
+            action="batched",
+            actor=actor,
+            now=now,
+            reason=f"batch {batch.id}",
+        )
+    await audit.record(
+        session,
+        entity_type="batch",
+        entity_id=batch.id,
+        action="batch.created",
+        actor=actor,
+        at=now,
+        to_state=batch.state,
+        reason=f"{batch.line_count} lines, {batch.total_fen} fen",
+    )
+    await session.flush()
+    return batch
+
+
+EXPORT_COLUMNS = [
+    "line_id",
+    "line_no",
+    "payee_name",
+    "account_number",
+    "bank_name",
+    "amount_fen",
+    "currency",
+    "reference",
+]
+RESULT_COLUMNS = ["line_id", "status", "amount_fen", "bank_reference", "reason"]
+
+
+async def export_batch(
+    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
+) -> str:
+    """Freeze the batch and render the bank payment file: the one place where account numbers
+    are decrypted."""
+    batch = await repo.get_batch(session, batch_id, for_update=True)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    if batch.state != BatchState.draft.value:
+        raise BatchNotDraft(
+            f"Batch {batch.id} was already exported at "
+            f"{batch.exported_at.isoformat() if batch.exported_at else '?'}; an "
+            "exported batch is frozen and is not exported again."
+        )
+    lines = await repo.batch_lines(session, batch.id)
+    if not lines:
+        raise EmptyBatch("The batch has no lines; there is nothing to export.")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for line in lines:
+        payee = await repo.get_payee(session, line.payee_id)
+        assert payee is not None
+        writer.writerow(
+            [
+                str(line.id),
+                line.line_no,
+                vault.decrypt(payee.holder_name_enc, context=PAYEE_CONTEXT + ".holder"),
+                vault.decrypt(payee.account_enc, context=PAYEE_CONTEXT + ".account"),
+                payee.bank_name,
+                line.amount_fen,
+                "CNY",
+                f"SUB-{line.application_id}",
+            ]
+        )
+    batch.state = BatchState.exported.value
+    batch.exported_by, batch.exported_at = actor, now
+    session.add(batch)
+    await audit.record(
+        session,
+        entity_type="batch",
+        entity_id=batch.id,
+        action="batch.exported",
+        actor=actor,
+        at=now,
+        from_state=BatchState.draft.value,
+        to_state=BatchState.exported.value,
+    )
+    await add_event(
+        session,
+        BatchExported(batch_id=batch.id, line_count=batch.line_count, total_fen=batch.total_fen),
+        source=SOURCE,
+    )
+    await session.flush()
+    return out.getvalue()
+
+
+_REF = re.compile(r"^[\x20-\x7e]{1,100}$")
+
+
+def parse_results(raw: bytes, lines_by_id: dict[uuid.UUID, BatchLine]) -> list[dict[str, Any]]:
+    """Validate every line of a bank result file; raise with all problems, by line number."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BankFileInvalid("The file is not UTF-8 text.", []) from None
+    if "\x00" in text:
+        raise BankFileInvalid("The file contains NUL bytes.", [])
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise BankFileInvalid(
+            f"The file is empty; expected a header line '{','.join(RESULT_COLUMNS)}'.", []
+        )
+    header = [h.strip() for h in rows[0]]
+    if header != RESULT_COLUMNS:
+        raise BankFileInvalid(
+            f"The header must be exactly '{','.join(RESULT_COLUMNS)}'.",
+            [{"line": 1, "problem": "unexpected header"}],
+        )
+    problems: list[dict[str, Any]] = []
+    parsed: list[dict[str, Any]] = []
+    seen: dict[uuid.UUID, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(RESULT_COLUMNS):
+            problems.append(
+                {
+                    "line": number,
+                    "problem": f"expected {len(RESULT_COLUMNS)} fields, found {len(row)}",
+                }
+            )
+            continue
+        raw_id, status, raw_amount, reference, reason = (c.strip() for c in row)
+        try:
+            line_id = uuid.UUID(raw_id)
+        except ValueError:
+            problems.append({"line": number, "problem": "line_id is not a UUID"})
+            continue
+        line = lines_by_id.get(line_id)
+        if line is None:
+            problems.append({"line": number, "problem": f"line {line_id} is not in this batch"})
+            continue
+        if line_id in seen:
+            problems.append(
+                {
+                    "line": number,
+                    "problem": f"line {line_id} is already given on line {seen[line_id]}",
+                }
+            )
+            continue
+        seen[line_id] = number
+        if status not in ("paid", "failed"):
+            problems.append({"line": number, "problem": "status must be 'paid' or 'failed'"})
+            continue
+        if not raw_amount.isdigit() or int(raw_amount) != line.amount_fen:
+            problems.append(
+                {
+                    "line": number,
+                    "problem": f"amount_fen must be {line.amount_fen}, "
+                    "the amount sent for this line",
+                }
+            )
+            continue
+        if status == "paid" and not _REF.match(reference):
+            problems.append(
+                {
+                    "line": number,
+                    "problem": "a paid line needs its bank_reference (1–100 printable characters)",
+                }
+            )
+            continue
+        if status == "failed" and not (0 < len(reason) <= 500):
+            problems.append(
+                {"line": number, "problem": "a failed line needs a reason (1–500 characters)"}
+            )
+            continue
+        parsed.append(
+            {
+                "line": line,
+                "number": number,
+                "status": status,
+                "reference": reference or None,
+                "reason": reason or None,
+            }
+        )
+    if problems:
+        raise BankFileInvalid(
+            f"{len(problems)} line(s) of the bank file are wrong; nothing was applied.", problems
+        )
+    if not parsed:
+        raise BankFileInvalid("The file has a header but no result lines.", [])
+    return parsed
+
+
+async def import_results(
+    session: AsyncSession, batch_id: uuid.UUID, raw: bytes, *, actor: str, now: datetime
+) -> ReconcileResult:
+    """Reconcile a batch with the bank's result file. Everything is checked before anything is
+    applied; a line already settled the same way is left alone, so re-importing is harmless."""
+    batch = await repo.get_batch(session, batch_id, for_update=True)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    if batch.state == BatchState.draft.value:
+        raise BatchNotDraft("The batch has not been exported yet; there can be no bank result.")
+    lines = {line.id: line for line in await repo.batch_lines(session, batch.id)}
+    parsed = parse_results(raw, lines)
+    conflicts = []
+    for item in parsed:
+        line: BatchLine = item["line"]
+        if line.status == "pending":
+            continue
+        same = line.status == item["status"] and (
+            line.bank_reference == item["reference"]
+            if line.status == "paid"
+            else line.failure_reason == item["reason"]
+        )
+        if not same:
+            conflicts.append(
+                {
+                    "line": item["number"],
+                    "problem": f"line {line.id} was already settled as {line.status}; "
+                    "a settled line is final",
+                }
+            )
+    if conflicts:
+        raise BankFileConflict(
+            f"{len(conflicts)} line(s) contradict results already applied; nothing was applied.",
+            conflicts,
+        )
+    paid = failed = unchanged = 0
+    paid_fen = failed_fen = 0
+    for item in parsed:
+        line = item["line"]
+        if line.status != "pending":
+            unchanged += 1
+            continue
+        app = await load_for_change(session, line.application_id)
+        line.status = item["status"]
+        line.settled_at = now
+        if item["status"] == "paid":
+            line.bank_reference = item["reference"]
+            await repo.settle(session, app.fund_id, line.amount_fen)
+            await _transition(
+                session,
+                app,
+                AppState.paid,
+                action="paid",
+                actor=actor,
+                now=now,
+                reason=f"batch {batch.id}, bank reference {item['reference']}",
+            )
+            await add_event(
+                session,
+                ApplicationPaid(
+                    application_id=app.id,
+                    program_code=app.program_code,
+                    fund_id=app.fund_id,
+                    batch_id=batch.id,
+                    amount_fen=line.amount_fen,
+                ),
+                source=SOURCE,
+            )
+            paid += 1
+            paid_fen += line.amount_fen
+        else:
+            line.failure_reason = item["reason"]
+            await _transition(
+                session,
+                app,
+                AppState.failed,
+                action="payment_failed",
+                actor=actor,
+                now=now,
+                reason=f"batch {batch.id}: {item['reason']}",
+            )
+            await add_event(
+                session,
+                ApplicationFailed(
+                    application_id=app.id,
+                    program_code=app.program_code,
+                    batch_id=batch.id,
+                    amount_fen=line.amount_fen,
+                ),
+                source=SOURCE,
+            )
+            failed += 1
+            failed_fen += line.amount_fen
+        session.add(line)
+    await session.flush()
+    pending = sum(1 for line in lines.values() if line.status == "pending")
+    if paid or failed:
+        from_state = batch.state
+        if pending == 0:
+            batch.state = BatchState.reconciled.value
+            batch.reconciled_at = now
+            session.add(batch)
+        await audit.record(
+            session,
+            entity_type="batch",
+            entity_id=batch.id,
+            action="batch.results_imported",
+            actor=actor,
+            at=now,
+            from_state=from_state,
+            to_state=batch.state,
+            reason=f"{paid} paid, {failed} failed, {pending} pending",
+        )
+        await add_event(
+            session,
+            BatchReconciled(
+                batch_id=batch.id,
+                paid_count=paid,
+                failed_count=failed,
+                pending_count=pending,
+                paid_fen=paid_fen,
+                failed_fen=failed_fen,
+                complete=pending == 0,
+            ),
+            source=SOURCE,
+        )
+    await session.flush()
+    return ReconcileResult(
+        batch_id=batch.id,
+        state=batch.state,
+        paid=paid,
+        failed=failed,
+        unchanged=unchanged,
+        pending=pending,
+    )
+
+
+# ---------------------------------------------------------------- statistics
+
+GROUPS = ("month", "township")
+
+
+def basis_points(part: int, whole: int) -> int:
+    return part * 10000 // whole if whole > 0 else 0
+
+
+async def statistics(
+    session: AsyncSession,
+    *,
+    group_by: list[str],
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+    township: str | None,
+    from_month: str | None,
+    to_month: str | None,
+) -> Statistics:
+    filters = {
+        "program_code": program_code,
+        "fund_id": fund_id,
+        "township": township,
+        "from_month": from_month,
+        "to_month": to_month,
+    }
+    funds = [
+        FundStats(
+            fund_id=f.id,
+            code=f.code,
+            name=f.name,
+            budget_fen=f.budget_fen,
+            reserved_fen=f.reserved_fen,
+            paid_fen=f.paid_fen,
+            available_fen=f.budget_fen - f.reserved_fen - f.paid_fen,
+            usage_basis_points=basis_points(f.paid_fen, f.budget_fen),
+            committed_basis_points=basis_points(f.reserved_fen + f.paid_fen, f.budget_fen),
+        )
+        for f in await repo.all_funds(session, fund_id)
+    ]
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    n = len(group_by)
+    for row in await repo.application_stats(session, group_by=group_by, **filters):
+        key = tuple(row[: 2 + n])
+        state, count, amount = row[2 + n], int(row[3 + n]), int(row[4 + n])
+        acc = rows.setdefault(
+            key,
+            {
+                "by_state": defaultdict(int),
+                "applications": 0,
+                "amount_fen": 0,
+                "reserved_fen": 0,
+                "paid_fen": 0,
+                "beneficiaries": 0,
+            },
+        )
+        acc["by_state"][state] += count
+        acc["applications"] += count
+        if not _dead(state):
+            acc["amount_fen"] += amount
+        if _reserved(state):
+            acc["reserved_fen"] += amount
+        if state == AppState.paid.value:
+            acc["paid_fen"] += amount
+    for row in await repo.beneficiary_counts(session, group_by=group_by, **filters):
+        key = tuple(row[: 2 + n])
+        if key in rows:
+            rows[key]["beneficiaries"] = int(row[2 + n])
+    out = []
+    for key in sorted(rows, key=lambda k: tuple(str(x) for x in k)):
+        acc = rows[key]
+        groups = dict(zip(group_by, key[2:], strict=True))
+        out.append(
+            StatsRow(
+                program_code=key[0],
+                fund_id=key[1],
+                month=groups.get("month"),
+                township=groups.get("township"),
+                applications=acc["applications"],
+                by_state=dict(acc["by_state"]),
+                beneficiaries=acc["beneficiaries"],
+                amount_fen=acc["amount_fen"],
+                reserved_fen=acc["reserved_fen"],
+                paid_fen=acc["paid_fen"],
+            )
+        )
+    return Statistics(funds=funds, rows=out, group_by=group_by)

@@ -1,0 +1,317 @@
+"""Applications created from real jobs events on JetStream, for each program kind, with
+re-delivery, out-of-order delivery, stacking and double-post rules."""
+
+import uuid
+
+from sqlalchemy import func, select
+
+from services.subsidies.models import ApplicationLine, MonthConfirmation, Placement
+from shared.events import Envelope
+from tests.subsidies.factories import (
+    DEDICATED,
+    STABLE,
+    WORKSHOP,
+    applications,
+    create_fund,
+    create_program,
+    get_app,
+    wait_for_applications,
+)
+from tests.support.infra import wait_until
+
+
+async def line_count(subsidies) -> int:  # type: ignore[no-untyped-def]
+    async with subsidies.sessionmaker() as s:
+        return int(await s.scalar(select(func.count()).select_from(ApplicationLine)) or 0)
+
+
+class TestStableEmployment:
+    async def test_granted_once_after_required_consecutive_months(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        program = await create_program(subsidies, STABLE, fund["id"])
+        p = await feed.placement(kind="haizhu_partner", township="Houchang")
+        await feed.months(p, "2020-01", "2020-02", "2020-03", "2020-04")
+        [app] = await wait_for_applications(subsidies, 1, program_code="stable-employment")
+        await feed.barrier()
+        assert len(await applications(subsidies)) == 1
+        assert app["beneficiary_kind"] == "employer"
+        assert app["beneficiary_id"] == p["employer_id"]
+        assert app["amount_fen"] == 500_000
+        assert app["month"] == "2020-03"
+        assert app["township"] == "Houchang"
+        assert app["state"] == "pending_verification"
+        assert app["program_version"] == 1 and app["program_id"] == program["id"]
+        assert app["created_by"] == "system:eligibility"
+        assert [line["worker_id"] for line in app["lines"]] == [p["worker_id"]]
+
+    async def test_gap_restarts_the_count(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = await feed.placement()
+        await feed.months(p, "2020-01", "2020-02", "2020-04", "2020-05")
+        await feed.barrier()
+        assert await applications(subsidies) == []
+        await feed.month(p, "2020-06")
+        [app] = await wait_for_applications(subsidies, 1)
+        assert app["month"] == "2020-06"
+
+    async def test_worker_not_registered_poor_is_not_granted(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = await feed.placement(poor=False)
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.barrier()
+        assert await applications(subsidies) == []
+
+    async def test_month_without_wage_does_not_count(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = await feed.placement()
+        await feed.months(p, "2020-01", "2020-02")
+        await feed.month(p, "2020-03", wage=0)
+        await feed.barrier()
+        assert await applications(subsidies) == []
+
+
+class TestWorkshop:
+    async def test_each_confirmed_month_is_a_line_of_the_workshop_monthly_application(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, WORKSHOP, fund["id"])
+        workshop = uuid.uuid4()
+        a = await feed.placement(kind="workshop", employer_id=workshop)
+        b = await feed.placement(kind="workshop", employer_id=workshop)
+        not_poor = await feed.placement(kind="workshop", employer_id=workshop, poor=False)
+        for p in (a, b, not_poor):
+            await feed.month(p, "2020-03")
+        await feed.month(a, "2020-04")
+        await feed.barrier()
+        apps = await applications(subsidies, program_code="workshop")
+        by_month = {x["month"]: x for x in apps}
+        assert sorted(by_month) == ["2020-03", "2020-04"] and len(apps) == 2
+        march = by_month["2020-03"]
+        assert march["beneficiary_kind"] == "workshop"
+        assert march["beneficiary_id"] == str(workshop)
+        assert sorted(line["worker_id"] for line in march["lines"]) == sorted(
+            [a["worker_id"], b["worker_id"]]
+        )
+        assert march["amount_fen"] == 2 * 20_000
+        assert by_month["2020-04"]["amount_fen"] == 20_000
+
+
+class TestDedicatedPost:
+    async def test_each_confirmed_month_is_the_worker_monthly_application(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        await feed.months(p, "2020-03", "2020-04")
+        apps = await wait_for_applications(subsidies, 2, program_code="dedicated-post")
+        assert sorted(x["month"] for x in apps) == ["2020-03", "2020-04"]
+        assert {x["beneficiary_kind"] for x in apps} == {"worker"}
+        assert {x["beneficiary_id"] for x in apps} == {p["worker_id"]}
+        assert {x["amount_fen"] for x in apps} == {50_000}
+
+    async def test_one_person_never_holds_two_subsidised_posts_in_one_month(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        worker = uuid.uuid4()
+        first = await feed.placement(kind="dedicated_post", worker_id=worker)
+        second = await feed.placement(kind="dedicated_post", worker_id=worker)
+        await feed.month(first, "2020-03")
+        await feed.month(second, "2020-03")
+        await feed.month(second, "2020-04")
+        await feed.barrier()
+        apps = await applications(subsidies, program_code="dedicated-post")
+        assert sorted((x["month"], x["lines"][0]["placement_id"]) for x in apps) == [
+            ("2020-03", first["placement_id"]),
+            ("2020-04", second["placement_id"]),
+        ]
+
+    async def test_cap_months_limits_the_person_months(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"], cap_months=2)
+        p = await feed.placement(kind="dedicated_post")
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.barrier()
+        apps = await applications(subsidies)
+        assert sorted(x["month"] for x in apps) == ["2020-01", "2020-02"]
+
+
+class TestStacking:
+    async def test_same_person_and_job_get_only_one_of_two_non_stacking_programs(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        await create_program(
+            subsidies,
+            STABLE,
+            fund["id"],
+            code="stable-monthly",
+            amount_rule="per_person_month",
+            amount_fen=20_000,
+            not_stackable_with=["stable-employment"],
+        )
+        p = await feed.placement()
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.barrier()
+        apps = await applications(subsidies)
+        # Programs are evaluated in code order: the one-off comes first and blocks the other.
+        assert {x["program_code"] for x in apps} == {"stable-employment"}
+        assert len(apps) == 1
+
+    async def test_stackable_programs_both_apply(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        await create_program(
+            subsidies,
+            STABLE,
+            fund["id"],
+            code="stable-monthly",
+            amount_rule="per_person_month",
+            amount_fen=20_000,
+            required_months=1,
+        )
+        p = await feed.placement()
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.barrier()
+        apps = await applications(subsidies)
+        assert (
+            sorted(x["program_code"] for x in apps)
+            == ["stable-employment"] + ["stable-monthly"] * 3
+        )
+
+
+class TestRedelivery:
+    async def test_same_event_three_times_makes_one_application(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        envelope = Envelope(
+            type="jobs.placement.month_confirmed",
+            source="jobs",
+            data={
+                "confirmation_id": str(uuid.uuid4()),
+                "placement_id": p["placement_id"],
+                "worker_id": p["worker_id"],
+                "employer_id": p["employer_id"],
+                "employer_kind": "dedicated_post",
+                "month": "2020-03",
+                "wage_paid_fen": 300000,
+                "supersedes": None,
+            },
+        )
+        for _ in range(3):  # new Nats-Msg-Id each time: JetStream dedup does not drop them
+            await feed.publish(
+                envelope.type, envelope.data, envelope=envelope, msg_id=str(uuid.uuid4())
+            )
+        await feed.barrier()
+        assert len(await applications(subsidies)) == 1
+        assert await line_count(subsidies) == 1
+
+    async def test_republished_with_a_new_event_id_makes_no_second_grant(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        placement_id = uuid.uuid4()
+        p = await feed.placement(placement_id=placement_id)
+        await feed.placement(
+            placement_id=placement_id,
+            worker_id=uuid.UUID(p["worker_id"]),
+            employer_id=uuid.UUID(p["employer_id"]),
+        )
+        confirmation = uuid.uuid4()
+        await feed.months(p, "2020-01", "2020-02")
+        for _ in range(2):
+            await feed.month(p, "2020-03", confirmation_id=confirmation)
+        await feed.months(p, "2020-04", "2020-05", "2020-06")
+        await feed.barrier()
+        assert len(await applications(subsidies)) == 1
+
+
+class TestOutOfOrder:
+    async def test_months_confirmed_before_the_placement_are_granted_when_it_arrives(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = {
+            "placement_id": str(uuid.uuid4()),
+            "worker_id": str(uuid.uuid4()),
+            "employer_id": str(uuid.uuid4()),
+            "employer_kind": "haizhu_partner",
+        }
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.barrier()
+        assert await applications(subsidies) == []  # nothing wrong made meanwhile
+        async with subsidies.sessionmaker() as s:
+            kept = await s.scalar(select(func.count()).select_from(MonthConfirmation))
+        assert kept == 3
+        await feed.placement(
+            placement_id=uuid.UUID(p["placement_id"]),
+            worker_id=uuid.UUID(p["worker_id"]),
+            employer_id=uuid.UUID(p["employer_id"]),
+            poor=True,
+        )
+        [app] = await wait_for_applications(subsidies, 1)
+        assert app["month"] == "2020-03"
+        assert app["beneficiary_id"] == p["employer_id"]
+        await feed.barrier()
+        assert len(await applications(subsidies)) == 1
+
+    async def test_months_before_a_non_poor_placement_create_nothing(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = {
+            "placement_id": str(uuid.uuid4()),
+            "worker_id": str(uuid.uuid4()),
+            "employer_id": str(uuid.uuid4()),
+            "employer_kind": "haizhu_partner",
+        }
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await feed.placement(
+            placement_id=uuid.UUID(p["placement_id"]),
+            worker_id=uuid.UUID(p["worker_id"]),
+            poor=False,
+        )
+        await feed.barrier()
+        assert await applications(subsidies) == []
+
+    async def test_placement_ended_before_started_is_retried_until_it_applies(
+        self, subsidies, feed
+    ):
+        placement_id = uuid.uuid4()
+        await feed.publish(
+            "jobs.placement.ended",
+            {
+                "placement_id": str(placement_id),
+                "worker_id": str(uuid.uuid4()),
+                "employer_id": str(uuid.uuid4()),
+                "end_date": "2020-05-31",
+                "reason": "contract",
+            },
+        )
+        await feed.placement(placement_id=placement_id)
+
+        async def ended() -> bool:
+            async with subsidies.sessionmaker() as s:
+                p = await s.get(Placement, placement_id)
+                return p is not None and str(p.end_date) == "2020-05-31"
+
+        await wait_until(ended, timeout=20, what="placement ended")
+
+
+class TestCorrection:
+    async def test_correction_to_no_wage_withdraws_an_unreviewed_grant(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        original = await feed.month(p, "2020-03")
+        [app] = await wait_for_applications(subsidies, 1)
+        await feed.month(p, "2020-03", wage=0, supersedes=original["confirmation_id"])
+
+        async def cancelled() -> bool:
+            return (await get_app(subsidies, app["id"]))["state"] == "cancelled"
+
+        await wait_until(cancelled, timeout=20, what="grant withdrawn")
+        assert (await get_app(subsidies, app["id"]))["amount_fen"] == 0
