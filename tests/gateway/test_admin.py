@@ -1,0 +1,290 @@
+"""Admin endpoints: staff users and API keys, admin only."""
+
+import asyncio
+import os
+import sys
+import uuid
+
+from sqlalchemy import text
+
+from tests.gateway.conftest import bearer, create_api_key, create_user
+
+
+class TestCreateApiKey:
+    async def test_store_key(self, gateway):
+        store_id = str(uuid.uuid4())
+        key = await create_api_key(gateway, "store", store_id, name="till")
+        assert key["role"] == "store"
+        assert key["subject_id"] == store_id
+        assert key["revoked_at"] is None
+        assert key["created_by"].startswith("user:")
+
+    async def test_store_key_needs_subject(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "till", "role": "store"},
+        )
+        assert r.status_code == 422
+        assert "subject_id" in r.json()["detail"]
+
+    async def test_bureau_key_takes_no_subject(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "x", "role": "bureau_clerk", "subject_id": str(uuid.uuid4())},
+        )
+        assert r.status_code == 422
+
+    async def test_unknown_field_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "x", "role": "auditor", "key_hash": "0" * 64},
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["field"] == "body.key_hash"
+
+    async def test_unknown_role_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "x", "role": "superuser"},
+        )
+        assert r.status_code == 422
+
+    async def test_non_admin_is_403(self, gateway):
+        key = await create_api_key(gateway, "bureau_approver")
+        r = await gateway.client.post(
+            "/v1/admin/api-keys", headers=bearer(key["key"]), json={"name": "x", "role": "admin"}
+        )
+        assert r.status_code == 403
+
+    async def test_store_key_cannot_list_keys(self, gateway):
+        key = await create_api_key(gateway, "store", str(uuid.uuid4()))
+        r = await gateway.client.get("/v1/admin/api-keys", headers=bearer(key["key"]))
+        assert r.status_code == 403
+
+
+class TestListApiKeys:
+    async def test_pages_and_filters(self, gateway):
+        token = await gateway.admin_token()
+        store_id = str(uuid.uuid4())
+        for i in range(3):
+            await create_api_key(gateway, "store", store_id, name=f"till {i}", token=token)
+        await create_api_key(gateway, "auditor", token=token)
+        first = await gateway.client.get(
+            "/v1/admin/api-keys", params={"limit": 2}, headers=bearer(token)
+        )
+        assert first.status_code == 200
+        page = first.json()
+        assert len(page["items"]) == 2
+        second = await gateway.client.get(
+            "/v1/admin/api-keys",
+            headers=bearer(token),
+            params={"limit": 2, "cursor": page["next_cursor"]},
+        )
+        names = [k["name"] for k in page["items"] + second.json()["items"]]
+        assert names == ["till 0", "till 1", "till 2", "test key"]
+        mine = await gateway.client.get(
+            "/v1/admin/api-keys", headers=bearer(token), params={"subject_id": store_id}
+        )
+        assert len(mine.json()["items"]) == 3
+
+    async def test_bad_cursor_is_422(self, gateway):
+        r = await gateway.client.get(
+            "/v1/admin/api-keys",
+            params={"cursor": "garbage"},
+            headers=bearer(await gateway.admin_token()),
+        )
+        assert r.status_code == 422
+
+    async def test_huge_page_is_422(self, gateway):
+        r = await gateway.client.get(
+            "/v1/admin/api-keys",
+            params={"limit": 100000},
+            headers=bearer(await gateway.admin_token()),
+        )
+        assert r.status_code == 422
+
+
+class TestRevokeApiKey:
+    async def test_twice_keeps_the_first(self, gateway):
+        token = await gateway.admin_token()
+        key = await create_api_key(gateway, "auditor", token=token)
+        for _ in range(2):
+            r = await gateway.client.delete(
+                f"/v1/admin/api-keys/{key['id']}", headers=bearer(token)
+            )
+            assert r.status_code == 204
+        one = await gateway.client.get(f"/v1/admin/api-keys/{key['id']}", headers=bearer(token))
+        assert one.json()["revoked_at"] is not None
+
+    async def test_unknown_is_404(self, gateway):
+        r = await gateway.client.delete(
+            f"/v1/admin/api-keys/{uuid.uuid4()}", headers=bearer(await gateway.admin_token())
+        )
+        assert r.status_code == 404
+
+
+class TestCreateUser:
+    async def test_valid(self, gateway):
+        user = await create_user(gateway, "li.clerk", "bureau_clerk")
+        assert user["username"] == "li.clerk"
+        assert user["disabled"] is False
+        assert "password" not in user and "password_hash" not in user
+        async with gateway.sessionmaker() as session:
+            stored = (
+                await session.execute(
+                    text("SELECT password_hash FROM users WHERE username = 'li.clerk'")
+                )
+            ).scalar_one()
+        assert stored.startswith("$argon2id$")
+        assert "a-long-enough-password" not in stored
+
+    async def test_short_password_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={"username": "li.clerk", "role": "bureau_clerk", "password": "short"},
+        )
+        assert r.status_code == 422
+
+    async def test_store_role_is_for_keys_only(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={"username": "shop", "role": "store", "password": "a-long-enough-password"},
+        )
+        assert r.status_code == 422
+
+    async def test_unknown_field_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={
+                "username": "li.clerk",
+                "role": "bureau_clerk",
+                "password": "a-long-enough-password",
+                "disabled": False,
+            },
+        )
+        assert r.status_code == 422
+
+    async def test_taken_username_is_409(self, gateway):
+        token = await gateway.admin_token()
+        await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(token),
+            json={"username": "li.clerk", "role": "auditor", "password": "a-long-enough-password"},
+        )
+        assert r.status_code == 409
+
+    async def test_clerk_is_403(self, gateway):
+        await create_user(gateway, "li.clerk", "bureau_clerk")
+        clerk = await gateway.login("li.clerk", "a-long-enough-password")
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(clerk),
+            json={"username": "mallory", "role": "admin", "password": "a-long-enough-password"},
+        )
+        assert r.status_code == 403
+
+
+class TestUpdateUser:
+    async def test_admin_cannot_disable_themself(self, gateway):
+        token = await gateway.admin_token()
+        me = (await gateway.client.get("/v1/auth/me", headers=bearer(token))).json()
+        r = await gateway.client.patch(
+            f"/v1/admin/users/{me['principal_id']}", json={"disabled": True}, headers=bearer(token)
+        )
+        assert r.status_code == 409
+
+    async def test_role_change_takes_effect(self, gateway):
+        token = await gateway.admin_token()
+        user = await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
+        clerk = await gateway.login("li.clerk", "a-long-enough-password")
+        r = await gateway.client.patch(
+            f"/v1/admin/users/{user['id']}", json={"role": "bureau_approver"}, headers=bearer(token)
+        )
+        assert r.status_code == 200
+        me = await gateway.client.get("/v1/auth/me", headers=bearer(clerk))
+        assert me.json()["role"] == "bureau_approver"
+
+    async def test_list(self, gateway):
+        token = await gateway.admin_token()
+        await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
+        r = await gateway.client.get("/v1/admin/users", headers=bearer(token))
+        assert [u["username"] for u in r.json()["items"]] == ["admin", "li.clerk"]
+
+
+class TestBootstrapAdmin:
+    async def test_generated_password_is_printed_once(self, start_gateway, capsys):
+        async with start_gateway(bootstrap_admin_password=None) as gw:
+            printed = [
+                line
+                for line in capsys.readouterr().out.splitlines()
+                if "bootstrap_admin_created" in line
+            ]
+            assert len(printed) == 1
+            import json
+
+            password = json.loads(printed[0])["password"]
+            assert await gw.login("admin", password)
+        async with start_gateway(bootstrap_admin_password=None):
+            again = capsys.readouterr().out
+        assert password not in again
+
+    async def test_given_password_is_not_printed(self, start_gateway, capsys):
+        async with start_gateway() as gw:
+            assert await gw.admin_token()
+        assert "bootstrap_admin_created" not in capsys.readouterr().out
+
+
+class TestCli:
+    async def test_create_api_key_works_at_the_gateway(self, gateway, databases):
+        store_id = str(uuid.uuid4())
+        env = os.environ | {"GATEWAY_DATABASE_URL": databases.url("gateway")}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "create-api-key",
+            "--role",
+            "store",
+            "--subject",
+            store_id,
+            "--name",
+            "till from cli",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        key = next(line for line in out.decode().splitlines() if line.startswith("ew_"))
+        me = await gateway.client.get("/v1/auth/me", headers=bearer(key))
+        assert me.status_code == 200
+        assert (me.json()["role"], me.json()["subject_id"]) == ("store", store_id)
+
+    async def test_store_key_without_subject_is_refused(self, databases):
+        env = os.environ | {"GATEWAY_DATABASE_URL": databases.url("gateway")}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "create-api-key",
+            "--role",
+            "store",
+            "--name",
+            "x",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 2
+        assert "subject_id" in err.decode()
+        assert "ew_" not in out.decode()

@@ -1,0 +1,204 @@
+"""Staff login, login tokens and API keys as credentials."""
+
+import uuid
+
+from sqlalchemy import text
+
+from gateway.security import issue_staff_token
+from tests.gateway.conftest import (
+    ADMIN_PASSWORD,
+    bearer,
+    create_api_key,
+    create_user,
+)
+
+TOKEN_SECRET = "test-gateway-token-secret-0123456789abcdef"
+
+
+class TestLogin:
+    async def test_valid(self, gateway):
+        r = await gateway.client.post(
+            "/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["token_type"] == "bearer"
+        assert body["expires_in"] == 900
+        me = await gateway.client.get("/v1/auth/me", headers=bearer(body["access_token"]))
+        assert me.status_code == 200
+        assert me.json() | {"principal_id": "-"} == {
+            "principal_id": "-",
+            "kind": "user",
+            "role": "admin",
+            "subject_id": None,
+            "name": "admin",
+        }
+
+    async def test_wrong_password(self, gateway):
+        r = await gateway.client.post(
+            "/v1/auth/login", json={"username": "admin", "password": "not-the-password"}
+        )
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+
+    async def test_unknown_user_reads_the_same(self, gateway):
+        wrong = await gateway.client.post(
+            "/v1/auth/login", json={"username": "admin", "password": "nope-nope"}
+        )
+        unknown = await gateway.client.post(
+            "/v1/auth/login", json={"username": "nobody", "password": "nope-nope"}
+        )
+        assert unknown.status_code == 401
+        assert unknown.json()["detail"] == wrong.json()["detail"]
+
+    async def test_unknown_field_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/auth/login",
+            json={"username": "admin", "password": ADMIN_PASSWORD, "role": "admin"},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "body.role"
+
+    async def test_disabled_user_cannot_log_in(self, gateway):
+        admin = await gateway.admin_token()
+        user = await create_user(gateway, "li.clerk", "bureau_clerk", token=admin)
+        r = await gateway.client.patch(
+            f"/v1/admin/users/{user['id']}", json={"disabled": True}, headers=bearer(admin)
+        )
+        assert r.status_code == 200
+        r = await gateway.client.post(
+            "/v1/auth/login", json={"username": "li.clerk", "password": "a-long-enough-password"}
+        )
+        assert r.status_code == 401
+
+    async def test_guessing_is_rate_limited(self, start_gateway):
+        async with start_gateway(login_burst=3, login_rate_per_second=0.01) as gw:
+            statuses = []
+            for _ in range(4):
+                r = await gw.client.post(
+                    "/v1/auth/login", json={"username": "admin", "password": "guess-guess"}
+                )
+                statuses.append(r.status_code)
+        assert statuses == [401, 401, 401, 429]
+        assert int(r.headers["retry-after"]) >= 1
+
+
+class TestLoginToken:
+    async def test_expired_token_is_refused(self, gateway):
+        token = await gateway.admin_token()
+        me = await gateway.client.get("/v1/auth/me", headers=bearer(token))
+        user_id = me.json()["principal_id"]
+        expired = issue_staff_token(user_id, TOKEN_SECRET, ttl_seconds=-1)
+        r = await gateway.client.get("/v1/auth/me", headers=bearer(expired))
+        assert r.status_code == 401
+        r = await gateway.client.get("/v1/jobs/anything", headers=bearer(expired))
+        assert r.status_code == 401
+
+    async def test_token_signed_with_another_secret_is_refused(self, gateway):
+        me = await gateway.client.get("/v1/auth/me", headers=bearer(await gateway.admin_token()))
+        forged = issue_staff_token(me.json()["principal_id"], "x" * 40, ttl_seconds=600)
+        r = await gateway.client.get("/v1/auth/me", headers=bearer(forged))
+        assert r.status_code == 401
+
+    async def test_token_of_disabled_user_stops_working(self, gateway):
+        admin = await gateway.admin_token()
+        user = await create_user(gateway, "wang.approver", "bureau_approver", token=admin)
+        token = await gateway.login("wang.approver", "a-long-enough-password")
+        assert (await gateway.client.get("/v1/auth/me", headers=bearer(token))).status_code == 200
+        await gateway.client.patch(
+            f"/v1/admin/users/{user['id']}", json={"disabled": True}, headers=bearer(admin)
+        )
+        r = await gateway.client.get("/v1/auth/me", headers=bearer(token))
+        assert r.status_code == 401
+
+    async def test_no_credential_is_401(self, gateway):
+        r = await gateway.client.get("/v1/auth/me")
+        assert r.status_code == 401
+        assert r.headers["www-authenticate"] == "Bearer"
+
+    async def test_other_scheme_is_401(self, gateway):
+        r = await gateway.client.get("/v1/auth/me", headers={"Authorization": "Basic YTpi"})
+        assert r.status_code == 401
+
+
+class TestChangePassword:
+    async def test_valid(self, gateway):
+        await create_user(gateway, "zhao.auditor", "auditor")
+        token = await gateway.login("zhao.auditor", "a-long-enough-password")
+        r = await gateway.client.post(
+            "/v1/auth/password",
+            headers=bearer(token),
+            json={
+                "current_password": "a-long-enough-password",
+                "new_password": "an-even-longer-password",
+            },
+        )
+        assert r.status_code == 204
+        assert await gateway.login("zhao.auditor", "an-even-longer-password")
+
+    async def test_wrong_current_password(self, gateway):
+        token = await gateway.admin_token()
+        r = await gateway.client.post(
+            "/v1/auth/password",
+            headers=bearer(token),
+            json={"current_password": "wrong-wrong", "new_password": "an-even-longer-password"},
+        )
+        assert r.status_code == 401
+
+    async def test_api_key_has_no_password(self, gateway):
+        key = await create_api_key(gateway, "auditor")
+        r = await gateway.client.post(
+            "/v1/auth/password",
+            headers=bearer(key["key"]),
+            json={"current_password": "x", "new_password": "an-even-longer-password"},
+        )
+        assert r.status_code == 403
+
+
+class TestApiKeyCredential:
+    async def test_key_is_stored_only_as_hash_and_prefix(self, gateway):
+        key = await create_api_key(gateway, "store", str(uuid.uuid4()))
+        full = key["key"]
+        prefix, secret = full.split("_")[1], full.split("_", 2)[2]
+        assert full.startswith(f"ew_{key['prefix']}_")
+        async with gateway.sessionmaker() as session:
+            rows = (await session.execute(text("SELECT * FROM api_keys"))).mappings().all()
+        assert len(rows) == 1
+        stored = " ".join(str(v) for v in rows[0].values())
+        assert secret not in stored
+        assert full not in stored
+        assert rows[0]["prefix"] == prefix
+        assert len(rows[0]["key_hash"]) == 64
+
+    async def test_key_is_not_shown_again(self, gateway):
+        token = await gateway.admin_token()
+        key = await create_api_key(gateway, "auditor", token=token)
+        listed = await gateway.client.get("/v1/admin/api-keys", headers=bearer(token))
+        one = await gateway.client.get(f"/v1/admin/api-keys/{key['id']}", headers=bearer(token))
+        for text_ in (listed.text, one.text):
+            assert key["key"] not in text_
+            assert "key_hash" not in text_
+        assert one.json()["prefix"] == key["prefix"]
+
+    async def test_revoked_key_is_401(self, gateway, upstream):
+        token = await gateway.admin_token()
+        key = await create_api_key(gateway, "store", str(uuid.uuid4()), token=token)
+        ok = await gateway.client.get("/v1/products/x", headers=bearer(key["key"]))
+        assert ok.status_code == 200  # now remembered by the gateway
+        r = await gateway.client.delete(f"/v1/admin/api-keys/{key['id']}", headers=bearer(token))
+        assert r.status_code == 204
+        r = await gateway.client.get("/v1/products/x", headers=bearer(key["key"]))
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+        assert len(upstream.received) == 1
+
+    async def test_wrong_secret_with_a_real_prefix_is_401(self, gateway):
+        key = await create_api_key(gateway, "auditor")
+        tampered = key["key"][:-4] + ("AAAA" if not key["key"].endswith("AAAA") else "BBBB")
+        r = await gateway.client.get("/v1/auth/me", headers=bearer(tampered))
+        assert r.status_code == 401
+
+    async def test_garbage_key_is_401(self, gateway):
+        for token in ("ew_", "ew_abc", "ew_abcdefgh_short", "not-a-jwt", "a.b.c"):
+            r = await gateway.client.get("/v1/auth/me", headers=bearer(token))
+            assert r.status_code == 401, token
