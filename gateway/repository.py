@@ -19,7 +19,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
-    result = await session.execute(select(User).where(User.username == username))
+    result = await session.execute(select(User).where(User.username == username))  # type: ignore[arg-type]
     return result.scalar_one_or_none()
 
 
@@ -37,7 +37,7 @@ async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None
 
 
 async def get_api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
-    result = await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
+    result = await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))  # type: ignore[arg-type]
     return result.scalar_one_or_none()
 
 

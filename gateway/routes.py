@@ -38,13 +38,19 @@ from shared.errors import Forbidden, Unprocessable
 from shared.identity import Role
 from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-R401 = {401: {"description": "No valid credential", **PROBLEM}}
-R403 = {403: {"description": "Not an admin", **PROBLEM}}
-R404 = {404: {"description": "No such item", **PROBLEM}}
-R409 = {409: {"description": "Conflicts with existing data", **PROBLEM}}
-R422 = {422: {"description": "Invalid request (unknown fields are refused)", **PROBLEM}}
-R429 = {429: {"description": "Rate limit reached; see Retry-After", **PROBLEM}}
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _problem(status: int, description: str) -> Responses:
+    return {status: {"description": description, "content": {"application/problem+json": {}}}}
+
+
+R401 = _problem(401, "No valid credential")
+R403 = _problem(403, "Not allowed for this role")
+R404 = _problem(404, "No such item")
+R409 = _problem(409, "Conflicts with existing data")
+R422 = _problem(422, "Invalid request (unknown fields are refused)")
+R429 = _problem(429, "Rate limit reached; see Retry-After")
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 admin_router = APIRouter(
