@@ -1,1 +1,137 @@
-"""Events the jobs service publishes: its public contract."""
+"""Events the jobs service publishes: its public contract (version 1).
+
+Each class is the ``data`` of an envelope whose ``type`` is the class's ``event_type`` (also the
+NATS subject, on the ``JOBS`` stream). Ids are UUID strings, dates ``YYYY-MM-DD``, months
+``YYYY-MM``, money integer fen. No event carries personal data: no names of people, national ID
+numbers or phone numbers; consumers that need a person refer to ``worker_id``.
+
+Consumers (the subsidies service) read these field names; changing one is a new version.
+"""
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from shared.events import Event
+
+EmployerKindName = Literal["haizhu_partner", "workshop", "dedicated_post"]
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class EmployerRegistered(Event):
+    """An employer was registered: a Haizhu partner organisation, a Weng'an poverty-alleviation
+    workshop (扶贫车间) or a unit offering dedicated poverty-alleviation posts (扶贫专岗).
+    ``location`` is the district (Haizhu side) or township (Weng'an side)."""
+
+    event_type = "jobs.employer.registered"
+    employer_id: uuid.UUID
+    kind: EmployerKindName
+    name: str
+    location: str
+
+
+class WorkerRegistered(Event):
+    """The labour bureau registered a Weng'an worker. ``poor_household`` marks members of
+    registered poor households (建档立卡户)."""
+
+    event_type = "jobs.worker.registered"
+    worker_id: uuid.UUID
+    township: str
+    poor_household: bool
+    registered_on: date
+
+
+class PostingPublished(Event):
+    """A partner's job posting was published (draft → open): it is now visible to job seekers.
+    Salaries are per month, in fen."""
+
+    event_type = "jobs.posting.published"
+    posting_id: uuid.UUID
+    employer_id: uuid.UUID
+    title: str
+    category: str
+    openings: int
+    salary_min_fen: int
+    salary_max_fen: int
+    district: str
+    valid_through: date
+
+
+class PostingClosed(Event):
+    """An open posting stopped taking applications: ``closed`` by its employer, ``filled`` when
+    hires reached its openings, or ``expired`` after its valid-through date."""
+
+    event_type = "jobs.posting.closed"
+    posting_id: uuid.UUID
+    employer_id: uuid.UUID
+    status: Literal["closed", "filled", "expired"]
+
+
+class PlacementStarted(Event):
+    """A worker was placed with an employer (a hire). ``posting_id`` is null for placements in
+    workshops and dedicated posts, which have no posting. ``poor_household`` and ``township`` are
+    the worker's at the time of the hire."""
+
+    event_type = "jobs.placement.started"
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    employer_id: uuid.UUID
+    employer_kind: EmployerKindName
+    posting_id: uuid.UUID | None
+    poor_household: bool
+    township: str
+    start_date: date
+    monthly_wage_fen: int
+
+
+class PlacementMonthConfirmed(Event):
+    """The employer (or the labour bureau for workshops and dedicated posts) confirmed that the
+    placed worker was still employed in ``month`` and was paid ``wage_paid_fen``. A correction is
+    a new confirmation whose ``supersedes`` names the record it replaces; the latest record of a
+    month is the one that counts."""
+
+    event_type = "jobs.placement.month_confirmed"
+    confirmation_id: uuid.UUID
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    employer_id: uuid.UUID
+    employer_kind: EmployerKindName
+    month: str = Field(pattern=MONTH_PATTERN)
+    wage_paid_fen: int
+    supersedes: uuid.UUID | None
+
+
+class PlacementEnded(Event):
+    """A placement ended on ``end_date``. ``reason`` is one of ``resigned``, ``dismissed``,
+    ``contract_ended``, ``employer_closed``, ``other``."""
+
+    event_type = "jobs.placement.ended"
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    employer_id: uuid.UUID
+    end_date: date
+    reason: str
+
+
+class TrainingCompleted(Event):
+    """A worker completed a labour training session."""
+
+    event_type = "jobs.training.completed"
+    session_id: uuid.UUID
+    worker_id: uuid.UUID
+    poor_household: bool
+    completed_on: date
+
+
+PUBLISHED_EVENTS: tuple[type[Event], ...] = (
+    EmployerRegistered,
+    WorkerRegistered,
+    PostingPublished,
+    PostingClosed,
+    PlacementStarted,
+    PlacementMonthConfirmed,
+    PlacementEnded,
+    TrainingCompleted,
+)
