@@ -59,6 +59,13 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+async def serialize(session: AsyncSession) -> None:
+    """Take the audit chain's lock first thing in every writing operation. Appends must be
+    serialised anyway (each links to the last), and taking this lock before any row lock gives
+    every transaction the same lock order, so two writers can never deadlock."""
+    await repo.lock_audit_chain(session)
+
+
 async def record(
     session: AsyncSession,
     *,

@@ -151,6 +151,7 @@ async def _transition(
 async def create_fund(
     session: AsyncSession, body: FundCreate, *, actor: str, now: datetime
 ) -> Fund:
+    await audit.serialize(session)
     if await repo.get_fund_by_code(session, body.code):
         raise DuplicateCode(f"A fund with code '{body.code}' already exists.")
     fund = Fund(code=body.code, name=body.name, budget_fen=body.budget_fen, created_at=now)
@@ -171,6 +172,7 @@ async def create_fund(
 async def update_fund(
     session: AsyncSession, fund: Fund, body: FundUpdate, *, actor: str, now: datetime
 ) -> Fund:
+    await audit.serialize(session)
     if body.budget_fen is not None and body.budget_fen != fund.budget_fen:
         if not await repo.set_budget(session, fund.id, body.budget_fen):
             await repo.refresh(session, fund)
@@ -210,6 +212,7 @@ async def _check_program_refs(
 async def create_program(
     session: AsyncSession, body: ProgramCreate, *, actor: str, now: datetime
 ) -> Program:
+    await audit.serialize(session)
     if await repo.current_program(session, body.code):
         raise DuplicateCode(
             f"A program with code '{body.code}' already exists; change it with "
@@ -236,6 +239,7 @@ async def create_program(
 async def revise_program(
     session: AsyncSession, current: Program, body: ProgramRevise, *, actor: str, now: datetime
 ) -> Program:
+    await audit.serialize(session)
     await _check_program_refs(session, current.code, body.fund_id, body.not_stackable_with)
     await repo.retire_program_versions(session, current.code)
     program = Program(
@@ -297,6 +301,7 @@ async def record_worker(
 
 async def record_placement(session: AsyncSession, placement: Placement) -> None:
     """A placement started: keep it and evaluate any months confirmed before it arrived."""
+    await audit.serialize(session)
     existing = await repo.get_placement(session, placement.placement_id)
     if existing is None:
         session.add(placement)
@@ -316,6 +321,7 @@ async def end_placement(
 async def record_confirmation(session: AsyncSession, confirmation: MonthConfirmation) -> None:
     """A month confirmed (or corrected). Kept even before its placement is known, so events
     arriving out of order produce the same applications as events in order."""
+    await audit.serialize(session)
     if await repo.get_confirmation(session, confirmation.confirmation_id) is not None:
         return
     if await repo.superseders_of(session, confirmation.confirmation_id):
@@ -551,6 +557,7 @@ async def create_manual_application(
     actor: str,
     now: datetime,
 ) -> Application:
+    await audit.serialize(session)
     if placement is None:
         raise PlacementUnknown(placement_id)
     if month < month_of(placement.start_date):
@@ -585,6 +592,7 @@ async def create_manual_application(
 
 
 async def load_for_change(session: AsyncSession, application_id: uuid.UUID) -> Application:
+    await audit.serialize(session)
     app = await repo.get_application(session, application_id, for_update=True)
     if app is None:
         raise ApplicationNotFound(application_id)
@@ -750,6 +758,7 @@ async def close_ended_notices(
     session: AsyncSession, *, now: datetime, ids: Sequence[uuid.UUID] | None = None
 ) -> int:
     """Applications whose public notice ended without objection become ready for payment."""
+    await audit.serialize(session)
     moved = 0
     for app in await repo.notices_ended(session, now, ids):
         await _transition(
@@ -810,6 +819,7 @@ def mask_name(name: str) -> str:
 async def register_payee(
     session: AsyncSession, body: PayeeCreate, *, vault: PiiVault, actor: str, now: datetime
 ) -> Payee:
+    await audit.serialize(session)
     try:
         account = normalize_account(body.account_number)
     except ValueError as exc:
@@ -860,6 +870,7 @@ async def create_batch(
 ) -> PaymentBatch:
     """Make a batch of applications ready for payment (and failed ones whose payee was fixed).
     Everything is checked first; one bad application refuses the whole batch."""
+    await audit.serialize(session)
     await close_ended_notices(session, now=now, ids=application_ids)
     problems: list[dict[str, Any]] = []
     if application_ids is not None:
@@ -971,6 +982,7 @@ async def export_batch(
 ) -> str:
     """Freeze the batch and render the bank payment file: the one place where account numbers
     are decrypted."""
+    await audit.serialize(session)
     batch = await repo.get_batch(session, batch_id, for_update=True)
     if batch is None:
         raise BatchNotFound(batch_id)
@@ -1126,6 +1138,7 @@ async def import_results(
 ) -> ReconcileResult:
     """Reconcile a batch with the bank's result file. Everything is checked before anything is
     applied; a line already settled the same way is left alone, so re-importing is harmless."""
+    await audit.serialize(session)
     batch = await repo.get_batch(session, batch_id, for_update=True)
     if batch is None:
         raise BatchNotFound(batch_id)

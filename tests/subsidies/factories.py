@@ -2,6 +2,7 @@
 factories for funds, programs and applications driven through the API."""
 
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,12 +18,43 @@ from tests.support.infra import wait_until
 API = "/v1/subsidies"
 
 
-def principal(role: str, principal_id: str | None = None) -> dict[str, str]:
-    return identity_headers(
-        role,
-        principal_id=principal_id or f"{role}-{uuid.uuid4().hex[:8]}",  # type: ignore[arg-type]
-        kind="user",
-    )
+class Caller(Mapping[str, str]):
+    """Identity headers of one caller, signed afresh on every use (the gateway's tokens live
+    60 seconds, shorter than a test run)."""
+
+    def __init__(
+        self,
+        role: str,
+        principal_id: str | None = None,
+        subject_id: str | None = None,
+        kind: str = "user",
+    ) -> None:
+        self.role, self.subject_id, self.kind = role, subject_id, kind
+        self.principal_id = principal_id or f"{role}-{uuid.uuid4().hex[:8]}"
+
+    def _fresh(self) -> dict[str, str]:
+        return identity_headers(
+            self.role,
+            self.subject_id,
+            principal_id=self.principal_id,  # type: ignore[arg-type]
+            kind=self.kind,
+        )
+
+    def __getitem__(self, key: str) -> str:
+        return self._fresh()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fresh())
+
+    def __len__(self) -> int:
+        return 1
+
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:  # type: ignore[override]
+        return self._fresh() | dict(other)
+
+
+def principal(role: str, principal_id: str | None = None) -> Caller:
+    return Caller(role, principal_id)
 
 
 # Fixed people, so tests can reason about who did what.
@@ -32,8 +64,8 @@ CLERK2 = principal("bureau_clerk", "clerk-2")
 APPROVER = principal("bureau_approver", "approver-1")
 APPROVER2 = principal("bureau_approver", "approver-2")
 AUDITOR = principal("auditor", "auditor-1")
-PARTNER = identity_headers("partner", str(uuid.uuid4()))
-STORE = identity_headers("store", str(uuid.uuid4()))
+PARTNER = Caller("partner", subject_id=str(uuid.uuid4()), kind="api_key")
+STORE = Caller("store", subject_id=str(uuid.uuid4()), kind="api_key")
 
 
 @dataclass
@@ -265,14 +297,16 @@ async def dedicated_applications(
     return fund, apps
 
 
-async def verify(svc: RunningService, app_id: str, who: dict[str, str] = CLERK) -> dict[str, Any]:
+async def verify(
+    svc: RunningService, app_id: str, who: Mapping[str, str] = CLERK
+) -> dict[str, Any]:
     r = await svc.client.post(f"{API}/applications/{app_id}/verify", headers=who)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
 async def approve(
-    svc: RunningService, app_id: str, who: dict[str, str] = APPROVER
+    svc: RunningService, app_id: str, who: Mapping[str, str] = APPROVER
 ) -> dict[str, Any]:
     r = await svc.client.post(f"{API}/applications/{app_id}/approve", headers=who)
     assert r.status_code == 200, r.text
