@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Launcher:
         self.logs = self.data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.children: list[Child] = []
+        self.credential: str | None = None
         self.env = dict(os.environ)
         self.env["EW_DATA_DIR"] = str(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
@@ -64,12 +66,28 @@ class Launcher:
     # -- processes ---------------------------------------------------------------------------
     def spawn(self, name: str, args: list[str]) -> Child:
         log = self.logs / f"{name}.log"
-        handle = log.open("ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=handle,  # noqa: S603
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,  # noqa: S603
                                 stderr=subprocess.STDOUT, start_new_session=True)
         child = Child(name, proc, log)
+        threading.Thread(target=self._copy_output, args=(child,), daemon=True).start()
         self.children.append(child)
         return child
+
+    def _copy_output(self, child: Child) -> None:
+        """Copy a process's output to its log file, keeping the one-time bootstrap password
+        out of it: that line is shown in the summary and written nowhere."""
+        assert child.proc.stdout is not None
+        with child.log.open("ab") as log:
+            for line in child.proc.stdout:
+                if b'"bootstrap_admin_created"' in line:
+                    try:
+                        record = json.loads(line)
+                        self.credential = f"{record['username']} / {record['password']}"
+                        continue
+                    except (ValueError, KeyError):
+                        pass
+                log.write(line)
+                log.flush()
 
     def check_alive(self) -> None:
         for child in self.children:
@@ -108,23 +126,26 @@ class Launcher:
         return url
 
     def migrate(self) -> None:
-        for name in ("gateway", "jobs", "products", "subsidies"):
-            result = subprocess.run(  # noqa: S603
-                [sys.executable, "-m", "shared.migrations", name, "upgrade"], cwd=ROOT,
-                env=self.env, capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                print(f"✗ migrating {name} failed:\n{result.stderr[-3000:]}", file=sys.stderr)
-                raise SystemExit(1)
-            print(f"  migrated {name}")
+        result = subprocess.run(
+            [sys.executable, "-m", "shared.migrations", "all", "upgrade"], cwd=ROOT,
+            env=self.env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            print(f"✗ migrations failed:\n{result.stderr[-3000:]}", file=sys.stderr)
+            raise SystemExit(1)
+        print("  databases migrated to head")
 
-    def start_app(self, name: str) -> Child:
-        port = PORTS[name]
-        child = self.spawn(name, [sys.executable, "-m", "uvicorn", APPS[name], "--host", HOST,
-                                  "--port", str(port), "--no-access-log", "--loop", "uvloop",
-                                  "--http", "httptools", "--timeout-graceful-shutdown", "5"])
-        child.url = f"http://{HOST}:{port}"
-        self.wait_for(lambda: ready(child.url or ""), name, 60)
-        return child
+    def start_apps(self, names: list[str]) -> None:
+        """Start these processes together, then wait until each answers ready."""
+        children = []
+        for name in names:
+            port = PORTS[name]
+            child = self.spawn(name, [sys.executable, "-m", "uvicorn", APPS[name], "--host", HOST,
+                                      "--port", str(port), "--no-access-log", "--loop", "uvloop",
+                                      "--http", "httptools", "--timeout-graceful-shutdown", "5"])
+            child.url = f"http://{HOST}:{port}"
+            children.append(child)
+        for child in children:
+            self.wait_for(lambda c=child: ready(c.url or ""), child.name, 90)
 
     def wait_for(self, check, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -137,27 +158,19 @@ class Launcher:
         print(f"  {what} ready")
 
     def bootstrap_credential(self) -> str | None:
-        log = self.logs / "gateway.log"
-        if not log.exists():
-            return None
-        for line in log.read_text(errors="replace").splitlines()[::-1]:
-            if "bootstrap_admin_created" not in line:
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("password"):
-                return f"{record.get('username', 'admin')} / {record['password']}"
-        return None
+        # The gateway creates the first admin just after it starts; give it a moment.
+        deadline = time.monotonic() + 3
+        while self.credential is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.credential
 
     def run(self) -> int:
         print("Starting the east-west cooperation platform")
         nats_url = self.start_nats()
         print(f"  nats at {nats_url}")
         self.migrate()
-        for name in ("jobs", "products", "subsidies", "gateway"):
-            self.start_app(name)
+        self.start_apps(["jobs", "products", "subsidies"])
+        self.start_apps(["gateway"])
         credential = self.bootstrap_credential()
         gw = f"http://{HOST}:{PORTS['gateway']}"
         services = ", ".join(f"{n} {HOST}:{PORTS[n]}" for n in ("jobs", "products", "subsidies"))

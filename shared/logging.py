@@ -57,5 +57,5 @@ def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: b
         format=f'{{"service": "{service}", "logger": "%(name)s", '
         '"level": "%(levelname)s", "event": "%(message)s"}',
     )
-    for noisy in ("uvicorn.access", "nats.aio.client"):
+    for noisy in ("uvicorn.access", "nats.aio.client", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -94,24 +94,38 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Migrations of one service")
-    parser.add_argument("service", choices=sorted(SERVICE_DIRS))
+    parser.add_argument("service", choices=[*sorted(SERVICE_DIRS), "all"])
     parser.add_argument("action", choices=["upgrade", "revision", "check", "current"])
     parser.add_argument("-m", "--message", default="change")
     args = parser.parse_args()
-    settings_module = {"gateway": "gateway.config"}.get(
-        args.service, f"services.{args.service}.config"
-    )
-    settings = importlib.import_module(settings_module).get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    cfg = alembic_config(args.service, settings.database_url)
+    if args.service == "all":
+        if args.action != "upgrade":
+            parser.error("'all' only goes with 'upgrade'")
+        for service in SERVICE_DIRS:
+            upgrade_service(service)
+            print(f"migrated {service}", flush=True)
+        return
     if args.action == "upgrade":
-        command.upgrade(cfg, "head")
-    elif args.action == "revision":
+        upgrade_service(args.service)
+        return
+    cfg = alembic_config(args.service, _settings(args.service).database_url)
+    if args.action == "revision":
         command.revision(cfg, message=args.message, autogenerate=True)
     elif args.action == "check":
         command.check(cfg)
     else:
         command.current(cfg)
+
+
+def _settings(service: str) -> Any:
+    settings_module = {"gateway": "gateway.config"}.get(service, f"services.{service}.config")
+    settings = importlib.import_module(settings_module).get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def upgrade_service(service: str) -> None:
+    command.upgrade(alembic_config(service, _settings(service).database_url), "head")
 
 
 if __name__ == "__main__":
