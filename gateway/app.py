@@ -17,11 +17,12 @@ import aiohttp
 import structlog
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import service
 from gateway.config import GatewaySettings, get_settings
 from gateway.docs import mount_docs
-from gateway.proxy import GatewayMiddleware, http_session
+from gateway.proxy import GatewayMiddleware, ProxyEntry, http_session
 from gateway.routes import admin_router, auth_router
 from gateway.runtime import GatewayRuntime
 from shared.db import make_engine, make_sessionmaker
@@ -103,6 +104,26 @@ async def check_upstreams(request: Request) -> tuple[bool, str]:
     return any(s == "ok" for s in states), detail
 
 
+class GatewayApp(FastAPI):
+    """FastAPI for the gateway's own routes; service paths skip FastAPI's middleware stack and
+    router and go straight to the proxy (under the request-context middleware, for request ids,
+    access logs and metrics). Measured on this machine kind, that stack cost about a fifth of
+    the proxied throughput."""
+
+    proxy_entry: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            runtime = getattr(self.state, "gateway", None)
+            upstream = runtime.upstream_for(scope["path"]) if runtime is not None else None
+            if upstream is not None:
+                scope["app"] = self
+                scope["ew.upstream"] = upstream
+                await self.proxy_entry(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -134,7 +155,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     await bootstrap
         await engine.dispose()
 
-    app = FastAPI(
+    app = GatewayApp(
         title="East-west cooperation platform",
         description="The one public API of the Haizhu–Weng'an cooperation platform: jobs, "
         "product sales and employment subsidies. Every call but the public job board, login "
@@ -147,8 +168,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         root_path_in_servers=False,
     )
+    app.proxy_entry = RequestContextMiddleware(ProxyEntry(), service="gateway")
     install_error_handlers(app)
-    # Last added runs first: request id and access log around everything, then the gateway.
+    # Last added runs first: request id and access log around everything, then the body limit.
     app.add_middleware(GatewayMiddleware)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     app.include_router(

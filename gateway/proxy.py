@@ -80,6 +80,7 @@ DROP_REQUEST_PREFIXES = (
 # Response headers the gateway's own server and middleware set again.
 DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 
+SMALL_RESPONSE_BYTES = 64 * 1024
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -88,6 +89,13 @@ class _Route:
     """What the access log and metrics show for a proxied request (as a route template)."""
 
     path: str
+
+
+class Internal(AppError):
+    status, code, title = 500, "internal", "Internal error"
+
+    def __init__(self) -> None:
+        super().__init__("An unexpected error occurred; it has been logged.")
 
 
 class _Cut(Exception):
@@ -141,8 +149,29 @@ def declared_length(scope: Scope) -> int | None:
     return int(value)
 
 
+def check_declared_length(scope: Scope, limit: int) -> None:
+    length = declared_length(scope)
+    if length is not None and length > limit:
+        raise BodyTooLarge(limit)  # answered before reading a byte of the body
+
+
+class ProxyEntry:
+    """Entry of the hot path, reached straight from :class:`gateway.app.GatewayApp` (under the
+    request-context middleware only): FastAPI's middleware stack and router are not on it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = scope["app"].state.gateway
+        try:
+            check_declared_length(scope, runtime.settings.max_body_bytes)
+        except AppError as exc:
+            await send_problem(scope, receive, send, exc)
+            return
+        await runtime.proxy.handle(scope, receive, send, scope["ew.upstream"])
+
+
 class GatewayMiddleware:
-    """Body limit for everything; the proxy for service paths; the rest to the FastAPI app."""
+    """Body limit for the gateway's own routes (login, admin): on the declared length at once,
+    and counted as the body arrives."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -151,19 +180,11 @@ class GatewayMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        runtime = scope["app"].state.gateway
-        limit = runtime.settings.max_body_bytes
+        limit = scope["app"].state.gateway.settings.max_body_bytes
         try:
-            length = declared_length(scope)
-            if length is not None and length > limit:
-                # Answered before reading a byte of the body.
-                raise BodyTooLarge(limit)
+            check_declared_length(scope, limit)
         except AppError as exc:
             await send_problem(scope, receive, send, exc)
-            return
-        upstream = runtime.upstream_for(scope["path"])
-        if upstream is not None:
-            await runtime.proxy.handle(scope, receive, send, upstream)
             return
         await self.app(scope, limited_receive(receive, limit), send)
 
@@ -214,6 +235,12 @@ class Proxy:
                 send,
                 ServiceUnavailable("Credentials cannot be checked right now; retry later."),
             )
+        except Exception:
+            # Off FastAPI's stack there is no catch-all: it is here, in the same shape.
+            log.exception("unhandled_error")
+            if started:
+                raise
+            await send_problem(scope, receive, send, Internal())
 
     async def _forward(
         self,
@@ -336,6 +363,15 @@ class Proxy:
         if upstream.headers.get("Transfer-Encoding", "").lower() == "chunked":
             # The server re-frames it; a length would be wrong anyway.
             headers = [(n, v) for n, v in headers if n != b"content-length"]
+        length = upstream.content_length
+        if length is not None and length <= SMALL_RESPONSE_BYTES:
+            body = await upstream.read()  # the usual JSON answer: one send, not a stream
+            started.append(True)
+            await send(
+                {"type": "http.response.start", "status": upstream.status, "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
         started.append(True)
         await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
         async for data in upstream.content.iter_any():
