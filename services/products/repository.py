@@ -212,9 +212,7 @@ async def day_totals(session: AsyncSession, store_id: uuid.UUID, day: date) -> d
                 )
                 .group_by(sales_t.c.kind)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return {
         "sale_count": int(counts.get("sale", 0)) - int(counts.get("void", 0)),
