@@ -52,6 +52,7 @@ class NatsServer:
 
     def __init__(self, store_dir: Path | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
+        self._owns_dir = store_dir is None
         self.store_dir = store_dir or Path(tempfile.mkdtemp(prefix="ew-nats-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -83,6 +84,8 @@ class NatsServer:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self._owns_dir:
+            shutil.rmtree(self.store_dir, ignore_errors=True)
 
 
 def asyncpg_url(name: str) -> str:
