@@ -43,7 +43,8 @@ def gateway_settings(databases: TestDatabases, **overrides: Any) -> GatewaySetti
 
 @dataclass
 class EchoUpstream:
-    """Answers every request with what it received; ``/…/slow`` waits first."""
+    """Answers every request with what it received; ``/…/slow`` waits first, ``/…/big``
+    answers 1 MiB in chunks."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
     aborted: int = 0
@@ -73,6 +74,25 @@ class EchoUpstream:
         self.received.append(record)
         if scope["path"].endswith("/slow"):
             await asyncio.sleep(self.slow_seconds)
+        if scope["path"].endswith("/big"):
+            # A large answer of unknown length: relayed as a stream.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/octet-stream")],
+                }
+            )
+            for i in range(16):
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": bytes([65 + i]) * 65536,
+                        "more_body": True,
+                    }
+                )
+            await send({"type": "http.response.body", "body": b""})
+            return
         payload = json.dumps(record).encode()
         await send(
             {

@@ -159,6 +159,25 @@ class TestHeaders:
         assert upstream.received == []
 
 
+class TestResponses:
+    async def test_large_answer_is_streamed_whole(self, gateway, upstream):
+        key = await create_api_key(gateway, "auditor")
+        r = await gateway.client.get("/v1/jobs/big", headers=bearer(key["key"]))
+        assert r.status_code == 200
+        assert len(r.content) == 16 * 65536
+        assert r.content[:1] == b"A" and r.content[-1:] == b"P"
+
+    async def test_upstream_status_and_body_pass_unchanged(self, gateway, upstream):
+        key = await create_api_key(gateway, "auditor")
+        r = await gateway.client.request(
+            "PATCH", "/v1/subsidies/a/b?c=d&c=e", content=b'{"x": 1}', headers=bearer(key["key"])
+        )
+        assert r.status_code == 200
+        assert r.json()["method"] == "PATCH"
+        assert r.json()["query"] == "c=d&c=e"
+        assert r.json()["body_length"] == 8
+
+
 class TestUpstreamFailures:
     async def test_service_down_is_503(self, start_gateway):
         async with start_gateway(products_url=DEAD_URL) as gw:
@@ -229,6 +248,13 @@ class TestBodyLimit:
         )
         assert r.status_code == 200, r.text
         assert upstream.last()["body_length"] == 100_000
+
+    async def test_malformed_length_is_400(self, gateway, upstream):
+        status, _headers, _ = await raw_request(
+            gateway.url, b"POST /v1/jobs/x HTTP/1.1\r\nHost: gw\r\nContent-Length: -5\r\n\r\n", []
+        )
+        assert status == 400
+        assert upstream.received == []
 
     async def test_gateway_routes_have_the_limit_too(self, start_gateway):
         async with start_gateway(max_body_bytes=self.LIMIT) as gw:
