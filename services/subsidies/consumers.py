@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies import repository as repo
 from services.subsidies import service
-from services.subsidies.models import MONTH_PATTERN, MonthConfirmation, Placement
+from services.subsidies.models import MAX_FEN, MONTH_PATTERN, MonthConfirmation, Placement
 from shared.events import Envelope, RetryLater, Subscription
 
 
@@ -50,7 +50,7 @@ class PlacementStarted(_Read):
     poor_household: bool
     township: str = Field(max_length=200)
     start_date: date
-    monthly_wage_fen: int = Field(ge=0)
+    monthly_wage_fen: int = Field(ge=0, le=MAX_FEN)
 
 
 class MonthConfirmed(_Read):
@@ -58,7 +58,7 @@ class MonthConfirmed(_Read):
     placement_id: uuid.UUID
     worker_id: uuid.UUID
     month: str = Field(pattern=MONTH_PATTERN)
-    wage_paid_fen: int = Field(ge=0)
+    wage_paid_fen: int = Field(ge=0, le=MAX_FEN)
     supersedes: uuid.UUID | None = None
 
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict, field_validator
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
@@ -84,7 +84,7 @@ DEAD_STATES = (AppState.rejected, AppState.cancelled)
 class FundBase(SubsidiesModel):
     code: str = Field(max_length=50, schema_extra={"pattern": CODE_PATTERN}, unique=True)
     name: str = Field(min_length=1, max_length=200)
-    budget_fen: int = Field(ge=0, le=MAX_FEN)
+    budget_fen: int = Field(ge=0, le=MAX_FEN, sa_type=BigInteger)
 
 
 class FundCreate(FundBase):
@@ -119,8 +119,8 @@ class Fund(FundBase, table=True):
         ),
     )
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    reserved_fen: int = Field(default=0)
-    paid_fen: int = Field(default=0)
+    reserved_fen: int = Field(default=0, sa_type=BigInteger)
+    paid_fen: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -144,7 +144,9 @@ class ProgramRules(SubsidiesModel):
     )
     beneficiary_kind: BeneficiaryKind
     amount_rule: AmountRule
-    amount_fen: int = Field(gt=0, le=MAX_FEN, description="One-off amount, or per person-month.")
+    amount_fen: int = Field(
+        gt=0, le=MAX_FEN, sa_type=BigInteger, description="One-off amount, or per person-month."
+    )
     required_months: int = Field(
         default=1,
         ge=1,
@@ -155,8 +157,8 @@ class ProgramRules(SubsidiesModel):
     cap_months: int | None = Field(
         default=None, ge=1, le=600, description="Most person-months paid to one worker."
     )
-    cap_per_person_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
-    cap_per_beneficiary_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
+    cap_per_person_fen: int | None = Field(default=None, gt=0, le=MAX_FEN, sa_type=BigInteger)
+    cap_per_beneficiary_fen: int | None = Field(default=None, gt=0, le=MAX_FEN, sa_type=BigInteger)
     poor_only: bool = Field(
         default=True, description="Only members of registered poor households count."
     )
@@ -267,7 +269,7 @@ class Placement(SubsidiesModel, table=True):
     poor_household: bool
     township: str = Field(max_length=200)
     start_date: date
-    monthly_wage_fen: int
+    monthly_wage_fen: int = Field(sa_type=BigInteger)
     end_date: date | None = None
     end_reason: str | None = Field(default=None, max_length=500)
 
@@ -281,7 +283,7 @@ class MonthConfirmation(SubsidiesModel, table=True):
     placement_id: uuid.UUID = Field(index=True)
     worker_id: uuid.UUID
     month: str = Field(max_length=7)
-    wage_paid_fen: int
+    wage_paid_fen: int = Field(sa_type=BigInteger)
     supersedes: uuid.UUID | None = None
     superseded: bool = Field(default=False)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -311,7 +313,7 @@ class Application(SubsidiesModel, table=True):
     beneficiary_id: uuid.UUID = Field(index=True)
     month: str = Field(max_length=7, description="The month the grant is for (YYYY-MM).")
     township: str = Field(max_length=200)
-    amount_fen: int = Field(default=0)
+    amount_fen: int = Field(default=0, sa_type=BigInteger)
     state: str = Field(max_length=30, index=True)
     manual_reason: str | None = Field(default=None, max_length=1000)
     created_by: str = Field(max_length=200)
@@ -339,7 +341,7 @@ class ApplicationLine(SubsidiesModel, table=True):
     placement_id: uuid.UUID = Field(index=True)
     employer_kind: str = Field(max_length=30)
     month: str = Field(max_length=7)
-    amount_fen: int
+    amount_fen: int = Field(sa_type=BigInteger)
     confirmation_id: uuid.UUID | None = None
 
 
@@ -538,7 +540,7 @@ class PaymentBatch(SubsidiesModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     state: str = Field(max_length=20)
     line_count: int
-    total_fen: int
+    total_fen: int = Field(sa_type=BigInteger)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     exported_by: str | None = Field(default=None, max_length=200)
@@ -554,7 +556,7 @@ class BatchLine(SubsidiesModel, table=True):
     line_no: int
     application_id: uuid.UUID = Field(foreign_key="applications.id", index=True)
     payee_id: uuid.UUID = Field(foreign_key="payees.id")
-    amount_fen: int
+    amount_fen: int = Field(sa_type=BigInteger)
     status: str = Field(default="pending", max_length=20)
     bank_reference: str | None = Field(default=None, max_length=100)
     failure_reason: str | None = Field(default=None, max_length=500)
@@ -591,7 +593,7 @@ class BatchPublic(SubsidiesModel):
     id: uuid.UUID
     state: str
     line_count: int
-    total_fen: int
+    total_fen: int = Field(sa_type=BigInteger)
     created_by: str
     created_at: datetime
     exported_by: str | None

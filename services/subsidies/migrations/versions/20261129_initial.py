@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: e7eabace1219
+Revision ID: 486e6d20b796
 Revises:
-Create Date: 2026-11-29 02:42:29.002023
+Create Date: 2026-11-29 02:55:09.457072
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import shared.db
 
-revision: str = "e7eabace1219"
+revision: str = "486e6d20b796"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -76,10 +76,10 @@ def upgrade() -> None:
         "funds",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("budget_fen", sa.Integer(), nullable=False),
+        sa.Column("budget_fen", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("reserved_fen", sa.Integer(), nullable=False),
-        sa.Column("paid_fen", sa.Integer(), nullable=False),
+        sa.Column("reserved_fen", sa.BigInteger(), nullable=False),
+        sa.Column("paid_fen", sa.BigInteger(), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "reserved_fen >= 0 AND paid_fen >= 0 AND reserved_fen + paid_fen <= budget_fen",
@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("placement_id", sa.Uuid(), nullable=False),
         sa.Column("worker_id", sa.Uuid(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-        sa.Column("wage_paid_fen", sa.Integer(), nullable=False),
+        sa.Column("wage_paid_fen", sa.BigInteger(), nullable=False),
         sa.Column("supersedes", sa.Uuid(), nullable=True),
         sa.Column("superseded", sa.Boolean(), nullable=False),
         sa.Column("received_at", shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -182,7 +182,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
-        sa.Column("total_fen", sa.Integer(), nullable=False),
+        sa.Column("total_fen", sa.BigInteger(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("exported_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
@@ -200,7 +200,7 @@ def upgrade() -> None:
         sa.Column("poor_household", sa.Boolean(), nullable=False),
         sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
-        sa.Column("monthly_wage_fen", sa.Integer(), nullable=False),
+        sa.Column("monthly_wage_fen", sa.BigInteger(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("end_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.PrimaryKeyConstraint("placement_id", name=op.f("pk_placements")),
@@ -235,11 +235,11 @@ def upgrade() -> None:
         sa.Column(
             "amount_rule", sa.Enum("one_off", "per_person_month", name="amountrule"), nullable=False
         ),
-        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("required_months", sa.Integer(), nullable=False),
         sa.Column("cap_months", sa.Integer(), nullable=True),
-        sa.Column("cap_per_person_fen", sa.Integer(), nullable=True),
-        sa.Column("cap_per_beneficiary_fen", sa.Integer(), nullable=True),
+        sa.Column("cap_per_person_fen", sa.BigInteger(), nullable=True),
+        sa.Column("cap_per_beneficiary_fen", sa.BigInteger(), nullable=True),
         sa.Column("poor_only", sa.Boolean(), nullable=False),
         sa.Column("not_stackable_with", sa.JSON(), nullable=True),
         sa.Column("notice_days", sa.Integer(), nullable=False),
@@ -270,7 +270,7 @@ def upgrade() -> None:
         sa.Column("beneficiary_id", sa.Uuid(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("manual_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -315,7 +315,7 @@ def upgrade() -> None:
         sa.Column("placement_id", sa.Uuid(), nullable=False),
         sa.Column("employer_kind", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("confirmation_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["application_id"],
@@ -345,7 +345,7 @@ def upgrade() -> None:
         sa.Column("line_no", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Uuid(), nullable=False),
         sa.Column("payee_id", sa.Uuid(), nullable=False),
-        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("bank_reference", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("failure_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),

@@ -1,0 +1,189 @@
+"""Funds and programs: created by admins, versioned on change, refused when wrong."""
+
+import uuid
+
+import pytest
+
+from tests.subsidies.factories import (
+    ADMIN,
+    API,
+    AUDITOR,
+    CLERK,
+    DEDICATED,
+    PARTNER,
+    STABLE,
+    STORE,
+    WORKSHOP,
+    approve,
+    create_fund,
+    create_program,
+    dedicated_applications,
+    get_fund,
+    verify,
+    wait_for_applications,
+)
+
+
+class TestCreateFund:
+    async def test_created_with_its_budget(self, subsidies):
+        fund = await create_fund(subsidies, code="guangzhou-aid", budget_fen=9_000_000_000)
+        assert fund["budget_fen"] == 9_000_000_000
+        assert (fund["reserved_fen"], fund["paid_fen"]) == (0, 0)
+        assert fund["available_fen"] == 9_000_000_000
+
+    async def test_duplicate_code_is_409(self, subsidies):
+        await create_fund(subsidies, code="gz-aid")
+        r = await subsidies.client.post(
+            f"{API}/funds", headers=ADMIN, json={"code": "gz-aid", "name": "again", "budget_fen": 1}
+        )
+        assert r.status_code == 409
+        assert "gz-aid" in r.json()["detail"]
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"code": "f1", "name": "x", "budget_fen": 1, "reserved_fen": 5},
+            {"code": "f1", "name": "x", "budget_fen": -1},
+            {"code": "f1", "name": "x", "budget_fen": 10**30},
+            {"code": "F 1", "name": "x", "budget_fen": 1},
+            {"code": "f1", "name": "x", "budget_fen": 1.5},
+        ],
+    )
+    async def test_bad_input_is_422(self, subsidies, body):
+        r = await subsidies.client.post(f"{API}/funds", headers=ADMIN, json=body)
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+
+    @pytest.mark.parametrize("headers", [CLERK, PARTNER, STORE, AUDITOR])
+    async def test_only_admins_create_funds(self, subsidies, headers):
+        r = await subsidies.client.post(
+            f"{API}/funds", headers=headers, json={"code": "f1", "name": "x", "budget_fen": 1}
+        )
+        assert r.status_code == 403
+
+    async def test_no_identity_is_401(self, subsidies):
+        r = await subsidies.client.get(f"{API}/funds")
+        assert r.status_code == 401
+
+
+class TestUpdateFund:
+    async def test_budget_cannot_go_below_what_is_committed(self, subsidies, feed):
+        fund, [app] = await dedicated_applications(subsidies, feed, 1, fund_budget=80_000)
+        await verify(subsidies, app["id"])
+        await approve(subsidies, app["id"])
+        r = await subsidies.client.patch(
+            f"{API}/funds/{fund['id']}", headers=ADMIN, json={"budget_fen": 49_999}
+        )
+        assert r.status_code == 409
+        assert "50000" in r.json()["detail"]
+        r = await subsidies.client.patch(
+            f"{API}/funds/{fund['id']}", headers=ADMIN, json={"budget_fen": 50_000}
+        )
+        assert r.status_code == 200
+        assert r.json()["available_fen"] == 0
+
+    async def test_unknown_fund_is_404(self, subsidies):
+        r = await subsidies.client.patch(
+            f"{API}/funds/{uuid.uuid4()}", headers=ADMIN, json={"name": "x"}
+        )
+        assert r.status_code == 404
+
+
+class TestCreateProgram:
+    @pytest.mark.parametrize("template", [STABLE, WORKSHOP, DEDICATED])
+    async def test_the_three_program_kinds(self, subsidies, template):
+        fund = await create_fund(subsidies)
+        program = await create_program(subsidies, template, fund["id"])
+        assert program["version"] == 1 and program["is_current"]
+        assert program["created_by"] == "user:admin-1"
+        r = await subsidies.client.get(f"{API}/programs/{template['code']}", headers=CLERK)
+        assert r.json()["id"] == program["id"]
+
+    async def test_unknown_fund_is_404(self, subsidies):
+        r = await subsidies.client.post(
+            f"{API}/programs", headers=ADMIN, json=STABLE | {"fund_id": str(uuid.uuid4())}
+        )
+        assert r.status_code == 404
+
+    async def test_duplicate_code_is_409(self, subsidies):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        r = await subsidies.client.post(
+            f"{API}/programs", headers=ADMIN, json=STABLE | {"fund_id": fund["id"]}
+        )
+        assert r.status_code == 409
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"version": 7},
+            {"amount_fen": 0},
+            {"employer_kind": "store"},
+            {"not_stackable_with": ["Not A Code"]},
+            {"notice_days": 1000},
+        ],
+    )
+    async def test_bad_rules_are_422(self, subsidies, change):
+        fund = await create_fund(subsidies)
+        r = await subsidies.client.post(
+            f"{API}/programs", headers=ADMIN, json=STABLE | {"fund_id": fund["id"]} | change
+        )
+        assert r.status_code == 422
+
+    async def test_store_key_is_403(self, subsidies):
+        fund = await create_fund(subsidies)
+        r = await subsidies.client.post(
+            f"{API}/programs", headers=STORE, json=STABLE | {"fund_id": fund["id"]}
+        )
+        assert r.status_code == 403
+
+
+class TestReviseProgram:
+    async def test_change_makes_a_new_version_and_applications_keep_theirs(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        v1 = await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        await feed.month(p, "2020-03")
+        [first] = await wait_for_applications(subsidies, 1)
+        revised = {k: v for k, v in DEDICATED.items() if k != "code"} | {
+            "fund_id": fund["id"],
+            "amount_fen": 60_000,
+            "reason": "2020 rate raised",
+        }
+        r = await subsidies.client.put(
+            f"{API}/programs/dedicated-post", headers=ADMIN, json=revised
+        )
+        assert r.status_code == 200, r.text
+        v2 = r.json()
+        assert v2["version"] == 2 and v2["id"] != v1["id"]
+        await feed.month(p, "2020-04")
+        apps = await wait_for_applications(subsidies, 2)
+        by_month = {a["month"]: a for a in apps}
+        assert by_month["2020-03"]["id"] == first["id"]
+        assert (by_month["2020-03"]["program_version"], by_month["2020-03"]["amount_fen"]) == (
+            1,
+            50_000,
+        )
+        assert (by_month["2020-04"]["program_version"], by_month["2020-04"]["amount_fen"]) == (
+            2,
+            60_000,
+        )
+        r = await subsidies.client.get(f"{API}/programs/dedicated-post/versions", headers=AUDITOR)
+        assert [(v["version"], v["is_current"]) for v in r.json()] == [(1, False), (2, True)]
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
+
+    async def test_reason_is_required(self, subsidies):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        body = {k: v for k, v in DEDICATED.items() if k != "code"} | {"fund_id": fund["id"]}
+        r = await subsidies.client.put(f"{API}/programs/dedicated-post", headers=ADMIN, json=body)
+        assert r.status_code == 422
+
+    async def test_unknown_program_is_404(self, subsidies):
+        fund = await create_fund(subsidies)
+        body = {k: v for k, v in DEDICATED.items() if k != "code"} | {
+            "fund_id": fund["id"],
+            "reason": "x",
+        }
+        r = await subsidies.client.put(f"{API}/programs/nothing", headers=ADMIN, json=body)
+        assert r.status_code == 404
