@@ -1,85 +1,32 @@
 """Payees, payment batches, the bank payment file and reconciliation with the bank's results."""
 
-import csv
-import io
 import uuid
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from services.subsidies.models import Payee
 from tests.subsidies.factories import (
+    ACCOUNT,
     API,
     APPROVER,
     AUDITOR,
     CLERK,
+    HEADER,
+    OTHER_ACCOUNT,
     PARTNER,
     STORE,
     approve,
     dedicated_applications,
+    export,
     get_app,
     get_fund,
+    make_batch,
+    ready_applications,
+    register_payee,
+    send_results,
     verify,
 )
-
-ACCOUNT = "6222020200112233445"
-OTHER_ACCOUNT = "6228480402564890018"
-HEADER = "line_id,status,amount_fen,bank_reference,reason\r\n"
-
-
-async def register_payee(
-    svc,
-    worker_id: str,
-    account: str = ACCOUNT,  # type: ignore[no-untyped-def]
-    name: str = "王小梅",
-) -> dict[str, Any]:
-    r = await svc.client.post(
-        f"{API}/payees",
-        headers=CLERK,
-        json={
-            "beneficiary_kind": "worker",
-            "beneficiary_id": worker_id,
-            "holder_name": name,
-            "account_number": account,
-            "bank_name": "Agricultural Bank of China, Weng'an",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-async def ready_applications(svc, feed, n: int, **kw: Any):  # type: ignore[no-untyped-def]
-    """``n`` approved dedicated-post applications ready for payment, each with a payee."""
-    fund, apps = await dedicated_applications(svc, feed, n, notice_days=0, **kw)
-    for app in apps:
-        await verify(svc, app["id"])
-        await approve(svc, app["id"])
-        await register_payee(svc, app["beneficiary_id"])
-    return fund, apps
-
-
-async def make_batch(svc, ids: list[str] | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    body = {"application_ids": ids} if ids else {}
-    r = await svc.client.post(f"{API}/batches", headers=CLERK, json=body)
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-async def export(svc, batch_id: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    r = await svc.client.post(f"{API}/batches/{batch_id}/export", headers=CLERK)
-    assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(r.text)))
-
-
-async def send_results(svc, batch_id: str, body: str):  # type: ignore[no-untyped-def]
-    return await svc.client.post(
-        f"{API}/batches/{batch_id}/results",
-        headers=CLERK,
-        content=body.encode(),
-        params={},
-    )
 
 
 class TestRegisterPayee:
