@@ -63,7 +63,12 @@ class SaleKind(enum.StrEnum):
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # PostgreSQL text cannot hold NUL; refuse it here as a 422 rather than at the database.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value.strip()
 
 
 class _Input(SQLModel):
@@ -164,7 +169,9 @@ class ProductCreate(ProductBase, _Input):
         },
     )
 
-    sku: str = Field(min_length=1, max_length=64, regex=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
+    sku: str = Field(
+        min_length=1, max_length=64, schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"}
+    )
     supplier_id: uuid.UUID
     net_weight_grams: int = Field(gt=0, le=MAX_NET_WEIGHT_GRAMS)
 

@@ -722,7 +722,7 @@ async def statistics(
     store_id: uuid.UUID | None = None,
     supplier_id: uuid.UUID | None = None,
     category: Category | None = None,
-    township: Annotated[str | None, Query(max_length=100)] = None,
+    township: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
 ) -> StatsResult:
     """Weight sold (grams, and tonnes to the kilogram) and revenue (fen, and yuan) net of
     corrections, grouped by any of store, product, category, supplier, township of origin and

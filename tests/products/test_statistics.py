@@ -282,6 +282,7 @@ class TestStatistics:
             {"date_from": "2024-03-02", "date_to": "2024-03-01"},
             {"store_id": "x"},
             {"category": "tobacco"},
+            {"township": "Hou\x00chang"},
         ):
             r = await products.client.get(STATS, params=params, headers=staff)
             assert r.status_code == 422, params
