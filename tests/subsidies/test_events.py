@@ -4,8 +4,8 @@ personal data."""
 import json
 
 import nats.errors
-from sqlalchemy import text
 from nats.js import JetStreamContext
+from sqlalchemy import text
 
 from services.subsidies import events as contract
 from shared.events import Envelope, Event
