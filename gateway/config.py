@@ -5,17 +5,22 @@ import hmac
 from functools import lru_cache
 from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
 
-def _alias(name: str) -> AliasChoices:
-    # The variable people set is GATEWAY_<NAME>; the field name works in code and tests.
-    return AliasChoices(f"GATEWAY_{name.upper()}", name)
+def _alias(name: str) -> str:
+    # Only GATEWAY_<NAME> is read from the environment. (An alias choice equal to the field
+    # name would also read a bare ``DATABASE_URL`` or ``JOBS_URL`` variable.) The field name
+    # still works in code and tests: ``validate_by_name``.
+    return f"GATEWAY_{name.upper()}"
 
 
 class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EW_", extra="ignore", validate_by_name=True)
+
     service_name: str = "gateway"
     database_url: str = Field(default="", validation_alias=_alias("database_url"))
 
@@ -76,10 +81,7 @@ class GatewaySettings(ServiceSettings):
     )
 
     # First start with no user at all: the admin's password. Empty → one is generated and printed.
-    bootstrap_admin_password: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("EW_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap_admin_password"),
-    )
+    bootstrap_admin_password: SecretStr | None = None  # EW_BOOTSTRAP_ADMIN_PASSWORD
     migrate_on_start: bool = Field(default=False, validation_alias=_alias("migrate_on_start"))
 
     @model_validator(mode="after")
