@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products import repository as repo
 from services.products.errors import (
@@ -47,17 +48,28 @@ async def store_by_id(store_id: Annotated[uuid.UUID, Path()], session: SessionDe
     return store
 
 
-async def calling_store(identity: StoreCaller, session: SessionDep) -> Store:
-    """The store the credential is bound to: its id is the credential's subject, never a value
-    from the path or the body."""
+def store_id_of(identity: Identity) -> uuid.UUID:
+    """The store a credential is bound to: its subject, never a value from the path or body."""
     try:
-        store_id = uuid.UUID(identity.subject_id or "")
+        return uuid.UUID(identity.subject_id or "")
     except ValueError:
         raise NotAStore() from None
+
+
+async def load_store(session: AsyncSession, store_id: uuid.UUID) -> Store:
     store = await session.get(Store, store_id)
     if store is None:
         raise NotAStore()
     return store
+
+
+async def calling_store(identity: StoreCaller, session: SessionDep) -> Store:
+    """The store the credential is bound to.
+
+    Routes that take an ``Idempotency-Key`` do not use this: they claim the key before their
+    session takes a connection (see :func:`load_store`), because the claim needs a connection of
+    its own and a request holding two at once can exhaust the pool under load."""
+    return await load_store(session, store_id_of(identity))
 
 
 CallingStore = Annotated[Store, Depends(calling_store)]
@@ -73,9 +85,7 @@ async def own_sale(
     return sale
 
 
-async def own_sale_locked(
-    sale_id: Annotated[uuid.UUID, Path()], store: CallingStore, session: SessionDep
-) -> Sale:
+async def load_own_sale_locked(session: AsyncSession, store: Store, sale_id: uuid.UUID) -> Sale:
     """As :func:`own_sale`, locked for the request on PostgreSQL, so that two corrections of
     one sale run one after the other and each sees the lines the other left in force."""
     sale = await repo.get_sale(session, sale_id, for_update=True)
@@ -97,5 +107,4 @@ SupplierDep = Annotated[Supplier, Depends(supplier_by_id)]
 ProductDep = Annotated[Product, Depends(product_by_id)]
 StoreDep = Annotated[Store, Depends(store_by_id)]
 OwnSale = Annotated[Sale, Depends(own_sale)]
-OwnSaleLocked = Annotated[Sale, Depends(own_sale_locked)]
 AnySale = Annotated[Sale, Depends(any_sale)]

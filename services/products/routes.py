@@ -17,12 +17,14 @@ from services.products.dependencies import (
     CallingStore,
     CatalogueEditor,
     OwnSale,
-    OwnSaleLocked,
     ProductDep,
     StaffCaller,
     StoreCaller,
     StoreDep,
     SupplierDep,
+    load_own_sale_locked,
+    load_store,
+    store_id_of,
 )
 from services.products.errors import BatchTooLarge, UnsupportedMediaType
 from services.products.models import (
@@ -371,7 +373,6 @@ async def report_sale(
     request: Request,
     body: SaleCreate,
     identity: StoreCaller,
-    store: CallingStore,
     session: SessionDep,
     guard: IdempotencyDep,
 ) -> Any:
@@ -384,9 +385,11 @@ async def report_sale(
     `reason` code and, for a bad line, its 1-based `line`: `unknown_sku`, `archived_sku`,
     `non_positive_quantity`, `quantity_too_large`, `negative_price`, `price_too_large`,
     `future_sale_time`. A closed day or a receipt already recorded is 409."""
-    replay = await guard.begin(session, str(store.id), body.model_dump(mode="json"))
+    store_id = store_id_of(identity)
+    replay = await guard.begin(session, str(store_id), body.model_dump(mode="json"))
     if replay is not None:
         return replay
+    store = await load_store(session, store_id)
     now = utcnow()
     sale = await service.report_sale(
         session,
@@ -443,7 +446,6 @@ BATCH_EXAMPLE_CSV = (
 async def upload_batch(
     request: Request,
     identity: StoreCaller,
-    store: CallingStore,
     session: SessionDep,
     guard: IdempotencyDep,
 ) -> Any:
@@ -477,9 +479,11 @@ async def upload_batch(
     body = b"".join(chunks)
     text = batch_flow.decode_body(body)
     fingerprint = {"format": fmt, "sha256": hashlib.sha256(body).hexdigest()}
-    replay = await guard.begin(session, str(store.id), fingerprint)
+    store_id = store_id_of(identity)
+    replay = await guard.begin(session, str(store_id), fingerprint)
     if replay is not None:
         return replay
+    store = await load_store(session, store_id)
     result = await batch_flow.upload_batch(
         session,
         store,
@@ -555,10 +559,9 @@ async def get_own_sale(sale: OwnSale, session: SessionDep) -> SaleDetail:
     },
 )
 async def correct_sale(
+    sale_id: uuid.UUID,
     body: CorrectionCreate,
     identity: StoreCaller,
-    store: CallingStore,
-    sale: OwnSaleLocked,
     session: SessionDep,
     guard: IdempotencyDep,
 ) -> Any:
@@ -567,11 +570,14 @@ async def correct_sale(
     original is never changed: a new record refers to it and carries the signed difference,
     counted on the original's business day. Allowed after the day is closed. Takes an
     `Idempotency-Key`."""
+    store_id = store_id_of(identity)
     replay = await guard.begin(
-        session, str(store.id), {"sale": str(sale.id), **body.model_dump(mode="json")}
+        session, str(store_id), {"sale": str(sale_id), **body.model_dump(mode="json")}
     )
     if replay is not None:
         return replay
+    store = await load_store(session, store_id)
+    sale = await load_own_sale_locked(session, store, sale_id)
     correction = await service.correct_sale(
         session, store, sale, body, actor=identity.actor, now=utcnow()
     )
