@@ -48,10 +48,14 @@ class Authenticator:
             return None
         if looks_like_api_key(token):
             return await self._api_key(token)
-        user_id = read_staff_token(token, self.token_secret)
-        if user_id is None:
+        claims = read_staff_token(token, self.token_secret)
+        if claims is None:
             raise InvalidCredential()
-        return await self.user_identity(user_id)
+        user_id, issued_at = claims
+        identity, valid_after = await self._user(user_id)
+        if issued_at < valid_after:
+            raise InvalidCredential("The password has changed since this login: log in again.")
+        return identity
 
     async def _api_key(self, key: str) -> Identity:
         digest = hash_api_key(key)
@@ -79,7 +83,8 @@ class Authenticator:
         self.keys.put(digest, identity, tag=str(row.id))
         return identity
 
-    async def user_identity(self, user_id: str) -> Identity:
+    async def _user(self, user_id: str) -> tuple[Identity, int]:
+        """The user's identity, and the epoch millisecond before which its tokens are refused."""
         cached = self.users.get(user_id)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -97,8 +102,10 @@ class Authenticator:
             role=user.role,  # type: ignore[arg-type]
             name=user.username,
         )
-        self.users.put(user_id, identity, tag=user_id)
-        return identity
+        after = user.tokens_valid_after
+        valid_after = int(after.timestamp() * 1000) if after is not None else 0
+        self.users.put(user_id, (identity, valid_after), tag=user_id)
+        return identity, valid_after
 
     def forget_key(self, key_id: uuid.UUID) -> None:
         self.keys.forget(str(key_id))

@@ -121,6 +121,9 @@ class User(GatewayModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    # Login tokens issued before this moment are refused: set when the password changes, so a
+    # reset ends every session of the account.
+    tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
 
 
 class UserPublic(SQLModel):

@@ -119,13 +119,15 @@ async def whoami(identity: Caller) -> IdentityPublic:
 async def change_password(
     data: PasswordChange, identity: Caller, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    """For logged-in staff: give the current password and a new one (at least 12 characters)."""
+    """For logged-in staff: give the current password and a new one (at least 12 characters).
+    Every login token of the account, this one included, stops working: log in again."""
     if identity.kind != "user":
         raise Forbidden("API keys have no password; an admin creates a new key instead.")
     user = await repository.get_user(session, uuid.UUID(identity.principal_id))
     if user is None:
         raise Forbidden("This user no longer exists.")
     await service.change_password(session, user, data.current_password, data.new_password)
+    _forget_now_and_after_commit(session, lambda: runtime.auth.forget_user(user.id))
     return Response(status_code=204)
 
 

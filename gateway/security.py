@@ -83,6 +83,9 @@ TOKEN_ISSUER = "eastwest-gateway"  # noqa: S105 - a name, not a secret
 def issue_staff_token(user_id: str, secret: str, ttl_seconds: int) -> str:
     now = utcnow()
     claims = {
+        # Milliseconds, unlike ``iat``: a password change ends the sessions begun before it,
+        # even in the same second.
+        "iat_ms": int(now.timestamp() * 1000),
         "sub": user_id,
         "aud": TOKEN_AUDIENCE,
         "iss": TOKEN_ISSUER,
@@ -93,8 +96,8 @@ def issue_staff_token(user_id: str, secret: str, ttl_seconds: int) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def read_staff_token(token: str, secret: str) -> str | None:
-    """The user id of a valid, unexpired login token, else None."""
+def read_staff_token(token: str, secret: str) -> tuple[str, int] | None:
+    """(user id, issued-at in epoch milliseconds) of a valid, unexpired login token, else None."""
     try:
         claims = jwt.decode(
             token,
@@ -102,12 +105,14 @@ def read_staff_token(token: str, secret: str) -> str | None:
             algorithms=["HS256"],
             audience=TOKEN_AUDIENCE,
             issuer=TOKEN_ISSUER,
-            options={"require": ["exp", "sub", "aud", "iss"]},
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
     except jwt.PyJWTError:
         return None
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) else None
+    sub, iat = claims.get("sub"), claims.get("iat_ms")
+    if not isinstance(sub, str) or not isinstance(iat, int):
+        return None
+    return sub, iat
 
 
 # --- identity handed to the services -------------------------------------------------------------

@@ -51,6 +51,7 @@ async def update_user(
             setattr(user, field, changes[field])
     if changes.get("password") is not None:
         user.password_hash = await hash_password(changes["password"])
+        user.tokens_valid_after = utcnow()
     user.updated_at = utcnow()
     session.add(user)
     await session.flush()
@@ -74,7 +75,7 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
     if not await verify_password(user.password_hash, current):
         raise InvalidLogin()
     user.password_hash = await hash_password(new)
-    user.updated_at = utcnow()
+    user.updated_at = user.tokens_valid_after = utcnow()
     session.add(user)
 
 

@@ -134,7 +134,28 @@ class TestChangePassword:
             },
         )
         assert r.status_code == 204
-        assert await gateway.login("zhao.auditor", "an-even-longer-password")
+        assert (await gateway.client.get("/v1/auth/me", headers=bearer(token))).status_code == 401
+        fresh = await gateway.login("zhao.auditor", "an-even-longer-password")
+        assert (await gateway.client.get("/v1/auth/me", headers=bearer(fresh))).status_code == 200
+
+    async def test_reset_by_admin_ends_sessions(self, gateway):
+        admin = await gateway.admin_token()
+        user = await create_user(gateway, "zhao.auditor", "auditor", token=admin)
+        token = await gateway.login("zhao.auditor", "a-long-enough-password")
+        r = await gateway.client.patch(
+            f"/v1/admin/users/{user['id']}",
+            headers=bearer(admin),
+            json={"password": "a-brand-new-password"},
+        )
+        assert r.status_code == 200
+        r = await gateway.client.get("/v1/jobs/anything", headers=bearer(token))
+        assert r.status_code == 401
+        assert (
+            await gateway.client.post(
+                "/v1/auth/login",
+                json={"username": "zhao.auditor", "password": "a-long-enough-password"},
+            )
+        ).status_code == 401
 
     async def test_wrong_current_password(self, gateway):
         token = await gateway.admin_token()

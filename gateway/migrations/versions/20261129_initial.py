@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: 42691957b7cb
+Revision ID: bc5f82e81fff
 Revises:
-Create Date: 2026-11-29 02:37:21.952608
+Create Date: 2026-11-29 03:00:59.381093
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import shared.db
 
-revision: str = "42691957b7cb"
+revision: str = "bc5f82e81fff"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_login_at", shared.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tokens_valid_after", shared.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "role IN ('bureau_clerk', 'bureau_approver', 'auditor', 'admin')",
             name=op.f("ck_users_staff_role"),
