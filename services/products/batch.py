@@ -142,12 +142,12 @@ def parse_csv(text: str, max_lines: int) -> list[Entry]:
             entry.reject("invalid_row", "receipt_number is empty.")
             entries.append(entry)
             continue
-        entry = groups.get(receipt)
-        if entry is None:
-            entry = groups[receipt] = Entry(lines=[], receipt_number=receipt[:64])
-            entries.append(entry)
-        entry.lines.append(number)
-        entry.rows.append(values)
+        group = groups.get(receipt)
+        if group is None:
+            group = groups[receipt] = Entry(lines=[], receipt_number=receipt[:64])
+            entries.append(group)
+        group.lines.append(number)
+        group.rows.append(values)
     for entry in groups.values():
         sold_at = entry.rows[0]["sold_at"]
         for number, values in zip(entry.lines, entry.rows, strict=True):
@@ -206,44 +206,36 @@ async def upload_batch(
     entries = parse_ndjson(text, max_lines) if fmt == "ndjson" else parse_csv(text, max_lines)
     if not entries:
         raise BatchUnreadable("The batch holds no sales.")
-    candidates = [e for e in entries if e.error is None and e.sale is not None]
+    candidates = [(e, e.sale) for e in entries if e.error is None and e.sale is not None]
     catalogue = await repo.products_by_skus(
-        session, (ln.sku for e in candidates for ln in e.sale.lines)
-    )  # type: ignore[union-attr]
-    for entry in candidates:
+        session, (ln.sku for _, sale in candidates for ln in sale.lines)
+    )
+    ready: list[tuple[Entry, PreparedSale]] = []
+    for entry, sale in candidates:
         try:
-            entry.prepared = prepare_sale(
-                entry.sale,
-                catalogue,
-                now=now,  # type: ignore[arg-type]
-                skew_seconds=skew_seconds,
-            )
+            ready.append((entry, prepare_sale(sale, catalogue, now=now, skew_seconds=skew_seconds)))
         except SaleRejected as exc:
             at = None
             if exc.line is not None:
                 at = entry.lines[exc.line - 1] if fmt == "csv" else entry.lines[0]
             entry.reject(exc.reason_code, exc.detail, at)
-    ready = [e for e in entries if e.prepared is not None and e.error is None]
-    closed = await repo.lock_open_days(session, store.id, {e.prepared.business_date for e in ready})  # type: ignore[union-attr]
-    existing = await repo.existing_receipts(
-        session, store.id, (e.prepared.receipt_number for e in ready)
-    )  # type: ignore[union-attr]
+    closed = await repo.lock_open_days(session, store.id, {p.business_date for _, p in ready})
+    existing = await repo.existing_receipts(session, store.id, (p.receipt_number for _, p in ready))
     accepted: list[PreparedSale] = []
-    for entry in ready:
-        sale = entry.prepared
-        assert sale is not None
-        if sale.business_date in closed:
+    for entry, prepared in ready:
+        if prepared.business_date in closed:
             entry.reject(
                 "day_closed",
-                f"The business day {sale.business_date.isoformat()} is closed for this store.",
+                f"The business day {prepared.business_date.isoformat()} is closed for this store.",
             )
-        elif sale.receipt_number in existing:
+        elif prepared.receipt_number in existing:
             entry.reject(
                 "duplicate_receipt",
-                f"Receipt {sale.receipt_number!r} is already recorded for this store.",
+                f"Receipt {prepared.receipt_number!r} is already recorded for this store.",
             )
         else:
-            accepted.append(sale)
+            entry.prepared = prepared
+            accepted.append(prepared)
     batch_id = uuid.uuid4()
     await record_sales(session, store.id, accepted, actor=actor, batch_id=batch_id, recorded_at=now)
     return _result(batch_id, fmt, entries, accepted)

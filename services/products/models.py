@@ -376,7 +376,7 @@ class SaleLineIn(_SaleInput):
     )
 
 
-_SALE_EXAMPLE = {
+_SALE_EXAMPLE: dict[str, Any] = {
     "receipt_number": "HZ01-20201015-0042",
     "sold_at": "2020-10-15T06:30:00Z",
     "lines": [{"sku": "WA-TEA-250", "quantity": 2, "unit_price_fen": 16800}],

@@ -54,9 +54,10 @@ async def page_of(
     include_archived: bool,
     filters: Sequence[Any] = (),
 ) -> tuple[list[Any], str | None]:
+    table = model.__table__
     query = select(model).where(*filters)
     if not include_archived:
-        query = query.where(model.archived_at.is_(None))
+        query = query.where(table.c.archived_at.is_(None))
     after = decode_cursor(cursor)
     if after is not None:
         try:
@@ -68,10 +69,12 @@ async def page_of(
                 "The cursor is not valid; start again from the first page."
             ) from None
         query = query.where(
-            or_(model.created_at > at, and_(model.created_at == at, model.id > ident))
+            or_(table.c.created_at > at, and_(table.c.created_at == at, table.c.id > ident))
         )
     rows = list(
-        (await session.scalars(query.order_by(model.created_at, model.id).limit(limit + 1))).all()
+        (
+            await session.scalars(query.order_by(table.c.created_at, table.c.id).limit(limit + 1))
+        ).all()
     )
     next_cursor = None
     if len(rows) > limit:
@@ -82,7 +85,7 @@ async def page_of(
 
 
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
-    return (await session.scalars(select(Product).where(Product.sku == sku))).first()
+    return (await session.scalars(select(Product).where(products_t.c.sku == sku))).first()
 
 
 async def products_by_skus(session: AsyncSession, skus: Iterable[str]) -> dict[str, Any]:
@@ -201,7 +204,7 @@ async def day_totals(session: AsyncSession, store_id: uuid.UUID, day: date) -> d
             ).where(daily_t.c.store_id == store_id, daily_t.c.business_date == day)
         )
     ).one()
-    counts = dict(
+    counts: dict[str, int] = dict(
         (
             await session.execute(
                 select(sales_t.c.kind, func.count())
@@ -275,7 +278,7 @@ async def add_to_rollups(session: AsyncSession, contributions: Iterable[tuple[An
 async def get_sale(
     session: AsyncSession, sale_id: uuid.UUID, *, for_update: bool = False
 ) -> Sale | None:
-    query = select(Sale).where(Sale.id == sale_id)
+    query = select(Sale).where(sales_t.c.id == sale_id)
     if for_update and is_postgres(session):
         query = query.with_for_update()
     return (await session.scalars(query)).first()
@@ -286,8 +289,8 @@ async def corrections_of(session: AsyncSession, sale_id: uuid.UUID) -> list[Sale
         (
             await session.scalars(
                 select(Sale)
-                .where(Sale.original_sale_id == sale_id)
-                .order_by(Sale.recorded_at, Sale.id)
+                .where(sales_t.c.original_sale_id == sale_id)
+                .order_by(sales_t.c.recorded_at, sales_t.c.id)
             )
         ).all()
     )
@@ -301,8 +304,8 @@ async def lines_of(
         return result
     rows = await session.scalars(
         select(SaleLine)
-        .where(SaleLine.sale_id.in_(list(sale_ids)))
-        .order_by(SaleLine.sale_id, SaleLine.line_no)
+        .where(lines_t.c.sale_id.in_(list(sale_ids)))
+        .order_by(lines_t.c.sale_id, lines_t.c.line_no)
     )
     for line in rows:
         result[line.sale_id].append(line)
@@ -322,13 +325,13 @@ async def list_sales(
     """Newest first by sale time."""
     query = select(Sale)
     if store_id is not None:
-        query = query.where(Sale.store_id == store_id)
+        query = query.where(sales_t.c.store_id == store_id)
     if date_from is not None:
-        query = query.where(Sale.business_date >= date_from)
+        query = query.where(sales_t.c.business_date >= date_from)
     if date_to is not None:
-        query = query.where(Sale.business_date <= date_to)
+        query = query.where(sales_t.c.business_date <= date_to)
     if kind is not None:
-        query = query.where(Sale.kind == kind)
+        query = query.where(sales_t.c.kind == kind)
     after = decode_cursor(cursor)
     if after is not None:
         try:
@@ -339,14 +342,16 @@ async def list_sales(
             raise Unprocessable(
                 "The cursor is not valid; start again from the first page."
             ) from None
-        query = query.where(or_(Sale.sold_at < at, and_(Sale.sold_at == at, Sale.id < ident)))
+        query = query.where(
+            or_(sales_t.c.sold_at < at, and_(sales_t.c.sold_at == at, sales_t.c.id < ident))
+        )
     rows = list(
         (
             await session.scalars(
-                query.order_by(Sale.sold_at.desc(), Sale.id.desc()).limit(limit + 1)
+                query.order_by(sales_t.c.sold_at.desc(), sales_t.c.id.desc()).limit(limit + 1)
             )
         ).all()
-    )  # type: ignore[attr-defined]
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -63,13 +63,15 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {}}}
 
 
-AUTH = {
+AUTH: dict[int | str, dict[str, Any]] = {
     401: _problem("No valid identity from the gateway"),
     403: _problem("The caller's role may not do this"),
 }
-INVALID = {422: _problem("Invalid request: the detail names the field and the rule")}
-NOT_FOUND = {404: _problem("No such resource")}
-IDEMPOTENT = {
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: _problem("Invalid request: the detail names the field and the rule")
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such resource")}
+IDEMPOTENT: dict[int | str, dict[str, Any]] = {
     409: _problem(
         "A request with this Idempotency-Key is still in flight, or the "
         "write conflicts with recorded data"

@@ -48,6 +48,7 @@ from services.products.models import (
     Sale,
     SaleCreate,
     SaleDetail,
+    SaleKind,
     SaleLine,
     SaleLineIn,
     SaleLinePublic,
@@ -403,7 +404,7 @@ async def report_sale(
     return SalePublic(
         id=sale.id,
         store_id=store.id,
-        kind="sale",
+        kind=SaleKind.sale,
         receipt_number=sale.receipt_number,
         original_sale_id=None,
         sold_at=sale.sold_at,
@@ -485,7 +486,7 @@ async def correct_sale(
             products[product.id] = product
             wanted[(product.id, line.unit_price_fen)] += line.quantity
 
-    delta_lines = []
+    delta_lines: list[dict[str, Any]] = []
     for key in sorted(set(current) | set(wanted), key=lambda k: (str(k[0]), k[1])):
         change = wanted.get(key, 0) - (current[key]["quantity"] if key in current else 0)
         if change == 0:
@@ -566,7 +567,7 @@ async def correct_sale(
     return SalePublic(
         id=correction_id,
         store_id=store.id,
-        kind=body.kind,
+        kind=SaleKind(body.kind),
         receipt_number=original.receipt_number,
         original_sale_id=original.id,
         sold_at=original.sold_at,
@@ -707,7 +708,7 @@ async def statistics(
         raise Unprocessable("date_from is after date_to.")
     groups = [g for g in repo.GROUPS if g in set(group_by)]
     monthly = _is_whole_months(date_from, date_to)
-    filters = {
+    filters: dict[str, Any] = {
         "store_id": store_id,
         "supplier_id": supplier_id,
         "category": category,
@@ -738,7 +739,7 @@ async def trace(session: AsyncSession, sale: Sale) -> TraceResult:
     households = {ln.supplier_id: ln.poor_households_linked for ln in lines}
     return TraceResult(
         sale_id=sale.id,
-        kind=sale.kind,
+        kind=SaleKind(sale.kind),
         store_id=sale.store_id,
         store_name=store.name,
         receipt_number=sale.receipt_number,
