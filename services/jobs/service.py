@@ -389,10 +389,6 @@ async def start_placement(
         status = effective_status(posting, today)
         if status != "open":
             raise PostingNotOpen(status)
-        if data.start_date < (posting.published_on or today):
-            raise RuleViolation(
-                "start_date is before the posting was published.", field="start_date"
-            )
         taken = await repo.take_hire(session, posting.id, today)
         if taken is None:
             await session.refresh(posting)
