@@ -84,8 +84,8 @@ def china_today(now: datetime) -> date:
 
 def tonnes(grams: int) -> str:
     """Grams as tonnes with three decimals (to the kilogram, half away from zero), no floats."""
-    sign = "-" if grams < 0 else ""
     kg = (abs(grams) + 500) // 1000
+    sign = "-" if grams < 0 and kg else ""
     return f"{sign}{kg // 1000}.{kg % 1000:03d}"
 
 
