@@ -65,11 +65,13 @@ async def publish(session: AsyncSession, event: Event) -> None:
     await add_event(session, event, source=SOURCE)
 
 
-async def _flush_or_conflict(session: AsyncSession, conflict: Exception) -> None:
-    """Flush inside a savepoint: a unique constraint hit (a concurrent twin of this request)
-    becomes the given domain error instead of a generic 409, and the transaction stays usable."""
+async def _add_or_conflict(session: AsyncSession, obj: Any, conflict: Exception) -> None:
+    """Add and flush inside a savepoint: a unique constraint hit (a concurrent twin of this
+    request) becomes the given domain error instead of a generic 409. The object is added inside
+    the savepoint so that its rollback also forgets the object."""
     try:
         async with session.begin_nested():
+            session.add(obj)
             await session.flush()
     except IntegrityError:
         raise conflict from None
@@ -101,8 +103,7 @@ async def register_employer(
     if await repo.find_employer(session, data.kind, data.name) is not None:
         raise DuplicateEmployer(data.kind)
     employer = Employer(**data.model_dump(), created_by=actor.actor)
-    session.add(employer)
-    await _flush_or_conflict(session, DuplicateEmployer(data.kind))
+    await _add_or_conflict(session, employer, DuplicateEmployer(data.kind))
     await publish(
         session,
         events.EmployerRegistered(
@@ -123,8 +124,7 @@ async def update_employer(
     for key, value in changes.items():
         setattr(employer, key, value)
     employer.updated_at = utcnow()
-    session.add(employer)
-    await _flush_or_conflict(session, DuplicateEmployer(employer.kind))
+    await _add_or_conflict(session, employer, DuplicateEmployer(employer.kind))
     return employer
 
 
@@ -281,9 +281,9 @@ async def register_worker(
         registered_on=today,
         created_by=actor.actor,
     )
-    session.add(worker)
     try:
         async with session.begin_nested():
+            session.add(worker)
             await session.flush()
     except IntegrityError:
         # A concurrent registration of the same person committed first.
@@ -322,8 +322,9 @@ async def apply(
     application = Application(
         posting_id=posting.id, worker_id=worker.id, note=data.note, created_by=actor.actor
     )
-    session.add(application)
-    await _flush_or_conflict(session, Conflict("This worker has already applied to this posting."))
+    await _add_or_conflict(
+        session, application, Conflict("This worker has already applied to this posting.")
+    )
     return application
 
 
@@ -413,8 +414,7 @@ async def start_placement(
         note=data.note,
         created_by=actor.actor,
     )
-    session.add(placement)
-    await _flush_or_conflict(session, duplicate)
+    await _add_or_conflict(session, placement, duplicate)
     if posting is not None:
         application = await repo.find_application(session, posting.id, worker.id)
         if application is not None:
@@ -524,9 +524,9 @@ async def confirm_month(
         note=data.note,
         created_by=actor.actor,
     )
-    session.add(confirmation)
-    await _flush_or_conflict(
+    await _add_or_conflict(
         session,
+        confirmation,
         Conflict(
             f"{data.month} was confirmed or corrected by another request at the "
             "same time; reload the placement and retry."
@@ -602,8 +602,11 @@ async def add_fair_employer(session: AsyncSession, fair: JobFair, employer_id: u
         raise EmployerNotFound(employer_id)
     if await repo.fair_has_employer(session, fair.id, employer_id):
         raise Conflict("This employer already takes part in the job fair.")
-    session.add(JobFairEmployer(fair_id=fair.id, employer_id=employer_id))
-    await _flush_or_conflict(session, Conflict("This employer already takes part in the job fair."))
+    await _add_or_conflict(
+        session,
+        JobFairEmployer(fair_id=fair.id, employer_id=employer_id),
+        Conflict("This employer already takes part in the job fair."),
+    )
 
 
 async def add_fair_attendee(
@@ -615,8 +618,11 @@ async def add_fair_attendee(
         )
     if await repo.fair_has_attendee(session, fair.id, worker.id):
         raise Conflict("This worker's attendance is already recorded.")
-    session.add(JobFairAttendee(fair_id=fair.id, worker_id=worker.id))
-    await _flush_or_conflict(session, Conflict("This worker's attendance is already recorded."))
+    await _add_or_conflict(
+        session,
+        JobFairAttendee(fair_id=fair.id, worker_id=worker.id),
+        Conflict("This worker's attendance is already recorded."),
+    )
 
 
 # -------------------------------------------------------------------------------- trainings
@@ -642,8 +648,9 @@ async def add_training_attendee(
     if await repo.get_training_attendee(session, training.id, worker.id) is not None:
         raise Conflict("This worker's attendance is already recorded.")
     attendee = TrainingAttendee(session_id=training.id, worker_id=worker.id)
-    session.add(attendee)
-    await _flush_or_conflict(session, Conflict("This worker's attendance is already recorded."))
+    await _add_or_conflict(
+        session, attendee, Conflict("This worker's attendance is already recorded.")
+    )
     return attendee
 
 

@@ -419,7 +419,7 @@ class TestEndPlacement:
         assert len(await outbox_events(jobs, "jobs.placement.ended")) == 1
 
     async def test_new_placement_after_the_old_one_ended(self, jobs):
-        employer, headers = await make_partner(jobs)
+        _, headers = await make_partner(jobs)
         posting = await make_posting(jobs, headers)
         worker = await make_worker(jobs)
         first = (await hire(jobs, headers, posting, worker)).json()
