@@ -93,6 +93,20 @@ async def start_messaging(
     log.info("messaging_started", nats=settings.nats_url)
 
 
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, within: float = 10.0) -> None:
+    """Cancel background tasks until they are really done: a library's ``asyncio.wait_for`` can
+    swallow one cancel on Python 3.11 (CPython gh-86296), so one cancel is not enough."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    for task in tasks:
+        while not task.done() and loop.time() < deadline:
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.2)
+        if task.done() and not task.cancelled():
+            with contextlib.suppress(Exception):
+                task.result()
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -133,12 +147,7 @@ def create_service_app(
         try:
             yield
         finally:
-            starter.cancel()
-            for task in [starter, *app.state.tasks]:
-                task.cancel()
-            for task in [starter, *app.state.tasks]:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await stop_tasks([starter, *app.state.tasks])
             if app.state.nats is not None:
                 with contextlib.suppress(Exception):
                     await app.state.nats.close()

@@ -9,7 +9,6 @@
 """
 
 import asyncio
-import contextlib
 import json
 import zlib
 from typing import Any
@@ -73,8 +72,13 @@ class OutboxRelay:
             if sent >= self.batch_size:
                 continue
             self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives as the
+            # wake-up fires (CPython gh-86296), and then shutdown waits on a relay that runs on.
+            waiter = asyncio.ensure_future(self._wakeup.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self.poll_seconds)
+            finally:
+                waiter.cancel()
 
     async def relay_once(self) -> tuple[int, bool]:
         """Publish one batch. Returns (rows published, whether a publish failed)."""
