@@ -7,6 +7,10 @@
 The key is claimed in its own short transaction, so a concurrent request sees the claim; the
 response is stored in the request's own transaction, so it exists exactly when the write does.
 Keys are scoped per client (the store or organisation behind the credential).
+
+Call :meth:`IdempotencyGuard.begin` before the request's session runs its first query: the claim
+takes a connection of its own, and a request holding two connections at once can exhaust the
+pool under load (seen in the products service's concurrency tests).
 """
 
 import hashlib
