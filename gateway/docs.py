@@ -9,7 +9,9 @@ Content-Security-Policy forbids it.
 
 import asyncio
 import copy
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -36,6 +38,17 @@ CSP = (
 )
 FETCH_TIMEOUT_SECONDS = 3.0
 REF_PREFIX = "#/components/schemas/"
+SWAGGER_UI_DIR = Path(str(swagger_ui_bundle.swagger_ui_path))
+
+
+def _swagger_ui_major() -> int:
+    match = re.search(r"swagger-ui-(\d+)\.", SWAGGER_UI_DIR.name)
+    return int(match.group(1)) if match else 5
+
+
+# Swagger UI before 5 refuses OpenAPI 3.1 documents (FastAPI writes 3.1): the page then gets
+# the same document labelled 3.0.3, which it renders. ``/openapi.json`` always says 3.1.
+SWAGGER_UI_READS_31 = _swagger_ui_major() >= 5
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -54,7 +67,7 @@ _PAGE = """<!doctype html>
 """
 # validatorUrl null: Swagger UI would otherwise send the document to an outside validator.
 _INIT = """window.ui = SwaggerUIBundle({{
-  url: "{root}/openapi.json",
+  url: "{root}/docs/openapi.json",
   dom_id: "#swagger-ui",
   validatorUrl: null,
   deepLinking: true,
@@ -80,7 +93,8 @@ def _rewrite_refs(node: Any, mapping: dict[str, str]) -> Any:
 
 
 def merge_service(merged: dict[str, Any], service: str, doc: dict[str, Any]) -> None:
-    """Add one service's paths (under ``/v1/<service>``), schemas and tags to ``merged``.
+    """Add one service's paths (under ``/v1/<service>``), schemas and tags (named
+    ``<service>: <tag>``) to ``merged``.
     A schema whose name another document already uses for something else is renamed
     ``<service>_<name>`` and every reference to it follows."""
     target = merged.setdefault("components", {}).setdefault("schemas", {})
@@ -105,6 +119,8 @@ def merge_service(merged: dict[str, Any], service: str, doc: dict[str, Any]) -> 
             continue  # health and metrics of a service are not reachable through the gateway
         item = _rewrite_refs(item, mapping)
         for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get("tags"):
+                operation["tags"] = [_tag(service, t) for t in operation["tags"]]
             if (
                 method in HTTP_METHODS
                 and isinstance(operation, dict)
@@ -114,8 +130,14 @@ def merge_service(merged: dict[str, Any], service: str, doc: dict[str, Any]) -> 
         merged.setdefault("paths", {})[path] = item
     known = {t.get("name") for t in merged.get("tags", [])}
     for tag in doc.get("tags", []) or []:
-        if tag.get("name") not in known:
+        tag = tag | {"name": _tag(service, str(tag.get("name")))}
+        if tag["name"] not in known:
             merged.setdefault("tags", []).append(tag)
+
+
+def _tag(service: str, name: str) -> str:
+    # Grouped by service in the docs: two services may both have, say, "applications".
+    return f"{service}: {name}"
 
 
 def _example_path(template: str) -> str:
@@ -179,6 +201,13 @@ def docs_router() -> APIRouter:
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(await aggregated_openapi(request.app, request.app.state.gateway))
 
+    @router.get("/docs/openapi.json")
+    async def openapi_for_page(request: Request) -> JSONResponse:
+        doc = await aggregated_openapi(request.app, request.app.state.gateway)
+        if not SWAGGER_UI_READS_31:
+            doc = doc | {"openapi": "3.0.3"}
+        return JSONResponse(doc)
+
     @router.get("/docs")
     async def docs(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
@@ -198,6 +227,4 @@ def docs_router() -> APIRouter:
 
 def mount_docs(app: FastAPI) -> None:
     app.include_router(docs_router())
-    app.mount(
-        "/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui"
-    )
+    app.mount("/docs/static", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")

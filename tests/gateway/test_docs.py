@@ -5,6 +5,7 @@ import re
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from gateway.docs import SWAGGER_UI_DIR
 from tests.gateway.conftest import DEAD_URL
 from tests.support.servers import serve
 
@@ -60,6 +61,16 @@ class TestDocsPage:
         assert EXTERNAL.findall(init.text) == []
         assert "validatorUrl: null" in init.text
 
+    async def test_page_gets_a_document_its_swagger_ui_reads(self, gateway):
+        r = await gateway.client.get("/docs/openapi.json")
+        assert r.status_code == 200
+        version = r.json()["openapi"]
+        if SWAGGER_UI_DIR.name.startswith("swagger-ui-4."):
+            assert version.startswith("3.0.")  # Swagger UI 4 refuses 3.1 documents
+        else:
+            assert version.startswith("3.")
+        assert (await gateway.client.get("/openapi.json")).json()["openapi"].startswith("3.1")
+
     async def test_swagger_ui_is_served_by_the_gateway(self, gateway):
         r = await gateway.client.get("/docs/static/swagger-ui-bundle.js")
         assert r.status_code == 200
@@ -96,6 +107,7 @@ class TestOpenApi:
             "#/components/schemas/jobs_UserPublic"
         )
         assert "Not shown now" in doc["info"]["description"]  # products, subsidies are down
+        assert paths["/v1/jobs/workers"]["post"]["tags"] == ["jobs: workers"]
 
     async def test_all_services_down_still_serves_the_gateway(self, start_gateway):
         async with start_gateway(jobs_url=DEAD_URL) as gw:
