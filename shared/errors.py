@@ -10,7 +10,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -113,6 +120,40 @@ def validation_problem(errors: list[Any], instance: str) -> JSONResponse:
     )
 
 
+def _unavailable(request: Request) -> JSONResponse:
+    return problem(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "The service's database is unavailable; nothing was saved. Retry later.",
+        request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
+def classify_database_error(exc: DBAPIError) -> str:
+    """'data', 'conflict', 'unavailable' or 'other', from the exception class and SQLSTATE
+    (asyncpg errors often arrive as a bare DBAPIError carrying only the SQLSTATE)."""
+    orig = exc.orig
+    state = str(
+        getattr(orig, "sqlstate", None)
+        or getattr(orig, "pgcode", None)
+        or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+        or ""
+    )
+    if isinstance(exc, DataError) or state.startswith("22"):
+        return "data"
+    if isinstance(exc, IntegrityError) or state.startswith("23"):
+        return "conflict"
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        or exc.connection_invalidated
+        or state.startswith(("08", "53", "57P"))
+    ):
+        return "unavailable"
+    return "other"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -153,43 +194,43 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers) if exc.headers else None,
         )
 
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
-        # e.g. a NUL byte in text, or a number outside the column's range.
-        log.info("data_error", error=type(exc.orig).__name__ if exc.orig else "DataError")
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        kind = classify_database_error(exc)
+        log.info("database_error", kind=kind, error=type(exc.orig).__name__ if exc.orig else "")
+        if kind == "data":  # e.g. a NUL byte in text, or a number outside the column's range
+            return problem(
+                422,
+                "unstorable-value",
+                "Value cannot be stored",
+                "A value in the request cannot be stored (text with NUL bytes, or a "
+                "number out of range). Correct it and retry.",
+                request.url.path,
+            )
+        if kind == "conflict":
+            return problem(
+                409,
+                "conflict",
+                "Conflict with existing data",
+                "The request conflicts with data that already exists.",
+                request.url.path,
+            )
+        if kind == "unavailable":
+            return _unavailable(request)
+        log.exception("database_failure")
         return problem(
-            422,
-            "unstorable-value",
-            "Value cannot be stored",
-            "A value in the request cannot be stored (text with NUL bytes, or a number "
-            "out of range). Correct it and retry.",
+            500,
+            "internal",
+            "Internal error",
+            "An unexpected database error occurred; it has been logged.",
             request.url.path,
         )
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.info("integrity_error", error=type(exc.orig).__name__ if exc.orig else "IntegrityError")
-        return problem(
-            409,
-            "conflict",
-            "Conflict with existing data",
-            "The request conflicts with data that already exists.",
-            request.url.path,
-        )
-
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OSError)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency_unavailable", error=type(exc).__name__)
-        return problem(
-            503,
-            "unavailable",
-            "Service unavailable",
-            "The service's database is unavailable; nothing was saved. Retry later.",
-            request.url.path,
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

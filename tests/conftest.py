@@ -41,15 +41,18 @@ async def namespace(databases: TestDatabases) -> AsyncIterator[str]:
     await databases.truncate_all()
 
 
-def _settings(service: str, databases: TestDatabases, nats_url: str, namespace: str,
-              **overrides: Any) -> Any:
-    return service_settings(service, databases.url(service), nats_url, namespace, **overrides)
+def _settings(
+    service: str, databases: TestDatabases, nats_url: str, namespace: str, **overrides: Any
+) -> Any:
+    url = overrides.pop("database_url", None) or databases.url(service)
+    return service_settings(service, url, nats_url, namespace, **overrides)
 
 
 @pytest.fixture
 def settings_for(databases: TestDatabases, nats_url: str, namespace: str):  # type: ignore[no-untyped-def]
     def make(service: str, **overrides: Any) -> Any:
         return _settings(service, databases, nats_url, namespace, **overrides)
+
     return make
 
 

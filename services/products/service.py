@@ -10,7 +10,6 @@ Rules that come from the program (see the handbook's PROGRAM.md and the issue):
 * the rollups are updated in the same transaction as every sale or correction.
 """
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-import structlog
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products import repository as repo
@@ -66,8 +63,7 @@ from services.products.models import (
 )
 from shared.db import utcnow
 from shared.errors import Unprocessable
-from shared.events import Envelope, Event
-from shared.events.outbox import outbox_t
+from shared.events import add_events
 
 SOURCE = "products"
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -92,34 +88,6 @@ def tonnes(grams: int) -> str:
 def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
-
-
-async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Outbox rows for many events in one multi-row statement (the batch path writes thousands).
-    Same rows as ``shared.events.add_event`` writes one at a time."""
-    if not events:
-        return
-    headers: dict[str, str] = {}
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
-    if request_id:
-        headers["X-Request-ID"] = str(request_id)
-    header_json = json.dumps(headers)
-    now = utcnow()
-    rows = []
-    for event in events:
-        envelope = Envelope.wrap(event, source=SOURCE, occurred_at=now)
-        rows.append(
-            {
-                "event_id": str(envelope.id),
-                "subject": envelope.type,
-                "payload": envelope.model_dump_json(),
-                "headers": header_json,
-                "created_at": now,
-                "attempts": 0,
-            }
-        )
-    await session.execute(insert(outbox_t), rows)
-    session.info["outbox_written"] = True
 
 
 # --- catalogue and stores ----------------------------------------------------------------------
@@ -375,7 +343,7 @@ async def record_sales(
         )
     await repo.insert_sales(session, sale_rows, line_rows)
     await repo.add_to_rollups(session, contributions)
-    await add_events(session, events)
+    await add_events(session, events, source=SOURCE)
 
 
 def _ensure_active(store: Store) -> None:
@@ -563,6 +531,7 @@ async def correct_sale(
                 current_total_fen=current_fen,
             )
         ],
+        source=SOURCE,
     )
     return SalePublic(
         id=correction_id,
@@ -657,7 +626,9 @@ async def close_day(
         session, store.id, day, {"closed_at": now, "closed_by": actor, **totals}
     )
     await add_events(
-        session, [DayClosedEvent(store_id=store.id, business_date=day, closed_at=now, **totals)]
+        session,
+        [DayClosedEvent(store_id=store.id, business_date=day, closed_at=now, **totals)],
+        source=SOURCE,
     )
     row = await repo.get_day(session, store.id, day)
     return _day_public(store.id, day, row, totals)

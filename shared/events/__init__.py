@@ -2,7 +2,7 @@
 
 from shared.events.consumer import ConsumerRunner, PoisonEvent, RetryLater, Subscription
 from shared.events.envelope import Envelope, Event
-from shared.events.outbox import add_event
+from shared.events.outbox import add_event, add_events
 from shared.events.relay import OutboxRelay
 from shared.events.streams import ensure_dead_letter_stream, ensure_stream, stream_name
 from shared.events.tables import add_event_tables
@@ -17,6 +17,7 @@ __all__ = [
     "Subscription",
     "add_event",
     "add_event_tables",
+    "add_events",
     "ensure_dead_letter_stream",
     "ensure_stream",
     "stream_name",

@@ -2,6 +2,7 @@
 so the event exists if and only if the state change that caused it was committed."""
 
 import json
+from collections.abc import Sequence
 
 import structlog
 from sqlalchemy import column, insert, table
@@ -27,20 +28,36 @@ outbox_t = table(
 
 
 async def add_event(session: AsyncSession, event: Event, *, source: str) -> Envelope:
-    envelope = Envelope.wrap(event, source=source)
+    """Put one event in the outbox, in the caller's transaction."""
+    return (await add_events(session, [event], source=source))[0]
+
+
+async def add_events(
+    session: AsyncSession, events: Sequence[Event], *, source: str
+) -> list[Envelope]:
+    """Put many events in the outbox with one multi-row statement (a batch writes thousands)."""
+    if not events:
+        return []
     headers = {}
     request_id = structlog.contextvars.get_contextvars().get("request_id")
     if request_id:
         headers["X-Request-ID"] = str(request_id)
+    header_json = json.dumps(headers)
+    now = utcnow()
+    envelopes = [Envelope.wrap(event, source=source, occurred_at=now) for event in events]
     await session.execute(
-        insert(outbox_t).values(
-            event_id=str(envelope.id),
-            subject=envelope.type,
-            payload=envelope.model_dump_json(),
-            headers=json.dumps(headers),
-            created_at=utcnow(),
-            attempts=0,
-        )
+        insert(outbox_t),
+        [
+            {
+                "event_id": str(e.id),
+                "subject": e.type,
+                "payload": e.model_dump_json(),
+                "headers": header_json,
+                "created_at": now,
+                "attempts": 0,
+            }
+            for e in envelopes
+        ],
     )
     session.info["outbox_written"] = True
-    return envelope
+    return envelopes
