@@ -53,7 +53,8 @@ class TestRegisterWorker:
             row = (
                 await session.execute(
                     text(
-                        "SELECT national_id_encrypted, national_id_hash, phone_encrypted FROM workers"
+                        "SELECT national_id_encrypted, national_id_hash, phone_encrypted "
+                        "FROM workers"
                     )
                 )
             ).one()
@@ -94,7 +95,7 @@ class TestRegisterWorker:
         good = national_id()
         bad = good[:17] + ("0" if good[17] != "0" else "1")
         r = await jobs.client.post(URL, json=worker_body(national_id=bad), headers=staff())
-        problem = assert_problem(r, 422, contains="check character")
+        assert_problem(r, 422, contains="check character")
         assert bad not in r.text
 
     async def test_wrong_length_and_impossible_birth_date(self, jobs):
@@ -122,7 +123,7 @@ class TestRegisterWorker:
         assert_problem(await jobs.client.post(URL, json=body, headers=staff()), 422)
 
     async def test_only_bureau_staff_register(self, jobs):
-        partner, headers = await make_partner(jobs)
+        _, headers = await make_partner(jobs)
         for h in (headers, staff("auditor"), staff("store")):
             assert_problem(await jobs.client.post(URL, json=worker_body(), headers=h), 403)
         assert_problem(await jobs.client.post(URL, json=worker_body()), 401)
