@@ -226,8 +226,9 @@ class Proxy:
             if started:  # the answer is half sent: only cutting the connection tells the truth
                 raise
             await send_problem(scope, receive, send, exc)
-        except (OperationalError, InterfaceError) as exc:
-            # The gateway's own database, asked for an API key not yet in memory.
+        except (OperationalError, InterfaceError, OSError) as exc:
+            # The gateway's own database, asked for a credential not yet in memory. (Network
+            # errors towards the services were turned into AppErrors in _forward already.)
             log.warning("database_unavailable", error=type(exc).__name__)
             await send_problem(
                 scope,

@@ -4,14 +4,19 @@ import asyncio
 import json
 import uuid
 
+import httpx
+
+from gateway.app import create_app
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity, verify_identity
 from tests.gateway.conftest import (
     DEAD_URL,
     bearer,
     create_api_key,
+    gateway_settings,
     raw_request,
 )
 from tests.support.apps import TEST_IDENTITY_SECRET
+from tests.support.servers import serve
 
 
 def received_identity(record: dict) -> Identity:
@@ -196,6 +201,32 @@ class TestUpstreamFailures:
         assert r.status_code == 504
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["service"] == "jobs"
+
+
+class TestOwnDatabaseDown:
+    async def test_unknown_credential_is_503_not_500(self, databases, echo):
+        _upstream, url = echo
+        settings = gateway_settings(
+            databases,
+            jobs_url=url,
+            database_url="postgresql+asyncpg://postgres@127.0.0.1:9/gateway",
+        )
+        async with (
+            serve(create_app(settings), proxy_headers=False) as server,
+            httpx.AsyncClient(base_url=server.url) as client,
+        ):
+            key = "ew_abcdefgh_" + "a" * 43
+            r = await client.get("/v1/jobs/x", headers=bearer(key))
+            assert r.status_code == 503
+            assert r.headers["content-type"] == "application/problem+json"
+            login = await client.post(
+                "/v1/auth/login", json={"username": "admin", "password": "whatever-it-is"}
+            )
+            assert login.status_code == 503
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            # The public job board needs no database at the gateway.
+            assert (await client.get("/v1/jobs/postings")).status_code == 200
 
 
 class TestBodyLimit:
