@@ -1,9 +1,7 @@
 """The jobs service: Haizhu job postings, Weng'an workers, job fairs, training and placements."""
 
 import asyncio
-import contextlib
 import functools
-from collections.abc import AsyncIterator
 
 import structlog
 from fastapi import FastAPI
@@ -61,40 +59,18 @@ def create_app(settings: JobsSettings | None = None) -> FastAPI:
             asyncio.create_task(sweep_expired_postings(app), name="posting-expiry")
         )
 
-    app = create_service_app(
+    return create_service_app(
         settings=settings,
         title="Jobs service",
         description="Haizhu partners' job postings for Weng'an workers, the worker registry, "
         "job fairs, training sessions, placements and monthly employment confirmations. "
-        "Events it publishes are documented in `services/jobs/events.py` and docs/events.",
+        "Its published events are the contract in `services/jobs/events.py`, described in the "
+        "service README.",
         routers=[router],
         subscriptions=subscriptions,
         openapi_tags=OPENAPI_TAGS,
         on_startup=on_startup,
     )
-    shared_lifespan = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with shared_lifespan(app):
-            yield
-            await stop_background_tasks(app)
-
-    app.router.lifespan_context = lifespan
-    return app
-
-
-async def stop_background_tasks(app: FastAPI, *, within: float = 10.0) -> None:
-    """Cancel the background tasks until they are really done. On Python 3.11 a single cancel
-    can be swallowed by ``asyncio.wait_for`` when the awaited future completes at the same
-    moment (CPython gh-86296), which the outbox relay's idle wait hits whenever a request has
-    just woken it; the shared shutdown then waits on a relay that keeps running."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    for task in list(getattr(app.state, "tasks", [])):
-        while not task.done() and loop.time() < deadline:
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.2)
 
 
 app = create_app()

@@ -342,6 +342,30 @@ class PostingPublic(PostingBase):
     published_at: datetime | None
     closed_at: datetime | None
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                POSTING_EXAMPLE
+                | {
+                    "id": "2d7e0c55-7f6a-4a1e-9c3b-5e8d1f0a2b47",
+                    "employer": {
+                        "id": "0b9c7a1e-5d2f-4c3b-8a6e-1f2d3c4b5a69",
+                        "name": "Guangzhou Pearl River Electronics Co.",
+                        "kind": "haizhu_partner",
+                        "location": "Haizhu",
+                    },
+                    "status": "open",
+                    "hires": 4,
+                    "openings_remaining": 16,
+                    "created_at": "2026-06-01T02:00:00Z",
+                    "updated_at": "2026-06-02T02:00:00Z",
+                    "published_at": "2026-06-02T02:00:00Z",
+                    "closed_at": None,
+                }
+            ]
+        }
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # Workers (personal data)
@@ -417,6 +441,24 @@ class WorkerPublic(WorkerBase):
     skills: list[str]
     registered_on: date
     created_at: datetime
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+                    "name": "Wang Fang",
+                    "national_id_masked": "522***********002X",
+                    "phone_masked": "138****0000",
+                    "township": "Houchang",
+                    "poor_household": True,
+                    "skills": ["sewing", "forklift"],
+                    "registered_on": "2026-03-01",
+                    "created_at": "2026-03-01T01:30:00Z",
+                }
+            ]
+        }
+    )
 
 
 class ApplicantPublic(JobsModel):
@@ -770,6 +812,31 @@ class PlacementPublic(JobsModel):
         default=None, description="The month the next confirmation must be for."
     )
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b1c9e2a-8d3f-4e6a-b1c2-7d8e9f0a1b2c",
+                    "worker_id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+                    "employer_id": "0b9c7a1e-5d2f-4c3b-8a6e-1f2d3c4b5a69",
+                    "employer_kind": "haizhu_partner",
+                    "posting_id": "2d7e0c55-7f6a-4a1e-9c3b-5e8d1f0a2b47",
+                    "township": "Houchang",
+                    "poor_household": True,
+                    "start_date": "2026-03-02",
+                    "monthly_wage_fen": 520000,
+                    "status": "active",
+                    "end_date": None,
+                    "end_reason": None,
+                    "note": "",
+                    "created_at": "2026-03-02T01:00:00Z",
+                    "confirmed_months": ["2026-03", "2026-04"],
+                    "next_month_to_confirm": "2026-05",
+                }
+            ]
+        }
+    )
+
 
 class PlacementEnd(Input):
     end_date: date
@@ -868,3 +935,28 @@ class Statistics(JobsModel):
     workers_in_stable_employment_poor: int
     total_wages_paid_fen: int = Field(description="Confirmed wages of months in the period.")
     total_wages_paid_poor_fen: int
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "period_from": None,
+                    "period_to": "2020-12-31",
+                    "township": None,
+                    "stable_months": 6,
+                    "jobs_offered": 3000,
+                    "postings": 212,
+                    "job_fairs_held": 9,
+                    "training_sessions": 39,
+                    "people_trained": 1702,
+                    "people_trained_poor": 1558,
+                    "placements": 3120,
+                    "placements_poor": 2803,
+                    "workers_in_stable_employment": 2950,
+                    "workers_in_stable_employment_poor": 2803,
+                    "total_wages_paid_fen": 9500000000,
+                    "total_wages_paid_poor_fen": 8700000000,
+                }
+            ]
+        }
+    )

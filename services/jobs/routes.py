@@ -294,9 +294,11 @@ def _posting_statuses(
             raise Forbidden(
                 "mine=true lists your own organisation's postings; it needs a partner credential."
             )
-        return status or ["draft", "open", "closed", "filled", "expired"], uuid.UUID(
-            viewer.subject_id
-        )
+        try:
+            own = uuid.UUID(viewer.subject_id)
+        except ValueError:
+            raise Forbidden("Your credential is not bound to a partner organisation.") from None
+        return status or ["draft", "open", "closed", "filled", "expired"], own
     if status and set(status) != {"open"} and not is_staff(viewer):
         raise Forbidden(
             "Only open postings are public; partners see their others with "

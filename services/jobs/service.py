@@ -189,8 +189,19 @@ async def update_posting(
     for key, value in changes.items():
         setattr(posting, key, value)
     posting.updated_at = utcnow()
+    filled = posting.status == "open" and posting.hires >= posting.openings
+    if filled:  # openings lowered to the hires already made
+        posting.status = "filled"
+        posting.closed_at = posting.updated_at
     session.add(posting)
     await session.flush()
+    if filled:
+        await publish(
+            session,
+            events.PostingClosed(
+                posting_id=posting.id, employer_id=posting.employer_id, status="filled"
+            ),
+        )
     return posting
 
 

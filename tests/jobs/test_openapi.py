@@ -37,8 +37,8 @@ def test_every_request_body_has_an_example():
         assert schemas[ref].get("examples"), f"{method.upper()} {path} ({ref})"
 
 
-def test_public_write_endpoints_document_idempotency_keys():
-    for path, method, op in operations():
+def test_retried_writes_document_idempotency_keys():
+    for path, _method, op in operations():
         if op["operationId"] in {"createPlacement", "confirmPlacementMonth"}:
             headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
             assert "Idempotency-Key" in headers, path

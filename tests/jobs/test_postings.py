@@ -388,3 +388,56 @@ class TestGetPosting:
     async def test_unknown_and_malformed_ids(self, jobs):
         assert_problem(await jobs.client.get(f"{URL}/{uuid.uuid4()}"), 404)
         assert_problem(await jobs.client.get(f"{URL}/not-a-uuid"), 422)
+
+
+class TestExpirySweep:
+    async def test_sweep_runs_in_the_background(self, settings_for):
+        from sqlalchemy import text
+
+        from tests.jobs.conftest import Clock
+        from tests.support.apps import running_service
+        from tests.support.infra import wait_until
+
+        settings = settings_for("jobs", expiry_sweep_seconds=0.1)
+        async with running_service("jobs", settings) as jobs:
+            clock = Clock(date(2026, 6, 15))
+            jobs.app.state.clock = clock
+            _, headers = await make_partner(jobs)
+            await make_posting(jobs, headers, valid_through="2026-06-30")
+            clock.today = date(2026, 7, 1)
+
+            async def status():
+                async with jobs.sessionmaker() as session:
+                    return await session.scalar(text("SELECT status FROM postings"))
+
+            assert await wait_until(lambda: _is(status, "expired"), timeout=10)
+            [event] = await outbox_events(jobs, "jobs.posting.closed")
+            assert event["data"]["status"] == "expired"
+
+
+async def _is(read, expected):
+    return await read() == expected
+
+
+class TestPostingEdgeCases:
+    async def test_openings_cannot_drop_below_hires(self, jobs):
+        from tests.jobs.conftest import hire, make_worker
+
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers, openings=3)
+        for _ in range(2):
+            assert (await hire(jobs, headers, posting, await make_worker(jobs))).status_code == 201
+        r = await jobs.client.patch(f"{URL}/{posting['id']}", json={"openings": 1}, headers=headers)
+        assert_problem(r, 422, contains="fewer than the 2 hires")
+        r = await jobs.client.patch(f"{URL}/{posting['id']}", json={"openings": 2}, headers=headers)
+        assert r.status_code == 200
+        assert r.json()["openings_remaining"] == 0
+        assert r.json()["status"] == "filled"
+        [event] = await outbox_events(jobs, "jobs.posting.closed")
+        assert event["data"]["status"] == "filled"
+
+    async def test_mine_with_a_malformed_partner_subject(self, jobs):
+        r = await jobs.client.get(
+            URL, params={"mine": "true"}, headers=identity_headers("partner", "not-a-uuid")
+        )
+        assert_problem(r, 403)
