@@ -12,12 +12,13 @@ Three groups of tables:
   ``batch_lines``) and the append-only, hash-chained ``audit_entries``.
 """
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -175,12 +176,16 @@ class _ProgramInput(ProgramRules):
     @field_validator("not_stackable_with")
     @classmethod
     def _codes(cls, value: list[str]) -> list[str]:
-        import re
-
         for code in value:
             if not re.match(CODE_PATTERN, code):
                 raise ValueError(f"'{code[:60]}' is not a program code")
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
 
 
 _PROGRAM_EXAMPLE = {

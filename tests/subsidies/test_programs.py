@@ -121,6 +121,8 @@ class TestCreateProgram:
             {"employer_kind": "store"},
             {"not_stackable_with": ["Not A Code"]},
             {"notice_days": 1000},
+            {"valid_until": "2019-12-31"},
+            {"amount_fen": 10**15},
         ],
     )
     async def test_bad_rules_are_422(self, subsidies, change):

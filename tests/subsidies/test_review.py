@@ -249,6 +249,14 @@ class TestReject:
         assert r.status_code == 422
         assert "reason" in r.json()["detail"]
 
+    async def test_nul_byte_in_reason_is_4xx_and_nothing_changes(self, subsidies, feed):
+        _, [app] = await dedicated_applications(subsidies, feed, 1)
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/reject", json={"reason": "a\x00b"}, headers=CLERK
+        )
+        assert 400 <= r.status_code < 500
+        assert (await get_app(subsidies, app["id"]))["state"] == "pending_verification"
+
     async def test_rejecting_a_rejected_application_is_refused(self, subsidies, feed):
         _, [app] = await dedicated_applications(subsidies, feed, 1)
         body = {"reason": "no"}
