@@ -179,7 +179,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "database": check_database,
                 "migrations": check_migrations,
                 "upstreams": check_upstreams,
-            }
+            },
+            ready_summary="Ready to serve: database, migrations and at least one service",
         )
     )
     app.include_router(auth_router)

@@ -9,7 +9,6 @@ Content-Security-Policy forbids it.
 
 import asyncio
 import copy
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -41,15 +40,6 @@ REF_PREFIX = "#/components/schemas/"
 SWAGGER_UI_DIR = Path(str(swagger_ui_bundle.swagger_ui_path))
 
 
-def _swagger_ui_major() -> int:
-    match = re.search(r"swagger-ui-(\d+)\.", SWAGGER_UI_DIR.name)
-    return int(match.group(1)) if match else 5
-
-
-# Swagger UI before 5 refuses OpenAPI 3.1 documents (FastAPI writes 3.1): the page then gets
-# the same document labelled 3.0.3, which it renders. ``/openapi.json`` always says 3.1.
-SWAGGER_UI_READS_31 = _swagger_ui_major() >= 5
-
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -67,7 +57,7 @@ _PAGE = """<!doctype html>
 """
 # validatorUrl null: Swagger UI would otherwise send the document to an outside validator.
 _INIT = """window.ui = SwaggerUIBundle({{
-  url: "{root}/docs/openapi.json",
+  url: "{root}/openapi.json",
   dom_id: "#swagger-ui",
   validatorUrl: null,
   deepLinking: true,
@@ -200,13 +190,6 @@ def docs_router() -> APIRouter:
     @router.get("/openapi.json")
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(await aggregated_openapi(request.app, request.app.state.gateway))
-
-    @router.get("/docs/openapi.json")
-    async def openapi_for_page(request: Request) -> JSONResponse:
-        doc = await aggregated_openapi(request.app, request.app.state.gateway)
-        if not SWAGGER_UI_READS_31:
-            doc = doc | {"openapi": "3.0.3"}
-        return JSONResponse(doc)
 
     @router.get("/docs")
     async def docs(request: Request) -> HTMLResponse:

@@ -1,5 +1,6 @@
 """Request context, access logs, Prometheus metrics and the health endpoints of every process."""
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 log = structlog.get_logger("access")
 
 REQUESTS = Counter(
@@ -40,7 +42,9 @@ class RequestContextMiddleware:
         request_id = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
-                request_id = value.decode("latin-1")[:100]
+                candidate = value.decode("latin-1")
+                # Only a sane id is kept, so gateway and services log the same one.
+                request_id = candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
                 break
         request_id = request_id or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
@@ -94,7 +98,11 @@ async def check_nats(request: Request) -> tuple[bool, str]:
     return True, "ok"
 
 
-def health_router(checks: dict[str, Check]) -> APIRouter:
+def health_router(
+    checks: dict[str, Check],
+    *,
+    ready_summary: str = "Ready to serve: database, NATS and migrations",
+) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive", operation_id="healthz")
@@ -103,7 +111,7 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
 
     @router.get(
         "/readyz",
-        summary="Ready to serve: database, NATS and migrations",
+        summary=ready_summary,
         operation_id="readyz",
         responses={503: {"description": "Not ready"}},
     )
