@@ -202,7 +202,7 @@ class PostingBase(JobsModel):
     valid_through: date
 
 
-POSTING_EXAMPLE = {
+POSTING_EXAMPLE: dict[str, Any] = {
     "title": "Assembly line operator (electronics)",
     "description": "Assemble and test phone chargers on a clean, air-conditioned line.",
     "category": "manufacturing",

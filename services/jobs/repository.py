@@ -8,8 +8,6 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
 
 from services.jobs.models import (
     Application,
@@ -27,6 +25,24 @@ from services.jobs.models import (
 from shared.errors import Unprocessable
 from shared.pagination import decode_cursor, encode_cursor
 
+
+def _columns(model: Any) -> Any:
+    """Typed column handles (SQLModel class attributes read as Python values to mypy)."""
+    return model.__table__.c
+
+
+P = _columns(Posting)
+E = _columns(Employer)
+W = _columns(Worker)
+A = _columns(Application)
+JF = _columns(JobFair)
+JFE = _columns(JobFairEmployer)
+JFA = _columns(JobFairAttendee)
+TS = _columns(TrainingSession)
+TA = _columns(TrainingAttendee)
+PL = _columns(Placement)
+C = _columns(Confirmation)
+
 BAD_CURSOR = "The cursor is not valid for this list; start again from the first page."
 
 
@@ -36,7 +52,7 @@ def _like(text: str) -> str:
 
 
 async def page_by_created(
-    session: AsyncSession, query: Select[Any], entity: Any, limit: int, cursor: str | None
+    session: AsyncSession, query: Any, entity: Any, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     """Newest first, keyset on (created_at, id). Rows are returned as the query selects them;
     ``entity`` must be the first selected element."""
@@ -71,9 +87,7 @@ async def get_employer(session: AsyncSession, employer_id: uuid.UUID) -> Employe
 
 
 async def find_employer(session: AsyncSession, kind: str, name: str) -> Employer | None:
-    result = await session.execute(
-        select(Employer).where(Employer.kind == kind, Employer.name == name)
-    )
+    result = await session.execute(select(Employer).where(E.kind == kind, E.name == name))
     return result.scalar_one_or_none()
 
 
@@ -82,8 +96,8 @@ async def list_employers(
 ) -> tuple[list[Employer], str | None]:
     query = select(Employer)
     if kind:
-        query = query.where(Employer.kind == kind)
-    rows, next_cursor = await page_by_created(session, query, Employer, limit, cursor)
+        query = query.where(E.kind == kind)
+    rows, next_cursor = await page_by_created(session, query, E, limit, cursor)
     return [r[0] for r in rows], next_cursor
 
 
@@ -92,7 +106,7 @@ async def employers_by_id(
 ) -> dict[uuid.UUID, Employer]:
     if not ids:
         return {}
-    result = await session.execute(select(Employer).where(Employer.id.in_(set(ids))))  # type: ignore[attr-defined]
+    result = await session.execute(select(Employer).where(E.id.in_(set(ids))))
     return {e.id: e for e in result.scalars()}
 
 
@@ -105,7 +119,7 @@ async def get_posting(session: AsyncSession, posting_id: uuid.UUID) -> Posting |
 
 async def any_overdue_postings(session: AsyncSession, today: date) -> bool:
     found = await session.scalar(
-        select(Posting.id).where(Posting.status == "open", Posting.valid_through < today).limit(1)
+        select(P.id).where(P.status == "open", P.valid_through < today).limit(1)
     )
     return found is not None
 
@@ -115,9 +129,9 @@ async def expire_overdue(session: AsyncSession, today: date) -> list[tuple[uuid.
     exactly the rows this call moved (a concurrent sweep re-checks the condition and skips them)."""
     result = await session.execute(
         update(Posting)
-        .where(Posting.status == "open", Posting.valid_through < today)  # type: ignore[arg-type]
+        .where(P.status == "open", P.valid_through < today)
         .values(status="expired")
-        .returning(Posting.id, Posting.employer_id)
+        .returning(P.id, P.employer_id)
         .execution_options(synchronize_session=False)
     )
     return [(row[0], row[1]) for row in result.all()]
@@ -130,16 +144,16 @@ async def take_hire(session: AsyncSession, posting_id: uuid.UUID, today: date) -
     result = await session.execute(
         update(Posting)
         .where(
-            Posting.id == posting_id,  # type: ignore[arg-type]
-            Posting.status == "open",  # type: ignore[arg-type]
-            Posting.valid_through >= today,  # type: ignore[arg-type]
-            Posting.hires < Posting.openings,  # type: ignore[arg-type]
+            P.id == posting_id,
+            P.status == "open",
+            P.valid_through >= today,
+            P.hires < P.openings,
         )
         .values(
-            hires=Posting.hires + 1,
-            status=case((Posting.hires + 1 >= Posting.openings, "filled"), else_="open"),
+            hires=P.hires + 1,
+            status=case((P.hires + 1 >= P.openings, "filled"), else_="open"),
         )
-        .returning(Posting.hires, Posting.openings, Posting.status)
+        .returning(P.hires, P.openings, P.status)
         .execution_options(synchronize_session=False)
     )
     return result.one_or_none()
@@ -169,13 +183,13 @@ SORTS: dict[str, tuple[str, bool]] = {
 def _status_condition(status: str, today: date) -> Any:
     # "Open" means open and not past valid-through; an overdue open posting reads as expired.
     if status == "open":
-        return and_(Posting.status == "open", Posting.valid_through >= today)
+        return and_(P.status == "open", P.valid_through >= today)
     if status == "expired":
         return or_(
-            Posting.status == "expired",
-            and_(Posting.status == "open", Posting.valid_through < today),
+            P.status == "expired",
+            and_(P.status == "open", P.valid_through < today),
         )
-    return Posting.status == status
+    return P.status == status
 
 
 def _decode_sort_value(sort: str, raw: Any) -> Any:
@@ -198,30 +212,30 @@ async def list_postings(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[tuple[Posting, Employer]], str | None]:
-    query = select(Posting, Employer).join(Employer, Employer.id == Posting.employer_id)  # type: ignore[arg-type]
+    query = select(Posting, Employer).join(Employer, E.id == P.employer_id)
     statuses = flt.statuses if flt.statuses is not None else ["open"]
     query = query.where(or_(*[_status_condition(s, today) for s in statuses]))
     if flt.employer_id:
-        query = query.where(Posting.employer_id == flt.employer_id)
+        query = query.where(P.employer_id == flt.employer_id)
     if flt.category:
-        query = query.where(Posting.category == flt.category)
+        query = query.where(P.category == flt.category)
     if flt.employment_type:
-        query = query.where(Posting.employment_type == flt.employment_type)
+        query = query.where(P.employment_type == flt.employment_type)
     if flt.district:
-        query = query.where(Posting.district == flt.district)
+        query = query.where(P.district == flt.district)
     if flt.salary_min_fen is not None:  # pays at least this much at the top of its range
-        query = query.where(Posting.salary_max_fen >= flt.salary_min_fen)
+        query = query.where(P.salary_max_fen >= flt.salary_min_fen)
     if flt.salary_max_fen is not None:
-        query = query.where(Posting.salary_min_fen <= flt.salary_max_fen)
+        query = query.where(P.salary_min_fen <= flt.salary_max_fen)
     if flt.housing is not None:
-        query = query.where(Posting.housing == flt.housing)
+        query = query.where(P.housing == flt.housing)
     if flt.keyword:
         pattern = _like(flt.keyword)
         query = query.where(
             or_(
-                Posting.title.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Posting.description.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Posting.requirements.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+                P.title.ilike(pattern, escape="\\"),
+                P.description.ilike(pattern, escape="\\"),
+                P.requirements.ilike(pattern, escape="\\"),
             )
         )
     column_name, descending = SORTS[sort]
@@ -236,10 +250,10 @@ async def list_postings(
         except (KeyError, TypeError, ValueError):
             raise Unprocessable(BAD_CURSOR) from None
         if descending:
-            query = query.where(or_(column < key, and_(column == key, Posting.id < last_id)))
+            query = query.where(or_(column < key, and_(column == key, P.id < last_id)))
         else:
-            query = query.where(or_(column > key, and_(column == key, Posting.id > last_id)))
-    order = [column.desc(), Posting.id.desc()] if descending else [column.asc(), Posting.id.asc()]  # type: ignore[attr-defined]
+            query = query.where(or_(column > key, and_(column == key, P.id > last_id)))
+    order = [column.desc(), P.id.desc()] if descending else [column.asc(), P.id.asc()]
     rows = list((await session.execute(query.order_by(*order).limit(limit + 1))).all())
     next_cursor = None
     if len(rows) > limit:
@@ -264,7 +278,7 @@ async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> Worker | No
 
 
 async def find_worker_by_id_hash(session: AsyncSession, id_hash: str) -> Worker | None:
-    result = await session.execute(select(Worker).where(Worker.national_id_hash == id_hash))
+    result = await session.execute(select(Worker).where(W.national_id_hash == id_hash))
     return result.scalar_one_or_none()
 
 
@@ -279,12 +293,12 @@ async def list_workers(
 ) -> tuple[list[Worker], str | None]:
     query = select(Worker)
     if township:
-        query = query.where(Worker.township == township)
+        query = query.where(W.township == township)
     if poor_household is not None:
-        query = query.where(Worker.poor_household == poor_household)
+        query = query.where(W.poor_household == poor_household)
     if name:
-        query = query.where(Worker.name.ilike(_like(name), escape="\\"))  # type: ignore[attr-defined]
-    rows, next_cursor = await page_by_created(session, query, Worker, limit, cursor)
+        query = query.where(W.name.ilike(_like(name), escape="\\"))
+    rows, next_cursor = await page_by_created(session, query, W, limit, cursor)
     return [r[0] for r in rows], next_cursor
 
 
@@ -295,9 +309,7 @@ async def find_application(
     session: AsyncSession, posting_id: uuid.UUID, worker_id: uuid.UUID
 ) -> Application | None:
     result = await session.execute(
-        select(Application).where(
-            Application.posting_id == posting_id, Application.worker_id == worker_id
-        )
+        select(Application).where(A.posting_id == posting_id, A.worker_id == worker_id)
     )
     return result.scalar_one_or_none()
 
@@ -307,10 +319,10 @@ async def list_applications(
 ) -> tuple[list[tuple[Application, Worker]], str | None]:
     query = (
         select(Application, Worker)
-        .join(Worker, Worker.id == Application.worker_id)  # type: ignore[arg-type]
-        .where(Application.posting_id == posting_id)
+        .join(Worker, W.id == A.worker_id)
+        .where(A.posting_id == posting_id)
     )
-    rows, next_cursor = await page_by_created(session, query, Application, limit, cursor)
+    rows, next_cursor = await page_by_created(session, query, A, limit, cursor)
     return [(r[0], r[1]) for r in rows], next_cursor
 
 
@@ -324,16 +336,16 @@ async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> JobFair | None:
 async def list_fairs(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[JobFair], str | None]:
-    rows, next_cursor = await page_by_created(session, select(JobFair), JobFair, limit, cursor)
+    rows, next_cursor = await page_by_created(session, select(JobFair), JF, limit, cursor)
     return [r[0] for r in rows], next_cursor
 
 
 async def fair_employers(session: AsyncSession, fair_id: uuid.UUID) -> list[Employer]:
     result = await session.execute(
         select(Employer)
-        .join(JobFairEmployer, JobFairEmployer.employer_id == Employer.id)  # type: ignore[arg-type]
-        .where(JobFairEmployer.fair_id == fair_id)
-        .order_by(Employer.name)
+        .join(JobFairEmployer, JFE.employer_id == E.id)
+        .where(JFE.fair_id == fair_id)
+        .order_by(E.name)
     )
     return list(result.scalars())
 
@@ -341,9 +353,7 @@ async def fair_employers(session: AsyncSession, fair_id: uuid.UUID) -> list[Empl
 async def fair_attendee_count(session: AsyncSession, fair_id: uuid.UUID) -> int:
     return int(
         await session.scalar(
-            select(func.count())
-            .select_from(JobFairAttendee)
-            .where(JobFairAttendee.fair_id == fair_id)
+            select(func.count()).select_from(JobFairAttendee).where(JFA.fair_id == fair_id)
         )
         or 0
     )
@@ -351,9 +361,7 @@ async def fair_attendee_count(session: AsyncSession, fair_id: uuid.UUID) -> int:
 
 async def fair_attendees(session: AsyncSession, fair_id: uuid.UUID) -> list[uuid.UUID]:
     result = await session.execute(
-        select(JobFairAttendee.worker_id)
-        .where(JobFairAttendee.fair_id == fair_id)
-        .order_by(JobFairAttendee.created_at)
+        select(JFA.worker_id).where(JFA.fair_id == fair_id).order_by(JFA.created_at)
     )
     return list(result.scalars())
 
@@ -380,9 +388,7 @@ async def get_training(session: AsyncSession, session_id: uuid.UUID) -> Training
 async def list_trainings(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[TrainingSession], str | None]:
-    rows, next_cursor = await page_by_created(
-        session, select(TrainingSession), TrainingSession, limit, cursor
-    )
+    rows, next_cursor = await page_by_created(session, select(TrainingSession), TS, limit, cursor)
     return [r[0] for r in rows], next_cursor
 
 
@@ -396,9 +402,7 @@ async def training_attendees(
     session: AsyncSession, session_id: uuid.UUID
 ) -> list[TrainingAttendee]:
     result = await session.execute(
-        select(TrainingAttendee)
-        .where(TrainingAttendee.session_id == session_id)
-        .order_by(TrainingAttendee.created_at)
+        select(TrainingAttendee).where(TA.session_id == session_id).order_by(TA.created_at)
     )
     return list(result.scalars())
 
@@ -406,9 +410,7 @@ async def training_attendees(
 async def training_counts(session: AsyncSession, session_id: uuid.UUID) -> tuple[int, int]:
     row = (
         await session.execute(
-            select(func.count(), func.count(TrainingAttendee.completed_on)).where(
-                TrainingAttendee.session_id == session_id
-            )
+            select(func.count(), func.count(TA.completed_on)).where(TA.session_id == session_id)
         )
     ).one()
     return int(row[0]), int(row[1])
@@ -426,7 +428,7 @@ async def lock_placement(session: AsyncSession, placement_id: uuid.UUID) -> Plac
     placement are decided one at a time."""
     result = await session.execute(
         select(Placement)
-        .where(Placement.id == placement_id)
+        .where(PL.id == placement_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -438,9 +440,9 @@ async def active_placement(
 ) -> Placement | None:
     result = await session.execute(
         select(Placement).where(
-            Placement.worker_id == worker_id,
-            Placement.employer_id == employer_id,
-            Placement.status == "active",
+            PL.worker_id == worker_id,
+            PL.employer_id == employer_id,
+            PL.status == "active",
         )
     )
     return result.scalar_one_or_none()
@@ -457,18 +459,18 @@ async def list_placements(
 ) -> tuple[list[Placement], str | None]:
     query = select(Placement)
     if employer_id:
-        query = query.where(Placement.employer_id == employer_id)
+        query = query.where(PL.employer_id == employer_id)
     if worker_id:
-        query = query.where(Placement.worker_id == worker_id)
+        query = query.where(PL.worker_id == worker_id)
     if status:
-        query = query.where(Placement.status == status)
-    rows, next_cursor = await page_by_created(session, query, Placement, limit, cursor)
+        query = query.where(PL.status == status)
+    rows, next_cursor = await page_by_created(session, query, PL, limit, cursor)
     return [r[0] for r in rows], next_cursor
 
 
 def _current_confirmation_condition() -> Any:
-    later = aliased(Confirmation)
-    return ~exists().where(later.supersedes == Confirmation.id)
+    later = Confirmation.__table__.alias("later")  # type: ignore[attr-defined]
+    return ~exists().where(later.c.supersedes == C.id)
 
 
 async def get_confirmation(
@@ -480,9 +482,7 @@ async def get_confirmation(
 async def confirmations(session: AsyncSession, placement_id: uuid.UUID) -> list[Confirmation]:
     """Every record of the placement, oldest first (corrections after what they correct)."""
     result = await session.execute(
-        select(Confirmation)
-        .where(Confirmation.placement_id == placement_id)
-        .order_by(Confirmation.month, Confirmation.created_at)
+        select(Confirmation).where(C.placement_id == placement_id).order_by(C.month, C.created_at)
     )
     return list(result.scalars())
 
@@ -496,7 +496,7 @@ async def current_confirmations(
         return out
     result = await session.execute(
         select(Confirmation).where(
-            Confirmation.placement_id.in_(set(placement_ids)),  # type: ignore[attr-defined]
+            C.placement_id.in_(set(placement_ids)),
             _current_confirmation_condition(),
         )
     )
@@ -507,9 +507,9 @@ async def current_confirmations(
 
 async def superseded_ids(session: AsyncSession, placement_id: uuid.UUID) -> set[uuid.UUID]:
     result = await session.execute(
-        select(Confirmation.supersedes).where(
-            Confirmation.placement_id == placement_id,
-            Confirmation.supersedes.is_not(None),  # type: ignore[union-attr]
+        select(C.supersedes).where(
+            C.placement_id == placement_id,
+            C.supersedes.is_not(None),
         )
     )
     return set(result.scalars())
@@ -532,9 +532,9 @@ async def posting_totals(
 ) -> tuple[int, int]:
     row = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(Posting.openings), 0)).where(
-                Posting.published_on.is_not(None),  # type: ignore[union-attr]
-                *_between(Posting.published_on, start, end),
+            select(func.count(), func.coalesce(func.sum(P.openings), 0)).where(
+                P.published_on.is_not(None),
+                *_between(P.published_on, start, end),
             )
         )
     ).one()
@@ -544,9 +544,9 @@ async def posting_totals(
 async def fairs_held(
     session: AsyncSession, start: date | None, end: date, township: str | None
 ) -> int:
-    query = select(func.count()).select_from(JobFair).where(*_between(JobFair.held_on, start, end))
+    query = select(func.count()).select_from(JobFair).where(*_between(JF.held_on, start, end))
     if township:
-        query = query.where(JobFair.township == township)
+        query = query.where(JF.township == township)
     return int(await session.scalar(query) or 0)
 
 
@@ -554,12 +554,10 @@ async def trainings_held(
     session: AsyncSession, start: date | None, end: date, township: str | None
 ) -> int:
     query = (
-        select(func.count())
-        .select_from(TrainingSession)
-        .where(*_between(TrainingSession.starts_on, start, end))
+        select(func.count()).select_from(TrainingSession).where(*_between(TS.starts_on, start, end))
     )
     if township:
-        query = query.where(TrainingSession.township == township)
+        query = query.where(TS.township == township)
     return int(await session.scalar(query) or 0)
 
 
@@ -567,16 +565,16 @@ async def people_trained(
     session: AsyncSession, start: date | None, end: date | None, township: str | None
 ) -> tuple[int, int]:
     query = (
-        select(TrainingAttendee.worker_id, Worker.poor_household)
-        .join(Worker, Worker.id == TrainingAttendee.worker_id)  # type: ignore[arg-type]
+        select(TA.worker_id, W.poor_household)
+        .join(Worker, W.id == TA.worker_id)
         .where(
-            TrainingAttendee.completed_on.is_not(None),  # type: ignore[union-attr]
-            *_between(TrainingAttendee.completed_on, start, end),
+            TA.completed_on.is_not(None),
+            *_between(TA.completed_on, start, end),
         )
         .distinct()
     )
     if township:
-        query = query.where(Worker.township == township)
+        query = query.where(W.township == township)
     rows = (await session.execute(query)).all()
     return len(rows), sum(1 for r in rows if r[1])
 
@@ -584,11 +582,11 @@ async def people_trained(
 async def placement_totals(
     session: AsyncSession, start: date | None, end: date | None, township: str | None
 ) -> tuple[int, int]:
-    query = select(func.count(), func.count(case((Placement.poor_household, 1)))).where(
-        *_between(Placement.start_date, start, end)
+    query = select(func.count(), func.count(case((PL.poor_household, 1)))).where(
+        *_between(PL.start_date, start, end)
     )
     if township:
-        query = query.where(Placement.township == township)
+        query = query.where(PL.township == township)
     row = (await session.execute(query)).one()
     return int(row[0]), int(row[1])
 
@@ -599,17 +597,17 @@ async def current_confirmed_months(
     """(placement id, worker id, poor household, month, wage paid) of every month that counts."""
     query = (
         select(
-            Placement.id,
-            Placement.worker_id,
-            Placement.poor_household,
-            Confirmation.month,
-            Confirmation.wage_paid_fen,
+            PL.id,
+            PL.worker_id,
+            PL.poor_household,
+            C.month,
+            C.wage_paid_fen,
         )
-        .join(Placement, Placement.id == Confirmation.placement_id)  # type: ignore[arg-type]
+        .join(Placement, PL.id == C.placement_id)
         .where(_current_confirmation_condition())
     )
     if last_month is not None:
-        query = query.where(Confirmation.month <= last_month)
+        query = query.where(C.month <= last_month)
     if township:
-        query = query.where(Placement.township == township)
+        query = query.where(PL.township == township)
     return [(r[0], r[1], r[2], r[3], r[4]) for r in (await session.execute(query)).all()]

@@ -11,6 +11,7 @@ Who may call what (deny by default; ``store`` and unknown roles get 403 everywhe
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -286,8 +287,8 @@ async def create_posting(
 
 
 def _posting_statuses(
-    viewer: Identity | None, status: list[str] | None, mine: bool
-) -> tuple[list[str] | None, uuid.UUID | None]:
+    viewer: Identity | None, status: Sequence[str] | None, mine: bool
+) -> tuple[Sequence[str] | None, uuid.UUID | None]:
     """Which statuses and whose postings the caller may list."""
     if mine:
         if viewer is None or viewer.role != "partner" or not viewer.subject_id:

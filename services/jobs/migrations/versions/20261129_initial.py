@@ -8,7 +8,6 @@ Create Date: 2026-11-29 02:42:50.950694
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import shared.db
@@ -41,14 +40,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "employers",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
-        sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("location", sa.String(length=100), nullable=False),
+        sa.Column("address", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.String(length=5000), nullable=False),
+        sa.Column("contact", sa.String(length=200), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -79,13 +78,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "job_fairs",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("held_on", sa.Date(), nullable=False),
-        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+        sa.Column("location", sa.String(length=200), nullable=False),
+        sa.Column("township", sa.String(length=100), nullable=True),
+        sa.Column("description", sa.String(length=5000), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_fairs")),
     )
@@ -123,15 +122,15 @@ def upgrade() -> None:
 
     op.create_table(
         "training_sessions",
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("provider", sa.String(length=200), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("ends_on", sa.Date(), nullable=False),
-        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("location", sa.String(length=200), nullable=False),
+        sa.Column("township", sa.String(length=100), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "ends_on >= starts_on", name=op.f("ck_training_sessions_dates_in_order")
@@ -145,23 +144,19 @@ def upgrade() -> None:
 
     op.create_table(
         "workers",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("township", sa.String(length=100), nullable=False),
         sa.Column("poor_household", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "national_id_encrypted", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
-        ),
-        sa.Column("national_id_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column(
-            "national_id_masked", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column("phone_encrypted", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("phone_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("phone_masked", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("national_id_encrypted", sa.String(length=200), nullable=False),
+        sa.Column("national_id_hash", sa.String(length=64), nullable=False),
+        sa.Column("national_id_masked", sa.String(length=20), nullable=False),
+        sa.Column("phone_encrypted", sa.String(length=200), nullable=True),
+        sa.Column("phone_hash", sa.String(length=64), nullable=True),
+        sa.Column("phone_masked", sa.String(length=20), nullable=True),
         sa.Column("skills", sa.JSON(), nullable=False),
         sa.Column("registered_on", sa.Date(), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
         sa.UniqueConstraint("national_id_hash", name=op.f("uq_workers_national_id_hash")),
@@ -200,25 +195,25 @@ def upgrade() -> None:
     )
     op.create_table(
         "postings",
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
-        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
-        sa.Column("employment_type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.String(length=10000), nullable=False),
+        sa.Column("category", sa.String(length=30), nullable=False),
+        sa.Column("employment_type", sa.String(length=20), nullable=False),
+        sa.Column("district", sa.String(length=100), nullable=False),
+        sa.Column("address", sa.String(length=300), nullable=False),
         sa.Column("salary_min_fen", sa.Integer(), nullable=False),
         sa.Column("salary_max_fen", sa.Integer(), nullable=False),
         sa.Column("openings", sa.Integer(), nullable=False),
-        sa.Column("requirements", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+        sa.Column("requirements", sa.String(length=5000), nullable=False),
         sa.Column("housing", sa.Boolean(), nullable=False),
         sa.Column("meals", sa.Boolean(), nullable=False),
         sa.Column("travel", sa.Boolean(), nullable=False),
-        sa.Column("benefits_note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("benefits_note", sa.String(length=1000), nullable=False),
+        sa.Column("contact", sa.String(length=200), nullable=False),
         sa.Column("valid_through", sa.Date(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("employer_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("hires", sa.Integer(), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -274,9 +269,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("posting_id", sa.Uuid(), nullable=False),
         sa.Column("worker_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["posting_id"], ["postings.id"], name=op.f("fk_applications_posting_id_postings")
@@ -300,18 +295,18 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("worker_id", sa.Uuid(), nullable=False),
         sa.Column("employer_id", sa.Uuid(), nullable=False),
-        sa.Column("employer_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("employer_kind", sa.String(length=20), nullable=False),
         sa.Column("posting_id", sa.Uuid(), nullable=True),
-        sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("township", sa.String(length=100), nullable=False),
         sa.Column("poor_household", sa.Boolean(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("monthly_wage_fen", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column("end_reason", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-        sa.Column("end_note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("end_reason", sa.String(length=20), nullable=True),
+        sa.Column("end_note", sa.String(length=1000), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('active', 'ended')", name=op.f("ck_placements_status_known")
@@ -353,8 +348,8 @@ def upgrade() -> None:
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("wage_paid_fen", sa.Integer(), nullable=False),
         sa.Column("supersedes", sa.Uuid(), nullable=True),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "wage_paid_fen > 0", name=op.f("ck_placement_confirmations_wage_positive")
