@@ -2,7 +2,7 @@
 
 import uuid
 
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shared.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 
 
 class EmployerNotFound(NotFound):
@@ -18,6 +18,13 @@ class PostingNotFound(NotFound):
 class WorkerNotFound(NotFound):
     def __init__(self, ident: object) -> None:
         super().__init__("worker", ident)
+
+
+class NoWorkerWithThisId(NotFound):
+    def __init__(self) -> None:
+        AppError.__init__(
+            self, "No worker is registered with this national ID number.", resource="worker"
+        )
 
 
 class PlacementNotFound(NotFound):

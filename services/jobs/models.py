@@ -416,6 +416,21 @@ class WorkerCreate(Input):
         return None if value is None else normalize_phone(value)
 
 
+class WorkerLookup(Input):
+    """Find a registered worker by national ID number (sent in the body, never in a URL)."""
+
+    national_id: str = Field(max_length=30)
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"national_id": "52272519900101002X"}]}
+    )
+
+    @field_validator("national_id")
+    @classmethod
+    def _national_id(cls, value: str) -> str:
+        return normalize_national_id(value)
+
+
 class Worker(WorkerBase, table=True):
     __tablename__ = "workers"
 

@@ -40,6 +40,7 @@ from services.jobs.dependencies import (
 from services.jobs.errors import (
     EmployerNotFound,
     NotYourOrganisation,
+    NoWorkerWithThisId,
     PostingNotFound,
     WorkerNotFound,
 )
@@ -80,6 +81,7 @@ from services.jobs.models import (
     TrainingSession,
     Worker,
     WorkerCreate,
+    WorkerLookup,
     WorkerPublic,
     WorkerRef,
 )
@@ -574,6 +576,28 @@ async def list_workers(
         cursor=cursor,
     )
     return Page(items=[worker_public(w) for w in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "/workers/lookup",
+    response_model=WorkerPublic,
+    tags=["workers"],
+    operation_id="lookupWorker",
+    summary="Find a worker by national ID number",
+    responses=READ_ERRORS,
+)
+async def lookup_worker(
+    body: WorkerLookup, identity: StaffReader, session: SessionDep, request: Request
+) -> WorkerPublic:
+    """The registered worker with this national ID number, or 404. The number travels in the
+    body so that it never appears in a URL or an access log; nothing is changed."""
+    vault = request.app.state.vault
+    worker = await repo.find_worker_by_id_hash(
+        session, vault.lookup_hash(body.national_id, context=service.ID_CONTEXT)
+    )
+    if worker is None:
+        raise NoWorkerWithThisId()
+    return worker_public(worker)
 
 
 @router.get(

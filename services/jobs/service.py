@@ -51,7 +51,7 @@ from services.jobs.models import (
     check_salary_range,
 )
 from shared.db import utcnow
-from shared.errors import Conflict
+from shared.errors import Conflict, Forbidden
 from shared.events import Event, add_event
 from shared.identity import Identity
 from shared.pii import PiiVault, mask_national_id, mask_phone
@@ -455,7 +455,7 @@ def ensure_can_record(placement: Placement, actor: Identity) -> None:
         if str(placement.employer_id) != actor.subject_id:
             raise NotYourOrganisation("placement")
     elif placement.employer_kind == "haizhu_partner":
-        raise InvalidState(
+        raise Forbidden(
             "This placement is with a Haizhu partner; the partner records its "
             "confirmations and its end."
         )

@@ -16,6 +16,7 @@ STAFF_READS = [
     ("GET", "/v1/jobs/employers/{employer_id}"),
     ("GET", "/v1/jobs/workers"),
     ("GET", "/v1/jobs/workers/{worker_id}"),
+    ("POST", "/v1/jobs/workers/lookup"),  # a read that carries the ID number in its body
     ("GET", "/v1/jobs/job-fairs/{fair_id}/attendees"),
     ("GET", "/v1/jobs/trainings/{session_id}/attendees"),
     ("GET", "/v1/jobs/statistics"),
@@ -62,7 +63,7 @@ ALL = (
     + BUREAU_WRITES
     + PARTNER_OR_BUREAU_WRITES
 )
-WRITES = [e for e in ALL if e[0] != "GET"]
+WRITES = [e for e in ALL if e[0] != "GET" and e not in STAFF_READS]
 
 
 def concrete(path: str) -> str:

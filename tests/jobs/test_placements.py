@@ -335,7 +335,7 @@ class TestConfirmMonth:
     async def test_staff_confirm_workshop_placements_only(self, jobs):
         partner_placement, _ = await make_placement(jobs)
         r = await confirm(jobs, staff(), partner_placement["id"], "2026-03")
-        assert_problem(r, 409, contains="partner records")
+        assert_problem(r, 403, contains="partner records")
         workshop = await make_employer(jobs, kind="workshop")
         worker = await make_worker(jobs)
         r = await jobs.client.post(

@@ -267,3 +267,31 @@ class TestApplications:
         )
         assert_problem(r, 404, contains="worker")
         assert identity_headers  # the module's helper stays in use for other tests
+
+
+class TestLookupWorker:
+    async def test_staff_find_a_worker_by_id_number(self, jobs):
+        body = worker_body()
+        worker = (await jobs.client.post(URL, json=body, headers=staff())).json()
+        r = await jobs.client.post(
+            f"{URL}/lookup", json={"national_id": body["national_id"]}, headers=staff("auditor")
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == worker["id"]
+        assert body["national_id"] not in r.text
+
+    async def test_unknown_and_invalid_numbers(self, jobs):
+        r = await jobs.client.post(
+            f"{URL}/lookup", json={"national_id": national_id()}, headers=staff()
+        )
+        problem = assert_problem(r, 404, contains="no worker is registered")
+        assert "national_id" not in json.dumps(problem).replace("national ID", "")
+        r = await jobs.client.post(f"{URL}/lookup", json={"national_id": "123"}, headers=staff())
+        assert_problem(r, 422, contains="18 characters")
+
+    async def test_partners_cannot_look_up(self, jobs):
+        _, headers = await make_partner(jobs)
+        r = await jobs.client.post(
+            f"{URL}/lookup", json={"national_id": national_id()}, headers=headers
+        )
+        assert_problem(r, 403)
