@@ -361,7 +361,7 @@ async def _withdraw_unverified_lines(
                 AppState.cancelled,
                 action="withdrawn",
                 actor=SYSTEM_ELIGIBILITY,
-                now=app.updated_at,
+                now=utcnow(),
                 reason=f"month {month} corrected to no wage paid",
             )
         session.add(app)

@@ -99,6 +99,48 @@ class TestWorkshop:
         assert march["amount_fen"] == 2 * 20_000
         assert by_month["2020-04"]["amount_fen"] == 20_000
 
+    async def test_out_of_order_and_redelivered_months_make_one_line_each(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, WORKSHOP, fund["id"])
+        workshop = uuid.uuid4()
+        p = {
+            "placement_id": str(uuid.uuid4()),
+            "worker_id": str(uuid.uuid4()),
+            "employer_id": str(workshop),
+            "employer_kind": "workshop",
+        }
+        march = Envelope(
+            type="jobs.placement.month_confirmed",
+            source="jobs",
+            data={
+                "confirmation_id": str(uuid.uuid4()),
+                "placement_id": p["placement_id"],
+                "worker_id": p["worker_id"],
+                "employer_id": p["employer_id"],
+                "employer_kind": "workshop",
+                "month": "2020-03",
+                "wage_paid_fen": 280000,
+                "supersedes": None,
+            },
+        )
+        for _ in range(3):  # before the placement, and three times
+            await feed.publish(march.type, march.data, envelope=march, msg_id=str(uuid.uuid4()))
+        await feed.placement(
+            kind="workshop",
+            employer_id=workshop,
+            placement_id=uuid.UUID(p["placement_id"]),
+            worker_id=uuid.UUID(p["worker_id"]),
+        )
+        await feed.publish(march.type, march.data, envelope=march, msg_id=str(uuid.uuid4()))
+        [app] = await wait_for_applications(subsidies, 1, program_code="workshop")
+        await feed.barrier()
+        [app] = await applications(subsidies)
+        assert app["beneficiary_id"] == str(workshop)
+        assert [(line["worker_id"], line["month"]) for line in app["lines"]] == [
+            (p["worker_id"], "2020-03")
+        ]
+        assert app["amount_fen"] == 20_000
+
 
 class TestDedicatedPost:
     async def test_each_confirmed_month_is_the_worker_monthly_application(self, subsidies, feed):
