@@ -77,6 +77,9 @@ class TestPartnerHire:
             hires = await session.scalar(text("SELECT hires FROM postings"))
             count = await session.scalar(text("SELECT count(*) FROM placements"))
         assert (hires, count) == (2, 2)
+        [filled] = await outbox_events(jobs, "jobs.posting.closed")
+        assert filled["data"]["status"] == "filled"
+        assert len(await outbox_events(jobs, "jobs.placement.started")) == 2
 
     async def test_hire_on_closed_posting(self, jobs):
         _, headers = await make_partner(jobs)

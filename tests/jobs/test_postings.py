@@ -255,6 +255,24 @@ class TestExpiry:
         assert r.json()["status"] == "expired"
 
 
+class TestConcurrentExpiry:
+    async def test_two_sweeps_at_once_expire_each_posting_once(self, jobs):
+        import asyncio
+
+        from services.jobs import service
+
+        _, headers = await make_partner(jobs)
+        for _ in range(3):
+            await make_posting(jobs, headers, valid_through="2026-06-30")
+
+        async def sweep():
+            async with jobs.sessionmaker() as session, session.begin():
+                return await service.expire_overdue_postings(session, date(2026, 7, 1))
+
+        assert sum(await asyncio.gather(sweep(), sweep())) == 3
+        assert len(await outbox_events(jobs, "jobs.posting.closed")) == 3
+
+
 class TestListPostings:
     async def test_public_sees_only_open_postings_without_logging_in(self, jobs):
         _, headers = await make_partner(jobs)
