@@ -178,6 +178,23 @@ class EmployerPublic(EmployerBase):
     kind: EmployerKind
     created_at: datetime
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9c7a1e-5d2f-4c3b-8a6e-1f2d3c4b5a69",
+                    "kind": "haizhu_partner",
+                    "name": "Guangzhou Pearl River Electronics Co.",
+                    "location": "Haizhu",
+                    "address": "88 Xingang Road, Haizhu District, Guangzhou",
+                    "description": "Consumer electronics assembly.",
+                    "contact": "HR office, hr@example.com",
+                    "created_at": "2026-01-10T02:00:00Z",
+                }
+            ]
+        }
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # Job postings
@@ -527,6 +544,26 @@ class ApplicationPublic(JobsModel):
     created_at: datetime
     applicant: ApplicantPublic
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7c2d4e6f-8a1b-4c3d-9e5f-0a1b2c3d4e5f",
+                    "posting_id": "2d7e0c55-7f6a-4a1e-9c3b-5e8d1f0a2b47",
+                    "status": "submitted",
+                    "note": "Met the employer at the March job fair.",
+                    "created_at": "2026-03-09T03:00:00Z",
+                    "applicant": {
+                        "id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+                        "name": "Wang Fang",
+                        "township": "Houchang",
+                        "skills": ["sewing"],
+                    },
+                }
+            ]
+        }
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # Job fairs
@@ -600,6 +637,31 @@ class JobFairPublic(JobFairBase):
     created_at: datetime
     employers: list[EmployerSummary]
     attendee_count: int
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                    "name": "Haizhu–Weng'an spring job fair",
+                    "held_on": "2026-03-08",
+                    "location": "Weng'an County Stadium",
+                    "township": "Yongyang",
+                    "description": "Joint fair with 30 Haizhu partners.",
+                    "created_at": "2026-02-20T02:00:00Z",
+                    "employers": [
+                        {
+                            "id": "0b9c7a1e-5d2f-4c3b-8a6e-1f2d3c4b5a69",
+                            "name": "Guangzhou Pearl River Electronics Co.",
+                            "kind": "haizhu_partner",
+                            "location": "Haizhu",
+                        }
+                    ],
+                    "attendee_count": 412,
+                }
+            ]
+        }
+    )
 
 
 class FairEmployerAdd(Input):
@@ -693,11 +755,43 @@ class TrainingPublic(TrainingBase):
     attendee_count: int
     completed_count: int
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                    "title": "Electrician basics",
+                    "topic": "electrical",
+                    "provider": "Haizhu Vocational Training Centre",
+                    "starts_on": "2026-04-01",
+                    "ends_on": "2026-04-14",
+                    "location": "Jiangjiehe relocation site training room",
+                    "township": "Jiangjiehe",
+                    "created_at": "2026-03-20T02:00:00Z",
+                    "attendee_count": 40,
+                    "completed_count": 37,
+                }
+            ]
+        }
+    )
+
 
 class TrainingAttendeePublic(JobsModel):
     session_id: uuid.UUID
     worker_id: uuid.UUID
     completed_on: date | None
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                    "worker_id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+                    "completed_on": "2026-04-14",
+                }
+            ]
+        }
+    )
 
 
 class CompletionCreate(Input):
@@ -803,6 +897,23 @@ class ConfirmationPublic(JobsModel):
     superseded: bool = Field(description="A later correction replaced this record.")
     note: str
     created_at: datetime
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9a3e5c71-2b4d-4f6a-8c1e-3d5f7a9b1c20",
+                    "placement_id": "5b1c9e2a-8d3f-4e6a-b1c2-7d8e9f0a1b2c",
+                    "month": "2026-05",
+                    "wage_paid_fen": 520000,
+                    "supersedes": None,
+                    "superseded": False,
+                    "note": "",
+                    "created_at": "2026-06-01T01:00:00Z",
+                }
+            ]
+        }
+    )
 
 
 class PlacementPublic(JobsModel):

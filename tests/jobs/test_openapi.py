@@ -42,3 +42,23 @@ def test_retried_writes_document_idempotency_keys():
         if op["operationId"] in {"createPlacement", "confirmPlacementMonth"}:
             headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
             assert "Idempotency-Key" in headers, path
+
+
+def test_every_answer_has_an_example():
+    document = spec()
+    schemas = document["components"]["schemas"]
+
+    def named(schema):
+        ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+        return ref.rsplit("/", 1)[-1] if ref else None
+
+    for path, method, op in operations():
+        for code, answer in op["responses"].items():
+            if not code.startswith("2"):
+                continue
+            name = named(answer["content"]["application/json"]["schema"])
+            if name is None:  # a plain list of ids
+                continue
+            if name.startswith("Page"):
+                name = named(schemas[name]["properties"]["items"])
+            assert schemas[name].get("examples"), f"{method.upper()} {path} ({name})"
