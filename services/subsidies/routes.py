@@ -748,8 +748,10 @@ async def get_batch(batch: BatchDep, session: SessionDep, _: Staff) -> BatchPubl
     tags=["payments"],
     operation_id="exportBatch",
     summary="Export the bank payment file (freezes the batch)",
-    responses={200: {"description": "The bank payment file", "content": {"text/csv": {}}}}
-    | problems(401, 403, 404, 409, 422),
+    responses={
+        200: {"description": "The bank payment file", "content": {"text/csv": {}}},
+        **problems(401, 403, 404, 409, 422),
+    },
 )
 async def export_batch(
     batch_id: uuid.UUID, session: SessionDep, identity: Payer, vault: VaultDep, now: Now

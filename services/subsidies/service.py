@@ -1290,7 +1290,7 @@ async def statistics(
     from_month: str | None,
     to_month: str | None,
 ) -> Statistics:
-    filters = {
+    filters: dict[str, Any] = {
         "program_code": program_code,
         "fund_id": fund_id,
         "township": township,
