@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.subsidies.models import Payee
 from tests.subsidies.factories import (
@@ -132,6 +132,18 @@ class TestCreateBatch:
         assert batch["line_count"] == 1
 
 
+class TestCreateBatchIdempotency:
+    async def test_replayed_key_returns_the_same_batch(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        headers = CLERK | {"Idempotency-Key": "batch-2020-03"}
+        first = await subsidies.client.post(f"{API}/batches", headers=headers, json={})
+        again = await subsidies.client.post(f"{API}/batches", headers=headers, json={})
+        assert first.status_code == again.status_code == 201
+        assert again.json()["id"] == first.json()["id"]
+        r = await subsidies.client.get(f"{API}/batches", headers=AUDITOR)
+        assert len(r.json()["items"]) == 1
+
+
 class TestExportBatch:
     async def test_export_has_clear_accounts_and_freezes_the_batch(self, subsidies, feed):
         _, apps = await ready_applications(subsidies, feed, 2)
@@ -154,6 +166,17 @@ class TestExportBatch:
         r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
         assert r.status_code == 409
         assert "already exported" in r.json()["detail"]
+
+    async def test_exporting_a_batch_without_lines_is_refused(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        async with subsidies.sessionmaker() as s, s.begin():  # emptied behind the API's back
+            await s.execute(text("DELETE FROM batch_lines WHERE batch_id = :b"), {"b": batch["id"]})
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
+        assert r.status_code == 422
+        assert r.json()["type"].endswith("empty-batch")
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "draft"
 
     async def test_unknown_batch_is_404(self, subsidies):
         r = await subsidies.client.post(f"{API}/batches/{uuid.uuid4()}/export", headers=CLERK)
