@@ -66,7 +66,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -78,16 +78,21 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.close()
 
         return engine
+    # hide_parameters: a logged SQL error must never carry the personal data it was writing.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        hide_parameters=True,
     )
 
 
 def is_postgres(engine_or_session: AsyncEngine | AsyncSession) -> bool:
-    bind = (
-        engine_or_session.bind if isinstance(engine_or_session, AsyncSession) else engine_or_session
-    )
-    return bind.dialect.name == "postgresql"
+    if isinstance(engine_or_session, AsyncSession):
+        return engine_or_session.get_bind().dialect.name == "postgresql"
+    return engine_or_session.dialect.name == "postgresql"
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

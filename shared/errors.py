@@ -51,8 +51,8 @@ class Forbidden(AppError):
 class NotFound(AppError):
     status, code, title = 404, "not-found", "Not found"
 
-    def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"No {kind} with id {ident}.", resource=kind)
+    def __init__(self, kind: str, ident: object = None, *, detail: str | None = None) -> None:
+        super().__init__(detail or f"No {kind} with id {ident}.", resource=kind)
 
 
 class Conflict(AppError):

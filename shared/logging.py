@@ -7,6 +7,7 @@ account in every logged string, in case a careless log call ever passes one.
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -32,7 +33,9 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _scrub_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _scrub_processor(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     return {k: _scrub(v) for k, v in event_dict.items()}
 
 

@@ -84,7 +84,7 @@ class OutboxRelay:
         """Publish one batch. Returns (rows published, whether a publish failed)."""
         sent = 0
         async with self.sessionmaker() as session, session.begin():
-            postgres = session.bind.dialect.name == "postgresql"
+            postgres = session.get_bind().dialect.name == "postgresql"
             if postgres:
                 got = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
                 if not got:
@@ -164,4 +164,4 @@ async def republish_unconfirmed(session: AsyncSession, *, since_seq: int = 0) ->
         .where(outbox_t.c.seq > since_seq, outbox_t.c.published_at.is_not(None))
         .values(published_at=None, stream_seq=None)
     )
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)
