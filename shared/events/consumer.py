@@ -167,6 +167,7 @@ class ConsumerRunner:
         if handler is None:  # a type this consumer does not read: nothing to do
             await msg.ack()
             return
+        outcome = "duplicate"
         try:
             async with self.sessionmaker() as session, session.begin():
                 seen = await session.scalar(
@@ -187,10 +188,10 @@ class ConsumerRunner:
                     except IntegrityError as exc:
                         raise _AlreadyApplied from exc
                     await handler(session, envelope)
+                    outcome = "applied"
                     self.processed += 1
         except _AlreadyApplied:
-            # Another delivery of the same event committed first: its effect stands.
-            log.info("duplicate_delivery", consumer=sub.durable, event_id=str(envelope.id))
+            pass  # another delivery of the same event committed first: its effect stands
         except (PoisonEvent, ValidationError) as exc:
             reason = (
                 str(exc)
@@ -224,6 +225,13 @@ class ConsumerRunner:
             return
         fault_point("consumer.after_commit")
         await msg.ack()
+        log.info(
+            f"event_{outcome}",
+            consumer=sub.durable,
+            event_type=envelope.type,
+            event_id=str(envelope.id),
+            deliveries=deliveries,
+        )
 
     async def _dead_letter(
         self,

@@ -13,32 +13,9 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from gateway.app import create_app
-from gateway.config import GatewaySettings
-from tests.support.apps import TEST_IDENTITY_SECRET, TEST_PII_KEY
+from tests.support.apps import ADMIN_PASSWORD, DEAD_URL, gateway_settings
 from tests.support.infra import TestDatabases
 from tests.support.servers import RunningServer, serve
-
-ADMIN_PASSWORD = "bootstrap-admin-password-0123"
-DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
-
-
-def gateway_settings(databases: TestDatabases, **overrides: Any) -> GatewaySettings:
-    values: dict[str, Any] = {
-        "env": "test",
-        "database_url": databases.url("gateway"),
-        "identity_secret": TEST_IDENTITY_SECRET,
-        "pii_key": TEST_PII_KEY,
-        "token_secret": "test-gateway-token-secret-0123456789abcdef",
-        "bootstrap_admin_password": ADMIN_PASSWORD,
-        "jobs_url": DEAD_URL,
-        "products_url": DEAD_URL,
-        "subsidies_url": DEAD_URL,
-        "rate_limit_per_second": 1000.0,
-        "rate_limit_burst": 1000,
-        "credential_cache_seconds": 5.0,
-        "log_json": True,
-    } | overrides
-    return GatewaySettings.model_validate(values, by_name=True)
 
 
 @dataclass
@@ -277,3 +254,6 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
             break
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+__all__ = ["ADMIN_PASSWORD", "DEAD_URL", "gateway_settings"]

@@ -16,13 +16,17 @@ from tests.support.infra import wait_until
 
 TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"
 TEST_PII_KEY = "test-pii-key-0123456789abcdef-0123456789"
+ADMIN_PASSWORD = "bootstrap-admin-password-0123"
+DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 
 
-def service_settings(service: str, database_url: str, nats_url: str, namespace: str,
-                     **overrides: Any) -> Any:
+def service_settings(
+    service: str, database_url: str, nats_url: str, namespace: str, **overrides: Any
+) -> Any:
     module = importlib.import_module(f"services.{service}.config")
-    cls = next(v for k, v in vars(module).items()
-               if k.endswith("Settings") and k != "ServiceSettings")
+    cls = next(
+        v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings"
+    )
     values: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,
@@ -38,10 +42,21 @@ def service_settings(service: str, database_url: str, nats_url: str, namespace: 
     return cls.model_validate(values, by_name=True)
 
 
-def identity_headers(role: Role, subject_id: str | None = None, *, principal_id: str | None = None,
-                     kind: str = "api_key", name: str = "test") -> dict[str, str]:
-    identity = Identity(principal_id=principal_id or str(uuid.uuid4()), kind=kind,  # type: ignore[arg-type]
-                        role=role, subject_id=subject_id, name=name)
+def identity_headers(
+    role: Role,
+    subject_id: str | None = None,
+    *,
+    principal_id: str | None = None,
+    kind: str = "api_key",
+    name: str = "test",
+) -> dict[str, str]:
+    identity = Identity(
+        principal_id=principal_id or str(uuid.uuid4()),
+        kind=kind,  # type: ignore[arg-type]
+        role=role,
+        subject_id=subject_id,
+        name=name,
+    )
     return {IDENTITY_HEADER: sign_identity(identity, TEST_IDENTITY_SECRET)}
 
 
@@ -61,8 +76,31 @@ async def running_service(service: str, settings: Any) -> AsyncIterator[RunningS
     module = importlib.import_module(f"services.{service}.app")
     app: FastAPI = module.create_app(settings)
     async with app.router.lifespan_context(app):
-        await wait_until(lambda: app.state.messaging_ready.is_set(), timeout=20,
-                         what=f"{service} messaging")
+        await wait_until(
+            lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
+        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
             yield RunningService(service, app, client)
+
+
+def gateway_settings(databases: Any, **overrides: Any) -> Any:
+    """Settings of a gateway on this run's gateway database; upstreams given by the caller."""
+    from gateway.config import GatewaySettings
+
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": databases.url("gateway"),
+        "identity_secret": TEST_IDENTITY_SECRET,
+        "pii_key": TEST_PII_KEY,
+        "token_secret": "test-gateway-token-secret-0123456789abcdef",
+        "bootstrap_admin_password": ADMIN_PASSWORD,
+        "jobs_url": DEAD_URL,
+        "products_url": DEAD_URL,
+        "subsidies_url": DEAD_URL,
+        "rate_limit_per_second": 1000.0,
+        "rate_limit_burst": 1000,
+        "credential_cache_seconds": 5.0,
+        "log_json": True,
+    } | overrides
+    return GatewaySettings.model_validate(values, by_name=True)

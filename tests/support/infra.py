@@ -68,7 +68,9 @@ class NatsServer:
         )
         self.proc = subprocess.Popen(
             [nats_server_binary(), "-c", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=open(self.store_dir / "server.log", "ab"))  # noqa: SIM115
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.store_dir / "server.log", "ab"),
+        )
         wait_for_port(self.port)
         return self
 
@@ -137,9 +139,13 @@ class TestDatabases:
         for name in self.names.values():
             conn = await asyncpg.connect(asyncpg_url(name))
             try:
-                tables = [r["tablename"] for r in await conn.fetch(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'")]
+                tables = [
+                    r["tablename"]
+                    for r in await conn.fetch(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                ]
                 if tables:
                     quoted = ", ".join(f'"{t}"' for t in tables)
                     await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
