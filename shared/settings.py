@@ -17,7 +17,8 @@ DEFAULT_DATA_DIR = Path("data")
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EW_", extra="ignore")
+    # Variables are EW_* (and a service's own prefix); field names work in code and tests.
+    model_config = SettingsConfigDict(env_prefix="EW_", extra="ignore", validate_by_name=True)
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = DEFAULT_DATA_DIR

@@ -20,6 +20,10 @@ class TestSettings:
         settings = JobsSettings(env="production", identity_secret="x" * 40, pii_key="y" * 40)
         assert settings.database_url.endswith("jobs.db")
 
+    def test_unprefixed_variables_are_ignored(self, monkeypatch):
+        monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://someone-else@h/other")
+        assert JobsSettings().database_url.endswith("jobs.db")
+
     def test_database_url_from_environment(self, monkeypatch):
         monkeypatch.setenv("JOBS_DATABASE_URL", "postgresql+asyncpg://u@h/jobs")
         assert JobsSettings().database_url == "postgresql+asyncpg://u@h/jobs"
