@@ -29,8 +29,10 @@ HOST = "127.0.0.1"
 NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
 DEFAULT_PORTS = {"jobs": 8101, "products": 8102, "subsidies": 8103, "gateway": 8000}
 # EW_GATEWAY_PORT, EW_JOBS_PORT … move a process to another port.
-PORTS = {name: int(os.environ.get(f"EW_{name.upper()}_PORT", port))
-         for name, port in DEFAULT_PORTS.items()}
+PORTS = {
+    name: int(os.environ.get(f"EW_{name.upper()}_PORT", port))
+    for name, port in DEFAULT_PORTS.items()
+}
 APPS = {
     "jobs": "services.jobs.app:app",
     "products": "services.products.app:app",
@@ -66,8 +68,14 @@ class Launcher:
     # -- processes ---------------------------------------------------------------------------
     def spawn(self, name: str, args: list[str]) -> Child:
         log = self.logs / f"{name}.log"
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,  # noqa: S603
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         child = Child(name, proc, log)
         threading.Thread(target=self._copy_output, args=(child,), daemon=True).start()
         self.children.append(child)
@@ -117,7 +125,8 @@ class Launcher:
         conf.write_text(
             f'listen: "{HOST}:{NATS_PORT}"\n'
             f'http: "{HOST}:{NATS_PORT + 4000}"\n'
-            f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n')
+            f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n'
+        )
         binary = Path(sys.executable).parent / "nats-server"
         self.spawn("nats", [str(binary), "-c", str(conf)])
         self.wait_for(lambda: port_open(NATS_PORT), "nats", 20)
@@ -127,8 +136,13 @@ class Launcher:
 
     def migrate(self) -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "shared.migrations", "all", "upgrade"], cwd=ROOT,
-            env=self.env, capture_output=True, text=True, check=False)
+            [sys.executable, "-m", "shared.migrations", "all", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             print(f"✗ migrations failed:\n{result.stderr[-3000:]}", file=sys.stderr)
             raise SystemExit(1)
@@ -139,9 +153,26 @@ class Launcher:
         children = []
         for name in names:
             port = PORTS[name]
-            child = self.spawn(name, [sys.executable, "-m", "uvicorn", APPS[name], "--host", HOST,
-                                      "--port", str(port), "--no-access-log", "--loop", "uvloop",
-                                      "--http", "httptools", "--timeout-graceful-shutdown", "5"])
+            child = self.spawn(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    APPS[name],
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--loop",
+                    "uvloop",
+                    "--http",
+                    "httptools",
+                    "--timeout-graceful-shutdown",
+                    "5",
+                ],
+            )
             child.url = f"http://{HOST}:{port}"
             children.append(child)
         for child in children:
@@ -152,8 +183,10 @@ class Launcher:
         while not check():
             self.check_alive()
             if time.monotonic() > deadline:
-                raise SystemExit(f"✗ {what} was not ready after {timeout:.0f}s; "
-                                 f"see {self.logs / (what + '.log')}")
+                raise SystemExit(
+                    f"✗ {what} was not ready after {timeout:.0f}s; "
+                    f"see {self.logs / (what + '.log')}"
+                )
             time.sleep(0.1)
         print(f"  {what} ready")
 
@@ -175,7 +208,8 @@ class Launcher:
         gw = f"http://{HOST}:{PORTS['gateway']}"
         services = ", ".join(f"{n} {HOST}:{PORTS[n]}" for n in ("jobs", "products", "subsidies"))
         earlier = "created on an earlier start (or set by EW_BOOTSTRAP_ADMIN_PASSWORD)"
-        print(f"""
+        print(
+            f"""
 Platform ready.
   gateway (the one public entry) {gw}
     API docs                     {gw}/docs
@@ -184,7 +218,9 @@ Platform ready.
   NATS JetStream                 {nats_url}
   data and logs                  {self.data_dir}
   bootstrap admin                {credential or earlier}
-Press Ctrl-C to stop everything.""", flush=True)
+Press Ctrl-C to stop everything.""",
+            flush=True,
+        )
         while True:
             self.check_alive()
             time.sleep(0.5)
