@@ -68,7 +68,7 @@ class Launcher:
     # -- processes ---------------------------------------------------------------------------
     def spawn(self, name: str, args: list[str]) -> Child:
         log = self.logs / f"{name}.log"
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 - our own commands, no shell
             args,
             cwd=ROOT,
             env=self.env,
