@@ -3,7 +3,7 @@ re-delivery, out-of-order delivery, stacking and double-post rules."""
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.subsidies.models import ApplicationLine, MonthConfirmation, Placement
 from shared.events import Envelope
@@ -341,6 +341,32 @@ class TestOutOfOrder:
                 return p is not None and str(p.end_date) == "2020-05-31"
 
         await wait_until(ended, timeout=20, what="placement ended")
+
+
+class TestPoisonEvent:
+    async def test_invalid_event_is_dead_lettered_and_later_events_still_apply(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        bad = await feed.publish(
+            "jobs.placement.month_confirmed",
+            {"placement_id": p["placement_id"], "month": "2020-13", "wage_paid_fen": -5},
+        )
+        await feed.month(p, "2020-03")
+        [app] = await wait_for_applications(subsidies, 1)
+        assert app["month"] == "2020-03"
+
+        async def dead_letter() -> str | None:
+            async with subsidies.sessionmaker() as s:
+                return await s.scalar(
+                    text("SELECT reason FROM dead_letters WHERE event_id = :id"),
+                    {"id": str(bad.id)},
+                )
+
+        reason = await wait_until(dead_letter, timeout=20, what="dead letter")
+        assert "invalid data" in reason
 
 
 class TestCorrection:
