@@ -193,7 +193,7 @@ async def list_funds(
     response_model=FundPublic,
     responses=problems(401, 403, 404, 422),
 )
-async def get_fund(fund: FundDep, _: Staff) -> FundPublic:
+async def get_fund(_: Staff, fund: FundDep) -> FundPublic:
     """Budget, reserved (approved, not yet paid), paid and available amounts."""
     return fund_public(fund)
 
@@ -207,7 +207,7 @@ async def get_fund(fund: FundDep, _: Staff) -> FundPublic:
     responses=problems(401, 403, 404, 409, 422),
 )
 async def update_fund(
-    fund: FundDep, body: FundUpdate, session: SessionDep, identity: Admin, now: Now
+    identity: Admin, fund: FundDep, body: FundUpdate, session: SessionDep, now: Now
 ) -> FundPublic:
     """The budget cannot go below what is already reserved plus paid (409)."""
     return fund_public(
@@ -276,7 +276,7 @@ async def list_programs(
     response_model=ProgramPublic,
     responses=problems(401, 403, 404, 422),
 )
-async def get_program(program: ProgramDep, _: Staff) -> ProgramPublic:
+async def get_program(_: Staff, program: ProgramDep) -> ProgramPublic:
     return program_public(program)
 
 
@@ -289,7 +289,7 @@ async def get_program(program: ProgramDep, _: Staff) -> ProgramPublic:
     responses=problems(401, 403, 404, 422),
 )
 async def program_versions(
-    program: ProgramDep, session: SessionDep, _: Staff
+    _: Staff, program: ProgramDep, session: SessionDep
 ) -> list[ProgramPublic]:
     return [program_public(p) for p in await repo.program_versions(session, program.code)]
 
@@ -303,7 +303,7 @@ async def program_versions(
     responses=problems(401, 403, 404, 422),
 )
 async def revise_program(
-    program: ProgramDep, body: ProgramRevise, session: SessionDep, identity: Admin, now: Now
+    identity: Admin, program: ProgramDep, body: ProgramRevise, session: SessionDep, now: Now
 ) -> ProgramPublic:
     """Send the complete new rules with a reason. A new version becomes current; applications
     already made keep the version they were computed under."""
@@ -414,7 +414,7 @@ async def list_applications(
     response_model=ApplicationPublic,
     responses=problems(401, 403, 404, 422),
 )
-async def get_application(app: ApplicationDep, session: SessionDep, _: Staff) -> ApplicationPublic:
+async def get_application(_: Staff, app: ApplicationDep, session: SessionDep) -> ApplicationPublic:
     return await application_public(session, app)
 
 
@@ -654,7 +654,7 @@ async def list_payees(
     response_model=PayeePublic,
     responses=problems(401, 403, 404, 422),
 )
-async def get_payee(payee: PayeeDep, _: Staff) -> PayeePublic:
+async def get_payee(_: Staff, payee: PayeeDep) -> PayeePublic:
     return payee_public(payee)
 
 
@@ -739,7 +739,7 @@ async def list_batches(
     response_model=BatchPublic,
     responses=problems(401, 403, 404, 422),
 )
-async def get_batch(batch: BatchDep, session: SessionDep, _: Staff) -> BatchPublic:
+async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPublic:
     return await batch_public(session, batch)
 
 
