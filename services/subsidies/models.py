@@ -89,7 +89,7 @@ class FundBase(SubsidiesModel):
 
 
 class FundCreate(FundBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -104,7 +104,7 @@ class FundCreate(FundBase):
 
 
 class FundUpdate(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid", json_schema_extra={"examples": [{"budget_fen": 9_500_000_000}]}
     )
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -188,7 +188,7 @@ class _ProgramInput(ProgramRules):
         return self
 
 
-_PROGRAM_EXAMPLE = {
+_PROGRAM_EXAMPLE: dict[str, Any] = {
     "code": "stable-employment",
     "name": "Stable-employment subsidy (稳岗补贴)",
     "employer_kind": "haizhu_partner",
@@ -207,14 +207,16 @@ _PROGRAM_EXAMPLE = {
 
 
 class ProgramCreate(_ProgramInput):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROGRAM_EXAMPLE]})
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [_PROGRAM_EXAMPLE]}
+    )
     code: str = Field(max_length=50, schema_extra={"pattern": CODE_PATTERN})
 
 
 class ProgramRevise(_ProgramInput):
     """A full new version of the program's rules; applications keep the version they used."""
 
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -368,7 +370,7 @@ class Objection(SubsidiesModel, table=True):
 
 
 class ObjectionCreate(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [{"text": "A villager reports the worker left the workshop in March."}]
@@ -413,7 +415,7 @@ class ApplicationPublic(SubsidiesModel):
 class ApplicationCreate(SubsidiesModel):
     """A hand-made application, e.g. for a month whose confirmation never reached the system."""
 
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -433,7 +435,7 @@ class ApplicationCreate(SubsidiesModel):
 
 
 class ReasonBody(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [{"reason": "Social insurance record shows a gap in April."}]
@@ -443,12 +445,14 @@ class ReasonBody(SubsidiesModel):
 
 
 class NoteBody(SubsidiesModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "ok"}]})
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"note": "ok"}]}
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
 class BulkIds(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [{"application_ids": ["0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90"]}]
@@ -499,7 +503,7 @@ class Payee(SubsidiesModel, table=True):
 
 
 class PayeeCreate(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -569,7 +573,7 @@ class BatchLine(SubsidiesModel, table=True):
 
 
 class BatchCreate(SubsidiesModel):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
             "examples": [

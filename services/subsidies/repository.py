@@ -30,6 +30,23 @@ from shared.db import is_postgres
 AUDIT_LOCK_KEY = zlib.crc32(b"subsidies:audit-chain")
 
 
+def _columns(model: Any) -> Any:
+    """Typed column handles (SQLModel class attributes read as plain values to mypy)."""
+    return model.__table__.c
+
+
+F = _columns(Fund)
+PR = _columns(Program)
+A = _columns(Application)
+AL = _columns(ApplicationLine)
+MC = _columns(MonthConfirmation)
+PY = _columns(Payee)
+PB = _columns(PaymentBatch)
+BL = _columns(BatchLine)
+AU = _columns(AuditEntry)
+OB = _columns(Objection)
+
+
 # ---------------------------------------------------------------- funds
 
 
@@ -38,15 +55,15 @@ async def get_fund(session: AsyncSession, fund_id: uuid.UUID) -> Fund | None:
 
 
 async def get_fund_by_code(session: AsyncSession, code: str) -> Fund | None:
-    return await session.scalar(select(Fund).where(Fund.code == code))
+    return await session.scalar(select(Fund).where(F.code == code))
 
 
 async def list_funds(
     session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
 ) -> Sequence[Fund]:
-    query = select(Fund).order_by(Fund.created_at, Fund.id).limit(limit)
+    query = select(Fund).order_by(F.created_at, F.id).limit(limit)
     if after is not None:
-        query = query.where(_after(Fund.created_at, Fund.id, after))
+        query = query.where(_after(F.created_at, F.id, after))
     return (await session.scalars(query)).all()
 
 
@@ -55,10 +72,8 @@ async def reserve(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) ->
     concurrent approvals can never both see the same money as free (RELIABILITY #17)."""
     result = await session.execute(
         update(Fund)
-        .where(
-            Fund.id == fund_id, Fund.budget_fen - Fund.reserved_fen - Fund.paid_fen >= amount_fen
-        )
-        .values(reserved_fen=Fund.reserved_fen + amount_fen)
+        .where(F.id == fund_id, F.budget_fen - F.reserved_fen - F.paid_fen >= amount_fen)
+        .values(reserved_fen=F.reserved_fen + amount_fen)
         .execution_options(synchronize_session=False)
     )
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
@@ -67,8 +82,8 @@ async def reserve(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) ->
 async def release(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> None:
     await session.execute(
         update(Fund)
-        .where(Fund.id == fund_id)
-        .values(reserved_fen=Fund.reserved_fen - amount_fen)
+        .where(F.id == fund_id)
+        .values(reserved_fen=F.reserved_fen - amount_fen)
         .execution_options(synchronize_session=False)
     )
 
@@ -77,8 +92,8 @@ async def settle(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> 
     """Move a reserved amount to paid."""
     await session.execute(
         update(Fund)
-        .where(Fund.id == fund_id)
-        .values(reserved_fen=Fund.reserved_fen - amount_fen, paid_fen=Fund.paid_fen + amount_fen)
+        .where(F.id == fund_id)
+        .values(reserved_fen=F.reserved_fen - amount_fen, paid_fen=F.paid_fen + amount_fen)
         .execution_options(synchronize_session=False)
     )
 
@@ -86,7 +101,7 @@ async def settle(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> 
 async def set_budget(session: AsyncSession, fund_id: uuid.UUID, budget_fen: int) -> bool:
     result = await session.execute(
         update(Fund)
-        .where(Fund.id == fund_id, Fund.reserved_fen + Fund.paid_fen <= budget_fen)
+        .where(F.id == fund_id, F.reserved_fen + F.paid_fen <= budget_fen)
         .values(budget_fen=budget_fen)
         .execution_options(synchronize_session=False)
     )
@@ -105,14 +120,12 @@ async def delete(session: AsyncSession, obj: Any) -> None:
 
 
 async def current_program(session: AsyncSession, code: str) -> Program | None:
-    return await session.scalar(
-        select(Program).where(Program.code == code, Program.is_current.is_(True))
-    )
+    return await session.scalar(select(Program).where(PR.code == code, PR.is_current.is_(True)))
 
 
 async def program_versions(session: AsyncSession, code: str) -> Sequence[Program]:
     return (
-        await session.scalars(select(Program).where(Program.code == code).order_by(Program.version))
+        await session.scalars(select(Program).where(PR.code == code).order_by(PR.version))
     ).all()
 
 
@@ -120,13 +133,10 @@ async def list_current_programs(
     session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
 ) -> Sequence[Program]:
     query = (
-        select(Program)
-        .where(Program.is_current.is_(True))
-        .order_by(Program.created_at, Program.id)
-        .limit(limit)
+        select(Program).where(PR.is_current.is_(True)).order_by(PR.created_at, PR.id).limit(limit)
     )
     if after is not None:
-        query = query.where(_after(Program.created_at, Program.id, after))
+        query = query.where(_after(PR.created_at, PR.id, after))
     return (await session.scalars(query)).all()
 
 
@@ -134,22 +144,22 @@ async def programs_for_employer_kind(session: AsyncSession, kind: str) -> Sequen
     return (
         await session.scalars(
             select(Program)
-            .where(Program.is_current.is_(True), Program.employer_kind == kind)
-            .order_by(Program.code)
+            .where(PR.is_current.is_(True), PR.employer_kind == kind)
+            .order_by(PR.code)
         )
     ).all()
 
 
 async def codes_not_stacking_with(session: AsyncSession, code: str) -> set[str]:
     """Codes of current programs that declare they may not be stacked with ``code``."""
-    programs = (await session.scalars(select(Program).where(Program.is_current.is_(True)))).all()
+    programs = (await session.scalars(select(Program).where(PR.is_current.is_(True)))).all()
     return {p.code for p in programs if code in (p.not_stackable_with or [])}
 
 
 async def retire_program_versions(session: AsyncSession, code: str) -> None:
     await session.execute(
         update(Program)
-        .where(Program.code == code)
+        .where(PR.code == code)
         .values(is_current=False)
         .execution_options(synchronize_session=False)
     )
@@ -182,8 +192,8 @@ async def confirmations_for(
     return (
         await session.scalars(
             select(MonthConfirmation)
-            .where(MonthConfirmation.placement_id == placement_id)
-            .order_by(MonthConfirmation.month, MonthConfirmation.received_at)
+            .where(MC.placement_id == placement_id)
+            .order_by(MC.month, MC.received_at)
         )
     ).all()
 
@@ -193,7 +203,7 @@ async def superseders_of(session: AsyncSession, confirmation_id: uuid.UUID) -> i
         await session.scalar(
             select(func.count())
             .select_from(MonthConfirmation)
-            .where(MonthConfirmation.supersedes == confirmation_id)
+            .where(MC.supersedes == confirmation_id)
         )
         or 0
     )
@@ -202,7 +212,7 @@ async def superseders_of(session: AsyncSession, confirmation_id: uuid.UUID) -> i
 async def mark_superseded(session: AsyncSession, confirmation_id: uuid.UUID) -> None:
     await session.execute(
         update(MonthConfirmation)
-        .where(MonthConfirmation.confirmation_id == confirmation_id)
+        .where(MC.confirmation_id == confirmation_id)
         .values(superseded=True)
         .execution_options(synchronize_session=False)
     )
@@ -212,25 +222,21 @@ async def mark_superseded(session: AsyncSession, confirmation_id: uuid.UUID) -> 
 
 
 def _live() -> Any:
-    return Application.state.not_in([s.value for s in DEAD_STATES])
+    return A.state.not_in([s.value for s in DEAD_STATES])
 
 
 async def line_by_key(
     session: AsyncSession, program_code: str, line_key: str
 ) -> ApplicationLine | None:
     return await session.scalar(
-        select(ApplicationLine).where(
-            ApplicationLine.program_code == program_code, ApplicationLine.line_key == line_key
-        )
+        select(ApplicationLine).where(AL.program_code == program_code, AL.line_key == line_key)
     )
 
 
 async def line_exists(session: AsyncSession, program_code: str, line_key: str) -> bool:
     return (
         await session.scalar(
-            select(ApplicationLine.id).where(
-                ApplicationLine.program_code == program_code, ApplicationLine.line_key == line_key
-            )
+            select(AL.id).where(AL.program_code == program_code, AL.line_key == line_key)
         )
         is not None
     )
@@ -242,11 +248,11 @@ async def live_line_on_placement(
     if not program_codes:
         return None
     return await session.scalar(
-        select(ApplicationLine.program_code)
-        .join(Application, Application.id == ApplicationLine.application_id)
+        select(AL.program_code)
+        .join(Application, A.id == AL.application_id)
         .where(
-            ApplicationLine.placement_id == placement_id,
-            ApplicationLine.program_code.in_(sorted(program_codes)),
+            AL.placement_id == placement_id,
+            AL.program_code.in_(sorted(program_codes)),
             _live(),
         )
         .limit(1)
@@ -258,13 +264,13 @@ async def live_post_line_in_month(
 ) -> bool:
     return (
         await session.scalar(
-            select(ApplicationLine.id)
-            .join(Application, Application.id == ApplicationLine.application_id)
+            select(AL.id)
+            .join(Application, A.id == AL.application_id)
             .where(
-                ApplicationLine.worker_id == worker_id,
-                ApplicationLine.month == month,
-                ApplicationLine.employer_kind == "dedicated_post",
-                ApplicationLine.placement_id != other_than,
+                AL.worker_id == worker_id,
+                AL.month == month,
+                AL.employer_kind == "dedicated_post",
+                AL.placement_id != other_than,
                 _live(),
             )
             .limit(1)
@@ -279,13 +285,13 @@ async def live_totals_for_worker(
     row = (
         await session.execute(
             select(
-                func.count(ApplicationLine.id),
-                func.coalesce(func.sum(ApplicationLine.amount_fen), 0),
+                func.count(AL.id),
+                func.coalesce(func.sum(AL.amount_fen), 0),
             )
-            .join(Application, Application.id == ApplicationLine.application_id)
+            .join(Application, A.id == AL.application_id)
             .where(
-                ApplicationLine.program_code == program_code,
-                ApplicationLine.worker_id == worker_id,
+                AL.program_code == program_code,
+                AL.worker_id == worker_id,
                 _live(),
             )
         )
@@ -298,9 +304,9 @@ async def live_total_for_beneficiary(
 ) -> int:
     return int(
         await session.scalar(
-            select(func.coalesce(func.sum(Application.amount_fen), 0)).where(
-                Application.program_code == program_code,
-                Application.beneficiary_id == beneficiary_id,
+            select(func.coalesce(func.sum(A.amount_fen), 0)).where(
+                A.program_code == program_code,
+                A.beneficiary_id == beneficiary_id,
                 _live(),
             )
         )
@@ -315,13 +321,13 @@ async def open_application(
     return await session.scalar(
         select(Application)
         .where(
-            Application.program_id == program_id,
-            Application.beneficiary_id == beneficiary_id,
-            Application.month == month,
-            Application.manual_reason.is_(None),
-            Application.state == "pending_verification",
+            A.program_id == program_id,
+            A.beneficiary_id == beneficiary_id,
+            A.month == month,
+            A.manual_reason.is_(None),
+            A.state == "pending_verification",
         )
-        .order_by(Application.created_at)
+        .order_by(A.created_at)
         .limit(1)
     )
 
@@ -329,7 +335,7 @@ async def open_application(
 async def get_application(
     session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
 ) -> Application | None:
-    query = select(Application).where(Application.id == application_id)
+    query = select(Application).where(A.id == application_id)
     if for_update and is_postgres(session):
         query = query.with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
@@ -339,8 +345,8 @@ async def lines_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence
     return (
         await session.scalars(
             select(ApplicationLine)
-            .where(ApplicationLine.application_id == application_id)
-            .order_by(ApplicationLine.month, ApplicationLine.worker_id)
+            .where(AL.application_id == application_id)
+            .order_by(AL.month, AL.worker_id)
         )
     ).all()
 
@@ -348,9 +354,7 @@ async def lines_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence
 async def objections_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence[Objection]:
     return (
         await session.scalars(
-            select(Objection)
-            .where(Objection.application_id == application_id)
-            .order_by(Objection.created_at)
+            select(Objection).where(OB.application_id == application_id).order_by(OB.created_at)
         )
     ).all()
 
@@ -366,52 +370,50 @@ async def list_applications(
     after: tuple[Any, str] | None,
     limit: int,
 ) -> Sequence[Application]:
-    query = select(Application).order_by(Application.created_at, Application.id).limit(limit)
+    query = select(Application).order_by(A.created_at, A.id).limit(limit)
     if state:
-        query = query.where(Application.state == state)
+        query = query.where(A.state == state)
     if program_code:
-        query = query.where(Application.program_code == program_code)
+        query = query.where(A.program_code == program_code)
     if fund_id:
-        query = query.where(Application.fund_id == fund_id)
+        query = query.where(A.fund_id == fund_id)
     if beneficiary_id:
-        query = query.where(Application.beneficiary_id == beneficiary_id)
+        query = query.where(A.beneficiary_id == beneficiary_id)
     if month:
-        query = query.where(Application.month == month)
+        query = query.where(A.month == month)
     if after is not None:
-        query = query.where(_after(Application.created_at, Application.id, after))
+        query = query.where(_after(A.created_at, A.id, after))
     return (await session.scalars(query)).all()
 
 
 async def notices_ended(
     session: AsyncSession, now: Any, ids: Sequence[uuid.UUID] | None = None
 ) -> Sequence[Application]:
-    query = select(Application).where(
-        Application.state == "in_notice", Application.notice_ends_at <= now
-    )
+    query = select(Application).where(A.state == "in_notice", A.notice_ends_at <= now)
     if ids is not None:
-        query = query.where(Application.id.in_(list(ids)))
+        query = query.where(A.id.in_(list(ids)))
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    query = query.order_by(Application.notice_ends_at).execution_options(populate_existing=True)
+    query = query.order_by(A.notice_ends_at).execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
 
 
 async def ready_applications(
     session: AsyncSession, fund_id: uuid.UUID | None
 ) -> Sequence[Application]:
-    query = select(Application).where(Application.state == "ready_for_payment")
+    query = select(Application).where(A.state == "ready_for_payment")
     if fund_id is not None:
-        query = query.where(Application.fund_id == fund_id)
+        query = query.where(A.fund_id == fund_id)
     if is_postgres(session):
         query = query.with_for_update()
-    query = query.order_by(Application.created_at).execution_options(populate_existing=True)
+    query = query.order_by(A.created_at).execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
 
 
 async def applications_by_ids(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> Sequence[Application]:
-    query = select(Application).where(Application.id.in_(list(ids)))
+    query = select(Application).where(A.id.in_(list(ids)))
     if is_postgres(session):
         query = query.with_for_update()
     return (await session.scalars(query.execution_options(populate_existing=True))).all()
@@ -425,9 +427,9 @@ async def active_payee(
 ) -> Payee | None:
     return await session.scalar(
         select(Payee).where(
-            Payee.beneficiary_kind == beneficiary_kind,
-            Payee.beneficiary_id == beneficiary_id,
-            Payee.active.is_(True),
+            PY.beneficiary_kind == beneficiary_kind,
+            PY.beneficiary_id == beneficiary_id,
+            PY.active.is_(True),
         )
     )
 
@@ -437,7 +439,7 @@ async def retire_payees(
 ) -> None:
     await session.execute(
         update(Payee)
-        .where(Payee.beneficiary_kind == beneficiary_kind, Payee.beneficiary_id == beneficiary_id)
+        .where(PY.beneficiary_kind == beneficiary_kind, PY.beneficiary_id == beneficiary_id)
         .values(active=False)
         .execution_options(synchronize_session=False)
     )
@@ -454,11 +456,11 @@ async def list_payees(
     after: tuple[Any, str] | None,
     limit: int,
 ) -> Sequence[Payee]:
-    query = select(Payee).order_by(Payee.created_at, Payee.id).limit(limit)
+    query = select(Payee).order_by(PY.created_at, PY.id).limit(limit)
     if beneficiary_id:
-        query = query.where(Payee.beneficiary_id == beneficiary_id)
+        query = query.where(PY.beneficiary_id == beneficiary_id)
     if after is not None:
-        query = query.where(_after(Payee.created_at, Payee.id, after))
+        query = query.where(_after(PY.created_at, PY.id, after))
     return (await session.scalars(query)).all()
 
 
@@ -468,7 +470,7 @@ async def list_payees(
 async def get_batch(
     session: AsyncSession, batch_id: uuid.UUID, *, for_update: bool = False
 ) -> PaymentBatch | None:
-    query = select(PaymentBatch).where(PaymentBatch.id == batch_id)
+    query = select(PaymentBatch).where(PB.id == batch_id)
     if for_update and is_postgres(session):
         query = query.with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
@@ -476,17 +478,15 @@ async def get_batch(
 
 async def batch_lines(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[BatchLine]:
     return (
-        await session.scalars(
-            select(BatchLine).where(BatchLine.batch_id == batch_id).order_by(BatchLine.line_no)
-        )
+        await session.scalars(select(BatchLine).where(BL.batch_id == batch_id).order_by(BL.line_no))
     ).all()
 
 
 async def last_failed_line(session: AsyncSession, application_id: uuid.UUID) -> BatchLine | None:
     return await session.scalar(
         select(BatchLine)
-        .where(BatchLine.application_id == application_id, BatchLine.status == "failed")
-        .order_by(BatchLine.settled_at.desc())
+        .where(BL.application_id == application_id, BL.status == "failed")
+        .order_by(BL.settled_at.desc())
         .limit(1)
     )
 
@@ -494,9 +494,9 @@ async def last_failed_line(session: AsyncSession, application_id: uuid.UUID) -> 
 async def list_batches(
     session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
 ) -> Sequence[PaymentBatch]:
-    query = select(PaymentBatch).order_by(PaymentBatch.created_at, PaymentBatch.id).limit(limit)
+    query = select(PaymentBatch).order_by(PB.created_at, PB.id).limit(limit)
     if after is not None:
-        query = query.where(_after(PaymentBatch.created_at, PaymentBatch.id, after))
+        query = query.where(_after(PB.created_at, PB.id, after))
     return (await session.scalars(query)).all()
 
 
@@ -510,7 +510,7 @@ async def lock_audit_chain(session: AsyncSession) -> None:
 
 
 async def last_audit_hash(session: AsyncSession) -> str | None:
-    return await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1))
+    return await session.scalar(select(AU.hash).order_by(AU.seq.desc()).limit(1))
 
 
 async def audit_entries_from(
@@ -518,10 +518,7 @@ async def audit_entries_from(
 ) -> Sequence[AuditEntry]:
     return (
         await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq > after_seq)
-            .order_by(AuditEntry.seq)
-            .limit(limit)
+            select(AuditEntry).where(AU.seq > after_seq).order_by(AU.seq).limit(limit)
         )
     ).all()
 
@@ -529,9 +526,9 @@ async def audit_entries_from(
 async def list_audit(
     session: AsyncSession, *, entity_id: uuid.UUID | None, after_seq: int, limit: int
 ) -> Sequence[AuditEntry]:
-    query = select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq)
+    query = select(AuditEntry).where(AU.seq > after_seq).order_by(AU.seq)
     if entity_id:
-        query = query.where(AuditEntry.entity_id == entity_id)
+        query = query.where(AU.entity_id == entity_id)
     return (await session.scalars(query.limit(limit))).all()
 
 
@@ -539,9 +536,9 @@ async def list_audit(
 
 
 async def all_funds(session: AsyncSession, fund_id: uuid.UUID | None) -> Sequence[Fund]:
-    query = select(Fund).order_by(Fund.code)
+    query = select(Fund).order_by(F.code)
     if fund_id:
-        query = query.where(Fund.id == fund_id)
+        query = query.where(F.id == fund_id)
     return (await session.scalars(query)).all()
 
 
@@ -555,14 +552,14 @@ async def application_stats(
     from_month: str | None,
     to_month: str | None,
 ) -> list[Any]:
-    keys = [Application.program_code, Application.fund_id]
-    keys += [getattr(Application, g) for g in group_by]
+    keys = [A.program_code, A.fund_id]
+    keys += [getattr(A, g) for g in group_by]
     query = select(
         *keys,
-        Application.state,
-        func.count(Application.id),
-        func.coalesce(func.sum(Application.amount_fen), 0),
-    ).group_by(*keys, Application.state)
+        A.state,
+        func.count(A.id),
+        func.coalesce(func.sum(A.amount_fen), 0),
+    ).group_by(*keys, A.state)
     query = _stats_filters(query, program_code, fund_id, township, from_month, to_month)
     return list((await session.execute(query)).all())
 
@@ -578,12 +575,10 @@ async def beneficiary_counts(
     to_month: str | None,
 ) -> list[Any]:
     """Distinct beneficiaries of live applications per group."""
-    keys = [Application.program_code, Application.fund_id]
-    keys += [getattr(Application, g) for g in group_by]
+    keys = [A.program_code, A.fund_id]
+    keys += [getattr(A, g) for g in group_by]
     query = (
-        select(*keys, func.count(func.distinct(Application.beneficiary_id)))
-        .where(_live())
-        .group_by(*keys)
+        select(*keys, func.count(func.distinct(A.beneficiary_id))).where(_live()).group_by(*keys)
     )
     query = _stats_filters(query, program_code, fund_id, township, from_month, to_month)
     return list((await session.execute(query)).all())
@@ -598,15 +593,15 @@ def _stats_filters(
     to_month: str | None,
 ) -> Any:
     if program_code:
-        query = query.where(Application.program_code == program_code)
+        query = query.where(A.program_code == program_code)
     if fund_id:
-        query = query.where(Application.fund_id == fund_id)
+        query = query.where(A.fund_id == fund_id)
     if township:
-        query = query.where(Application.township == township)
+        query = query.where(A.township == township)
     if from_month:
-        query = query.where(Application.month >= from_month)
+        query = query.where(A.month >= from_month)
     if to_month:
-        query = query.where(Application.month <= to_month)
+        query = query.where(A.month <= to_month)
     return query
 
 
