@@ -53,7 +53,7 @@ class InvalidTransition(Conflict):
         super().__init__(
             f"Cannot {action} an application that is {state}; only one that is "
             f"{' or '.join(allowed)} can be.",
-            current_status=state,
+            state=state,
         )
 
 

@@ -321,7 +321,7 @@ class Application(SubsidiesModel, table=True):
     month: str = Field(max_length=7, description="The month the grant is for (YYYY-MM).")
     township: str = Field(max_length=200)
     amount_fen: int = Field(default=0, sa_type=BigInteger)
-    status: str = Field(max_length=30, index=True)
+    state: str = Field(max_length=30, index=True)
     manual_reason: str | None = Field(default=None, max_length=1000)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -397,7 +397,7 @@ class ApplicationPublic(SubsidiesModel):
     month: str
     township: str
     amount_fen: int
-    status: str
+    state: str
     manual_reason: str | None
     created_by: str
     created_at: datetime
@@ -465,8 +465,8 @@ class BulkIds(SubsidiesModel):
 class BulkItemResult(SubsidiesModel):
     application_id: uuid.UUID
     ok: bool
-    status: str | None = Field(default=None, description="The application's status after this.")
-    problem_status: int | None = Field(default=None, description="HTTP status of the refusal.")
+    state: str | None = None
+    status: int = 200
     detail: str | None = None
 
 
@@ -547,7 +547,7 @@ class BatchState(StrEnum):
 class PaymentBatch(SubsidiesModel, table=True):
     __tablename__ = "payment_batches"
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    status: str = Field(max_length=20)
+    state: str = Field(max_length=20)
     line_count: int
     total_fen: int = Field(sa_type=BigInteger)
     created_by: str = Field(max_length=200)
@@ -600,7 +600,7 @@ class BatchLinePublic(SubsidiesModel):
 
 class BatchPublic(SubsidiesModel):
     id: uuid.UUID
-    status: str
+    state: str
     line_count: int
     total_fen: int = Field(sa_type=BigInteger)
     created_by: str
@@ -613,7 +613,7 @@ class BatchPublic(SubsidiesModel):
 
 class ReconcileResult(SubsidiesModel):
     batch_id: uuid.UUID
-    status: str
+    state: str
     paid: int
     failed: int
     unchanged: int
@@ -687,7 +687,7 @@ class StatsRow(SubsidiesModel):
     month: str | None = None
     township: str | None = None
     applications: int
-    by_status: dict[str, int]
+    by_state: dict[str, int]
     beneficiaries: int
     amount_fen: int
     reserved_fen: int

@@ -222,7 +222,7 @@ async def mark_superseded(session: AsyncSession, confirmation_id: uuid.UUID) -> 
 
 
 def _live() -> Any:
-    return A.status.not_in([s.value for s in DEAD_STATES])
+    return A.state.not_in([s.value for s in DEAD_STATES])
 
 
 async def line_by_key(
@@ -325,7 +325,7 @@ async def open_application(
             A.beneficiary_id == beneficiary_id,
             A.month == month,
             A.manual_reason.is_(None),
-            A.status == "pending_verification",
+            A.state == "pending_verification",
         )
         .order_by(A.created_at)
         .limit(1)
@@ -362,7 +362,7 @@ async def objections_of(session: AsyncSession, application_id: uuid.UUID) -> Seq
 async def list_applications(
     session: AsyncSession,
     *,
-    status: str | None,
+    state: str | None,
     program_code: str | None,
     fund_id: uuid.UUID | None,
     beneficiary_id: uuid.UUID | None,
@@ -371,8 +371,8 @@ async def list_applications(
     limit: int,
 ) -> Sequence[Application]:
     query = select(Application).order_by(A.created_at, A.id).limit(limit)
-    if status:
-        query = query.where(A.status == status)
+    if state:
+        query = query.where(A.state == state)
     if program_code:
         query = query.where(A.program_code == program_code)
     if fund_id:
@@ -389,7 +389,7 @@ async def list_applications(
 async def notices_ended(
     session: AsyncSession, now: Any, ids: Sequence[uuid.UUID] | None = None
 ) -> Sequence[Application]:
-    query = select(Application).where(A.status == "in_notice", A.notice_ends_at <= now)
+    query = select(Application).where(A.state == "in_notice", A.notice_ends_at <= now)
     if ids is not None:
         query = query.where(A.id.in_(list(ids)))
     if is_postgres(session):
@@ -401,7 +401,7 @@ async def notices_ended(
 async def ready_applications(
     session: AsyncSession, fund_id: uuid.UUID | None
 ) -> Sequence[Application]:
-    query = select(Application).where(A.status == "ready_for_payment")
+    query = select(Application).where(A.state == "ready_for_payment")
     if fund_id is not None:
         query = query.where(A.fund_id == fund_id)
     if is_postgres(session):
@@ -556,10 +556,10 @@ async def application_stats(
     keys += [getattr(A, g) for g in group_by]
     query = select(
         *keys,
-        A.status,
+        A.state,
         func.count(A.id),
         func.coalesce(func.sum(A.amount_fen), 0),
-    ).group_by(*keys, A.status)
+    ).group_by(*keys, A.state)
     query = _stats_filters(query, program_code, fund_id, township, from_month, to_month)
     return list((await session.execute(query)).all())
 

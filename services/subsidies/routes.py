@@ -380,7 +380,7 @@ async def create_application(
 async def list_applications(
     session: SessionDep,
     _: Staff,
-    status: Annotated[AppState | None, Query()] = None,
+    state: Annotated[AppState | None, Query()] = None,
     program_code: Annotated[str | None, Query(max_length=50, pattern=CODE_PATTERN)] = None,
     fund_id: uuid.UUID | None = None,
     beneficiary_id: uuid.UUID | None = None,
@@ -391,7 +391,7 @@ async def list_applications(
     items = list(
         await repo.list_applications(
             session,
-            status=status.value if status else None,
+            state=state.value if state else None,
             program_code=program_code,
             fund_id=fund_id,
             beneficiary_id=beneficiary_id,
@@ -430,8 +430,7 @@ async def bulk_verify(
     body: BulkIds, session: SessionDep, identity: Verifier, now: Now
 ) -> BulkResult:
     """Each application is checked and verified on its own; the result lists each outcome
-    (`ok` and the new `status`, or the `problem_status` and `detail` of its refusal). Refused
-    ones are left untouched."""
+    (`ok`, or the `status` and `detail` of its refusal). Refused ones are left untouched."""
     return await service.bulk(
         session,
         body.application_ids,
@@ -889,7 +888,7 @@ async def get_statistics(
     to_month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Statistics:
     """Per fund: budget, reserved, paid, available and usage (basis points: 10000 = 100%).
-    Per program and fund (and month and/or township when grouped): applications by status,
+    Per program and fund (and month and/or township when grouped): applications by state,
     distinct beneficiaries of live applications, amounts (live, reserved, paid). Filters apply
     to the application's month (`from_month`..`to_month`, inclusive) and township."""
     groups = group_by or []

@@ -128,8 +128,8 @@ async def _transition(
     now: datetime,
     reason: str | None = None,
 ) -> None:
-    from_state = app.status
-    app.status = to.value
+    from_state = app.state
+    app.state = to.value
     app.updated_at = now
     session.add(app)
     await audit.record(
@@ -349,7 +349,7 @@ async def _withdraw_unverified_lines(
         if line is None:
             continue
         app = await repo.get_application(session, line.application_id, for_update=True)
-        if app is None or app.status != AppState.pending_verification.value:
+        if app is None or app.state != AppState.pending_verification.value:
             continue
         app.amount_fen -= line.amount_fen
         await repo.delete(session, line)
@@ -491,7 +491,7 @@ async def add_grant(
             month=month,
             township=placement.township,
             amount_fen=0,
-            status=AppState.pending_verification.value,
+            state=AppState.pending_verification.value,
             manual_reason=manual_reason,
             created_by=actor,
             created_at=now,
@@ -608,8 +608,8 @@ async def verify(
     note: str | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.status != AppState.pending_verification.value:
-        raise InvalidTransition("verify", app.status, (AppState.pending_verification.value,))
+    if app.state != AppState.pending_verification.value:
+        raise InvalidTransition("verify", app.state, (AppState.pending_verification.value,))
     app.verified_by, app.verified_at = actor, now
     await _transition(
         session, app, AppState.verified, action="verified", actor=actor, now=now, reason=note
@@ -627,14 +627,14 @@ async def approve(
     note: str | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.status != AppState.verified.value:
+    if app.state != AppState.verified.value:
         if app.approved_by is not None:
             raise InvalidTransition(
                 "approve",
-                f"{app.status} (already approved by {app.approved_by})",
+                f"{app.state} (already approved by {app.approved_by})",
                 (AppState.verified.value,),
             )
-        raise InvalidTransition("approve", app.status, (AppState.verified.value,))
+        raise InvalidTransition("approve", app.state, (AppState.verified.value,))
     if actor == app.verified_by:
         raise MakerChecker("You verified this application; another approver must approve it.")
     if actor == app.created_by:
@@ -687,10 +687,10 @@ async def reject(
     session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.status not in {s.value for s in REJECTABLE}:
-        raise InvalidTransition("reject", app.status, tuple(s.value for s in REJECTABLE))
-    from_state = app.status
-    if _reserved(app.status):
+    if app.state not in {s.value for s in REJECTABLE}:
+        raise InvalidTransition("reject", app.state, tuple(s.value for s in REJECTABLE))
+    from_state = app.state
+    if _reserved(app.state):
         await repo.release(session, app.fund_id, app.amount_fen)
     app.decision_reason = reason
     await _transition(
@@ -711,9 +711,9 @@ async def cancel(
     session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.status not in {s.value for s in CANCELLABLE}:
-        raise InvalidTransition("cancel", app.status, tuple(s.value for s in CANCELLABLE))
-    if _reserved(app.status):
+    if app.state not in {s.value for s in CANCELLABLE}:
+        raise InvalidTransition("cancel", app.state, tuple(s.value for s in CANCELLABLE))
+    if _reserved(app.state):
         await repo.release(session, app.fund_id, app.amount_fen)
     app.decision_reason = reason
     await _transition(
@@ -729,8 +729,8 @@ async def object_to(
     """An objection during public notice sends the application back to verification: the
     reservation is released and both reviews must be done again."""
     app = await load_for_change(session, application_id)
-    if app.status != AppState.in_notice.value:
-        raise InvalidTransition("object to", app.status, (AppState.in_notice.value,))
+    if app.state != AppState.in_notice.value:
+        raise InvalidTransition("object to", app.state, (AppState.in_notice.value,))
     if app.notice_ends_at is not None and now >= app.notice_ends_at:
         raise InvalidTransition(
             "object to",
@@ -787,7 +787,7 @@ async def bulk(
                 BulkItemResult(
                     application_id=application_id,
                     ok=False,
-                    problem_status=422,
+                    status=422,
                     detail="Listed more than once in this request.",
                 )
             )
@@ -796,18 +796,15 @@ async def bulk(
         try:
             async with session.begin_nested():
                 app = await op(application_id)
-                state = app.status
+                state = app.state
         except AppError as exc:
             results.append(
                 BulkItemResult(
-                    application_id=application_id,
-                    ok=False,
-                    problem_status=exc.status,
-                    detail=exc.detail,
+                    application_id=application_id, ok=False, status=exc.status, detail=exc.detail
                 )
             )
             continue
-        results.append(BulkItemResult(application_id=application_id, ok=True, status=state))
+        results.append(BulkItemResult(application_id=application_id, ok=True, state=state))
     ok = sum(1 for r in results if r.ok)
     return BulkResult(succeeded=ok, failed=len(results) - ok, results=results)
 
@@ -890,9 +887,9 @@ async def create_batch(
         apps = list(await repo.ready_applications(session, fund_id))
     chosen: list[tuple[Application, Payee]] = []
     for app in apps:
-        if app.status not in (AppState.ready_for_payment.value, AppState.failed.value):
-            detail = f"it is {app.status}, not ready_for_payment"
-            if app.status == AppState.in_notice.value and app.notice_ends_at is not None:
+        if app.state not in (AppState.ready_for_payment.value, AppState.failed.value):
+            detail = f"it is {app.state}, not ready_for_payment"
+            if app.state == AppState.in_notice.value and app.notice_ends_at is not None:
                 detail += f" (public notice ends {app.notice_ends_at.isoformat()})"
             problems.append({"application_id": str(app.id), "problem": detail})
             continue
@@ -906,7 +903,7 @@ async def create_batch(
                 }
             )
             continue
-        if app.status == AppState.failed.value:
+        if app.state == AppState.failed.value:
             failed = await repo.last_failed_line(session, app.id)
             if failed is not None and failed.payee_id == payee.id:
                 problems.append(
@@ -926,7 +923,7 @@ async def create_batch(
     if not chosen:
         raise EmptyBatch("No application is ready for payment, so there is nothing to batch.")
     batch = PaymentBatch(
-        status=BatchState.draft.value,
+        state=BatchState.draft.value,
         line_count=len(chosen),
         total_fen=sum(a.amount_fen for a, _ in chosen),
         created_by=actor,
@@ -960,7 +957,7 @@ async def create_batch(
         action="batch.created",
         actor=actor,
         at=now,
-        to_state=batch.status,
+        to_state=batch.state,
         reason=f"{batch.line_count} lines, {batch.total_fen} fen",
     )
     await session.flush()
@@ -989,7 +986,7 @@ async def export_batch(
     batch = await repo.get_batch(session, batch_id, for_update=True)
     if batch is None:
         raise BatchNotFound(batch_id)
-    if batch.status != BatchState.draft.value:
+    if batch.state != BatchState.draft.value:
         raise BatchNotDraft(
             f"Batch {batch.id} was already exported at "
             f"{batch.exported_at.isoformat() if batch.exported_at else '?'}; an "
@@ -1016,7 +1013,7 @@ async def export_batch(
                 f"SUB-{line.application_id}",
             ]
         )
-    batch.status = BatchState.exported.value
+    batch.state = BatchState.exported.value
     batch.exported_by, batch.exported_at = actor, now
     session.add(batch)
     await audit.record(
@@ -1145,7 +1142,7 @@ async def import_results(
     batch = await repo.get_batch(session, batch_id, for_update=True)
     if batch is None:
         raise BatchNotFound(batch_id)
-    if batch.status == BatchState.draft.value:
+    if batch.state == BatchState.draft.value:
         raise BatchNotDraft("The batch has not been exported yet; there can be no bank result.")
     lines = {line.id: line for line in await repo.batch_lines(session, batch.id)}
     parsed = parse_results(raw, lines)
@@ -1234,9 +1231,9 @@ async def import_results(
     await session.flush()
     pending = sum(1 for line in lines.values() if line.status == "pending")
     if paid or failed:
-        from_state = batch.status
+        from_state = batch.state
         if pending == 0:
-            batch.status = BatchState.reconciled.value
+            batch.state = BatchState.reconciled.value
             batch.reconciled_at = now
             session.add(batch)
         await audit.record(
@@ -1247,7 +1244,7 @@ async def import_results(
             actor=actor,
             at=now,
             from_state=from_state,
-            to_state=batch.status,
+            to_state=batch.state,
             reason=f"{paid} paid, {failed} failed, {pending} pending",
         )
         await add_event(
@@ -1266,7 +1263,7 @@ async def import_results(
     await session.flush()
     return ReconcileResult(
         batch_id=batch.id,
-        status=batch.status,
+        state=batch.state,
         paid=paid,
         failed=failed,
         unchanged=unchanged,
@@ -1322,7 +1319,7 @@ async def statistics(
         acc = rows.setdefault(
             key,
             {
-                "by_status": defaultdict(int),
+                "by_state": defaultdict(int),
                 "applications": 0,
                 "amount_fen": 0,
                 "reserved_fen": 0,
@@ -1330,7 +1327,7 @@ async def statistics(
                 "beneficiaries": 0,
             },
         )
-        acc["by_status"][state] += count
+        acc["by_state"][state] += count
         acc["applications"] += count
         if not _dead(state):
             acc["amount_fen"] += amount
@@ -1353,7 +1350,7 @@ async def statistics(
                 month=groups.get("month"),
                 township=groups.get("township"),
                 applications=acc["applications"],
-                by_status=dict(acc["by_status"]),
+                by_state=dict(acc["by_state"]),
                 beneficiaries=acc["beneficiaries"],
                 amount_fen=acc["amount_fen"],
                 reserved_fen=acc["reserved_fen"],

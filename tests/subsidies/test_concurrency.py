@@ -49,7 +49,7 @@ class TestConcurrentApprovals:
         assert f["reserved_fen"] == 7 * amount <= budget
         assert f["available_fen"] == 12_345
         r = await subsidies.client.get(
-            f"{API}/applications", headers=AUDITOR, params={"status": "in_notice", "limit": 200}
+            f"{API}/applications", headers=AUDITOR, params={"state": "in_notice", "limit": 200}
         )
         approved = r.json()["items"]
         assert len(approved) == 7

@@ -39,7 +39,7 @@ class TestStableEmployment:
         assert app["amount_fen"] == 500_000
         assert app["month"] == "2020-03"
         assert app["township"] == "Houchang"
-        assert app["status"] == "pending_verification"
+        assert app["state"] == "pending_verification"
         assert app["program_version"] == 1 and app["program_id"] == program["id"]
         assert app["created_by"] == "system:eligibility"
         assert [line["worker_id"] for line in app["lines"]] == [p["worker_id"]]
@@ -379,7 +379,7 @@ class TestCorrection:
         await feed.month(p, "2020-03", wage=0, supersedes=original["confirmation_id"])
 
         async def cancelled() -> bool:
-            return (await get_app(subsidies, app["id"]))["status"] == "cancelled"
+            return (await get_app(subsidies, app["id"]))["state"] == "cancelled"
 
         await wait_until(cancelled, timeout=20, what="grant withdrawn")
         assert (await get_app(subsidies, app["id"]))["amount_fen"] == 0

@@ -87,12 +87,12 @@ class TestCreateBatch:
     async def test_takes_every_ready_application(self, subsidies, feed):
         _, apps = await ready_applications(subsidies, feed, 2)
         batch = await make_batch(subsidies)
-        assert batch["status"] == "draft"
+        assert batch["state"] == "draft"
         assert batch["line_count"] == 2 and batch["total_fen"] == 100_000
         assert {line["application_id"] for line in batch["lines"]} == {a["id"] for a in apps}
         assert all(line["account_number"].endswith("3445") for line in batch["lines"])
         for app in apps:
-            assert (await get_app(subsidies, app["id"]))["status"] == "in_batch"
+            assert (await get_app(subsidies, app["id"]))["state"] == "in_batch"
 
     async def test_nothing_ready_is_an_empty_batch_422(self, subsidies):
         r = await subsidies.client.post(f"{API}/batches", headers=CLERK, json={})
@@ -111,7 +111,7 @@ class TestCreateBatch:
         problems = {p["application_id"]: p["problem"] for p in r.json()["problems"]}
         assert "no bank account" in problems[ready["id"]]
         assert "pending_verification" in problems[pending["id"]]
-        assert (await get_app(subsidies, ready["id"]))["status"] == "ready_for_payment"
+        assert (await get_app(subsidies, ready["id"]))["state"] == "ready_for_payment"
 
     async def test_application_in_notice_is_not_payable_until_notice_ends(
         self, subsidies, feed, clock
@@ -156,7 +156,7 @@ class TestExportBatch:
         assert {r["currency"] for r in rows} == {"CNY"}
         assert {r["reference"] for r in rows} == {f"SUB-{a['id']}" for a in apps}
         r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
-        assert r.json()["status"] == "exported" and r.json()["exported_by"] == "user:clerk-1"
+        assert r.json()["state"] == "exported" and r.json()["exported_by"] == "user:clerk-1"
         assert ACCOUNT not in r.text
 
     async def test_exporting_twice_is_refused(self, subsidies, feed):
@@ -176,7 +176,7 @@ class TestExportBatch:
         assert r.status_code == 422
         assert r.json()["type"].endswith("empty-batch")
         r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
-        assert r.json()["status"] == "draft"
+        assert r.json()["state"] == "draft"
 
     async def test_unknown_batch_is_404(self, subsidies):
         r = await subsidies.client.post(f"{API}/batches/{uuid.uuid4()}/export", headers=CLERK)
@@ -204,15 +204,15 @@ class TestImportResults:
         assert r.status_code == 200, r.text
         assert r.json() | {"batch_id": None} == {
             "batch_id": None,
-            "status": "reconciled",
+            "state": "reconciled",
             "paid": 2,
             "failed": 1,
             "unchanged": 0,
             "pending": 0,
         }
         by_ref = {row["line_id"]: row["reference"][4:] for row in rows}
-        assert (await get_app(subsidies, by_ref[ok1["line_id"]]))["status"] == "paid"
-        assert (await get_app(subsidies, by_ref[bad["line_id"]]))["status"] == "failed"
+        assert (await get_app(subsidies, by_ref[ok1["line_id"]]))["state"] == "paid"
+        assert (await get_app(subsidies, by_ref[bad["line_id"]]))["state"] == "failed"
         f = await get_fund(subsidies, fund["id"])
         assert (f["paid_fen"], f["reserved_fen"]) == (100_000, 50_000)
         r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
@@ -233,7 +233,7 @@ class TestImportResults:
         r = await send_results(
             subsidies, batch["id"], HEADER + f"{first['line_id']},paid,50000,B1,\r\n"
         )
-        assert r.json()["status"] == "exported" and r.json()["pending"] == 1
+        assert r.json()["state"] == "exported" and r.json()["pending"] == 1
 
     async def test_malformed_file_is_refused_with_line_numbers_and_nothing_applied(
         self, subsidies, feed
@@ -339,4 +339,4 @@ class TestFailedPayments:
                 f"{API}/applications/{app['id']}/{action}", headers=APPROVER, json={"reason": "try"}
             )
             assert r.status_code == 409
-        assert (await get_app(subsidies, app["id"]))["status"] == "paid"
+        assert (await get_app(subsidies, app["id"]))["state"] == "paid"

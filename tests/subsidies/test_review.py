@@ -40,7 +40,7 @@ class TestVerify:
             headers=CLERK,
         )
         assert r.status_code == 200, r.text
-        assert r.json()["status"] == "verified"
+        assert r.json()["state"] == "verified"
         assert r.json()["verified_by"] == "user:clerk-1"
 
     async def test_verifying_twice_is_refused(self, subsidies, feed):
@@ -61,8 +61,8 @@ class TestVerify:
         assert r.status_code == 200
         r = await subsidies.client.post(f"{API}/applications/{app['id']}/verify", headers=CLERK)
         assert r.status_code == 409
-        assert r.json()["current_status"] == "rejected"
-        assert (await get_app(subsidies, app["id"]))["status"] == "rejected"
+        assert r.json()["state"] == "rejected"
+        assert (await get_app(subsidies, app["id"]))["state"] == "rejected"
 
     @pytest.mark.parametrize("headers", [APPROVER, PARTNER, STORE, AUDITOR])
     async def test_other_roles_may_not_verify(self, subsidies, feed, headers):
@@ -70,7 +70,7 @@ class TestVerify:
         r = await subsidies.client.post(f"{API}/applications/{app['id']}/verify", headers=headers)
         assert r.status_code == 403
         assert r.headers["content-type"] == PROBLEM
-        assert (await get_app(subsidies, app["id"]))["status"] == "pending_verification"
+        assert (await get_app(subsidies, app["id"]))["state"] == "pending_verification"
 
     async def test_unknown_application_is_404(self, subsidies):
         r = await subsidies.client.post(f"{API}/applications/{uuid.uuid4()}/verify", headers=CLERK)
@@ -80,11 +80,11 @@ class TestVerify:
         _, [app] = await dedicated_applications(subsidies, feed, 1)
         r = await subsidies.client.post(
             f"{API}/applications/{app['id']}/verify",
-            json={"note": "x", "status": "approved"},
+            json={"note": "x", "state": "approved"},
             headers=CLERK,
         )
         assert r.status_code == 422
-        assert "status" in r.json()["detail"]
+        assert "state" in r.json()["detail"]
 
 
 class TestApprove:
@@ -94,7 +94,7 @@ class TestApprove:
         fund, [app] = await dedicated_applications(subsidies, feed, 1, notice_days=5)
         await verify(subsidies, app["id"])
         body = await approve(subsidies, app["id"])
-        assert body["status"] == "in_notice"
+        assert body["state"] == "in_notice"
         assert body["approved_by"] == "user:approver-1"
         assert body["notice_ends_at"].startswith("2020-06-06T08:00:00")
         f = await get_fund(subsidies, fund["id"])
@@ -104,7 +104,7 @@ class TestApprove:
     async def test_no_notice_period_goes_straight_to_ready(self, subsidies, feed):
         _, [app] = await dedicated_applications(subsidies, feed, 1, notice_days=0)
         await verify(subsidies, app["id"])
-        assert (await approve(subsidies, app["id"]))["status"] == "ready_for_payment"
+        assert (await approve(subsidies, app["id"]))["state"] == "ready_for_payment"
 
     async def test_approving_what_you_verified_is_refused(self, subsidies, feed):
         fund, [app] = await dedicated_applications(subsidies, feed, 1)
@@ -116,7 +116,7 @@ class TestApprove:
         assert r.status_code == 403
         assert r.json()["type"].endswith("maker-checker")
         assert "verified" in r.json()["detail"]
-        assert (await get_app(subsidies, app["id"]))["status"] == "verified"
+        assert (await get_app(subsidies, app["id"]))["state"] == "verified"
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
 
     async def test_approving_what_you_created_is_refused(self, subsidies, feed):
@@ -154,7 +154,7 @@ class TestApprove:
                 await s.execute(
                     text(
                         "UPDATE applications SET approved_by = verified_by, "
-                        "status = 'in_notice' WHERE id = :id"
+                        "state = 'in_notice' WHERE id = :id"
                     ),
                     {"id": app["id"]},
                 )
@@ -188,7 +188,7 @@ class TestApprove:
         assert r.status_code == 409
         assert r.json()["type"].endswith("fund-exhausted")
         assert r.json()["available_fen"] == 49_999
-        assert (await get_app(subsidies, app["id"]))["status"] == "verified"
+        assert (await get_app(subsidies, app["id"]))["state"] == "verified"
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
 
     @pytest.mark.parametrize(
@@ -226,7 +226,7 @@ class TestReject:
             headers=APPROVER,
         )
         assert r.status_code == 200
-        assert r.json()["status"] == "rejected"
+        assert r.json()["state"] == "rejected"
         assert r.json()["decision_reason"] == "wage slip missing"
 
     async def test_rejection_during_notice_releases_the_reservation(self, subsidies, feed):
@@ -255,7 +255,7 @@ class TestReject:
             f"{API}/applications/{app['id']}/reject", json={"reason": "a\x00b"}, headers=CLERK
         )
         assert 400 <= r.status_code < 500
-        assert (await get_app(subsidies, app["id"]))["status"] == "pending_verification"
+        assert (await get_app(subsidies, app["id"]))["state"] == "pending_verification"
 
     async def test_rejecting_a_rejected_application_is_refused(self, subsidies, feed):
         _, [app] = await dedicated_applications(subsidies, feed, 1)
@@ -280,7 +280,7 @@ class TestCancel:
             headers=APPROVER,
         )
         assert r.status_code == 200
-        assert r.json()["status"] == "cancelled"
+        assert r.json()["state"] == "cancelled"
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
 
     async def test_cancelling_twice_is_refused(self, subsidies, feed):
@@ -303,11 +303,11 @@ class TestPublicNotice:
         clock.now += timedelta(days=4, hours=23)
         r = await subsidies.client.post(f"{API}/notices/close-ended", headers=CLERK)
         assert r.json() == {"moved_to_ready": 0}
-        assert (await get_app(subsidies, app["id"]))["status"] == "in_notice"
+        assert (await get_app(subsidies, app["id"]))["state"] == "in_notice"
         clock.now += timedelta(hours=1)
         r = await subsidies.client.post(f"{API}/notices/close-ended", headers=CLERK)
         assert r.json() == {"moved_to_ready": 1}
-        assert (await get_app(subsidies, app["id"]))["status"] == "ready_for_payment"
+        assert (await get_app(subsidies, app["id"]))["state"] == "ready_for_payment"
 
     async def test_objection_sends_it_back_to_verification(self, subsidies, feed, clock):
         fund, [app] = await dedicated_applications(subsidies, feed, 1)
@@ -321,13 +321,13 @@ class TestPublicNotice:
         )
         assert r.status_code == 201, r.text
         body = r.json()
-        assert body["status"] == "pending_verification"
+        assert body["state"] == "pending_verification"
         assert [o["text"] for o in body["objections"]] == ["She left the post in March."]
         assert body["verified_by"] is None and body["approved_by"] is None
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
         # Back through both reviews; the earlier approver may approve the re-verified one.
         await verify(subsidies, app["id"], CLERK)
-        assert (await approve(subsidies, app["id"], APPROVER))["status"] == "in_notice"
+        assert (await approve(subsidies, app["id"], APPROVER))["state"] == "in_notice"
 
     async def test_objection_outside_notice_is_refused(self, subsidies, feed, clock):
         _, [app] = await dedicated_applications(subsidies, feed, 1)
@@ -361,10 +361,10 @@ class TestBulkVerify:
         body = r.json()
         assert (body["succeeded"], body["failed"]) == (2, 2)
         outcome = {x["application_id"]: x for x in body["results"]}
-        assert outcome[a]["ok"] and outcome[a]["status"] == "verified"
-        assert outcome[c]["problem_status"] == 409 and "rejected" in outcome[c]["detail"]
-        assert outcome[missing]["problem_status"] == 404
-        assert (await get_app(subsidies, c))["status"] == "rejected"
+        assert outcome[a]["ok"] and outcome[a]["state"] == "verified"
+        assert outcome[c]["status"] == 409 and "rejected" in outcome[c]["detail"]
+        assert outcome[missing]["status"] == 404
+        assert (await get_app(subsidies, c))["state"] == "rejected"
 
     async def test_empty_list_is_422(self, subsidies):
         r = await subsidies.client.post(
@@ -388,9 +388,9 @@ class TestBulkApprove:
         body = r.json()
         assert (body["succeeded"], body["failed"]) == (2, 2)
         refused = [x for x in body["results"] if not x["ok"]]
-        assert {x["problem_status"] for x in refused} == {409}
+        assert {x["status"] for x in refused} == {409}
         for x in refused:
-            assert (await get_app(subsidies, x["application_id"]))["status"] == "verified"
+            assert (await get_app(subsidies, x["application_id"]))["state"] == "verified"
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 100_000
 
     async def test_own_verified_item_is_refused_others_approved(self, subsidies, feed):
@@ -404,7 +404,7 @@ class TestBulkApprove:
             json={"application_ids": [a, b]},
         )
         outcome = {x["application_id"]: x for x in r.json()["results"]}
-        assert outcome[a]["problem_status"] == 403 and not outcome[a]["ok"]
+        assert outcome[a]["status"] == 403 and not outcome[a]["ok"]
         assert outcome[b]["ok"]
 
 

@@ -44,7 +44,7 @@ async def scenario(subsidies, feed) -> tuple[dict[str, Any], list[dict[str, Any]
             "township": township,
             "month": month,
             "amount": 50_000,
-            "status": "pending_verification",
+            "state": "pending_verification",
         }
     workshop = uuid.uuid4()
     for _ in range(2):
@@ -55,7 +55,7 @@ async def scenario(subsidies, feed) -> tuple[dict[str, Any], list[dict[str, Any]
         "township": "Languan",
         "month": "2020-03",
         "amount": 40_000,
-        "status": "pending_verification",
+        "state": "pending_verification",
     }
     await wait_for_applications(subsidies, 7)
     await feed.barrier()
@@ -72,19 +72,19 @@ async def scenario(subsidies, feed) -> tuple[dict[str, Any], list[dict[str, Any]
     for record in (paid, ready, ws):
         await verify(subsidies, record["id"])
         await approve(subsidies, record["id"])
-        record["status"] = "ready_for_payment"
+        record["state"] = "ready_for_payment"
     r = await subsidies.client.post(
         f"{API}/applications/{rejected['id']}/reject",
         headers=CLERK,
         json={"reason": "not on the post"},
     )
     assert r.status_code == 200
-    rejected["status"] = "rejected"
+    rejected["state"] = "rejected"
     verified_only = next(
         v for v in known.values() if v["township"] == "Languan" and v["program"] == "dedicated-post"
     )
     await verify(subsidies, verified_only["id"])
-    verified_only["status"] = "verified"
+    verified_only["state"] = "verified"
 
     payee_of = next(b for b, v in known.items() if v is paid)
     await register_payee(subsidies, payee_of)
@@ -96,23 +96,23 @@ async def scenario(subsidies, feed) -> tuple[dict[str, Any], list[dict[str, Any]
         content=(HEADER + f"{row['line_id']},paid,50000,B1,\r\n").encode(),
     )
     assert r.status_code == 200
-    paid["status"] = "paid"
+    paid["state"] = "paid"
     return fund, list(known.values())
 
 
 def expected_rows(ledger: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple, dict]:
     rows: dict[tuple, dict] = defaultdict(
-        lambda: {"by_status": Counter(), "amount": 0, "reserved": 0, "paid": 0, "n": 0}
+        lambda: {"by_state": Counter(), "amount": 0, "reserved": 0, "paid": 0, "n": 0}
     )
     for rec in ledger:
         row = rows[(rec["program"], *(rec[k] for k in keys))]
-        row["by_status"][rec["status"]] += 1
+        row["by_state"][rec["state"]] += 1
         row["n"] += 1
-        if rec["status"] not in ("rejected", "cancelled"):
+        if rec["state"] not in ("rejected", "cancelled"):
             row["amount"] += rec["amount"]
-        if rec["status"] in ("in_notice", "ready_for_payment", "in_batch", "failed"):
+        if rec["state"] in ("in_notice", "ready_for_payment", "in_batch", "failed"):
             row["reserved"] += rec["amount"]
-        if rec["status"] == "paid":
+        if rec["state"] == "paid":
             row["paid"] += rec["amount"]
     return rows
 
@@ -120,7 +120,7 @@ def expected_rows(ledger: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[t
 def actual_rows(body: dict[str, Any], keys: tuple[str, ...]) -> dict[tuple, dict]:
     return {
         (row["program_code"], *(row[k] for k in keys)): {
-            "by_status": Counter(row["by_status"]),
+            "by_state": Counter(row["by_state"]),
             "amount": row["amount_fen"],
             "reserved": row["reserved_fen"],
             "paid": row["paid_fen"],
@@ -144,8 +144,8 @@ class TestStatistics:
             ledger, ("month", "township")
         )
 
-        paid = sum(rec["amount"] for rec in ledger if rec["status"] == "paid")
-        reserved = sum(rec["amount"] for rec in ledger if rec["status"] == "ready_for_payment")
+        paid = sum(rec["amount"] for rec in ledger if rec["state"] == "paid")
+        reserved = sum(rec["amount"] for rec in ledger if rec["state"] == "ready_for_payment")
         [f] = body["funds"]
         assert (f["budget_fen"], f["reserved_fen"], f["paid_fen"]) == (BUDGET, reserved, paid)
         assert f["available_fen"] == BUDGET - reserved - paid
@@ -158,7 +158,7 @@ class TestStatistics:
         rows = {row["program_code"]: row for row in r.json()["rows"]}
         assert actual_rows(r.json(), ()) == expected_rows(ledger, ())
         live_dedicated = [
-            x for x in ledger if x["program"] == "dedicated-post" and x["status"] != "rejected"
+            x for x in ledger if x["program"] == "dedicated-post" and x["state"] != "rejected"
         ]
         assert rows["dedicated-post"]["beneficiaries"] == len(live_dedicated)
         assert rows["workshop"]["beneficiaries"] == 1

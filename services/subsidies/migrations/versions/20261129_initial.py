@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: 7533f9723c75
+Revision ID: 486e6d20b796
 Revises:
-Create Date: 2026-11-29 03:35:18.385735
+Create Date: 2026-11-29 02:55:09.457072
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import shared.db
 
-revision: str = "7533f9723c75"
+revision: str = "486e6d20b796"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -177,7 +177,7 @@ def upgrade() -> None:
     op.create_table(
         "payment_batches",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
         sa.Column("total_fen", sa.BigInteger(), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
@@ -268,7 +268,7 @@ def upgrade() -> None:
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("township", sa.String(length=200), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("state", sa.String(length=30), nullable=False),
         sa.Column("manual_reason", sa.String(length=1000), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -300,7 +300,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_applications_program_month", ["program_code", "month"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_applications_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_applications_state"), ["state"], unique=False)
 
     op.create_table(
         "application_lines",
@@ -433,7 +433,7 @@ def downgrade() -> None:
 
     op.drop_table("application_lines")
     with op.batch_alter_table("applications", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_applications_status"))
+        batch_op.drop_index(batch_op.f("ix_applications_state"))
         batch_op.drop_index("ix_applications_program_month")
         batch_op.drop_index(batch_op.f("ix_applications_fund_id"))
         batch_op.drop_index(batch_op.f("ix_applications_beneficiary_id"))
