@@ -779,6 +779,9 @@ async def bulk(
 ) -> BulkResult:
     """Apply ``op`` to each application in its own savepoint: each is checked on its own and a
     refusal leaves nothing of that item applied."""
+    # Held by the whole transaction, not by an item's savepoint: a savepoint rolled back would
+    # release a lock taken inside it while earlier items' audit entries are still uncommitted.
+    await audit.serialize(session)
     results: list[BulkItemResult] = []
     seen: set[uuid.UUID] = set()
     for application_id in ids:

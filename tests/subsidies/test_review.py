@@ -392,6 +392,8 @@ class TestBulkApprove:
         for x in refused:
             assert (await get_app(subsidies, x["application_id"]))["state"] == "verified"
         assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 100_000
+        r = await subsidies.client.get(f"{API}/audit/verify", headers=AUDITOR)
+        assert r.json()["ok"] is True  # refused items left no trace in the chain
 
     async def test_own_verified_item_is_refused_others_approved(self, subsidies, feed):
         _, apps = await dedicated_applications(subsidies, feed, 2)
