@@ -402,6 +402,8 @@ async def evaluate_placement(session: AsyncSession, placement: Placement) -> Non
         for month in ends:
             if not _within_validity(program, month):
                 continue
+            if await repo.line_exists(session, program.code, _line_key(program, placement, month)):
+                continue  # granted (or decided) before: re-evaluation adds nothing
             _, refusal = await add_grant(
                 session,
                 program,

@@ -372,5 +372,4 @@ async def send_results(svc, batch_id: str, body: str):  # type: ignore[no-untype
         f"{API}/batches/{batch_id}/results",
         headers=CLERK,
         content=body.encode(),
-        params={},
     )
