@@ -39,7 +39,7 @@ class UserBase(SQLModel):
     username: str = Field(
         min_length=3,
         max_length=64,
-        regex=USERNAME_PATTERN,
+        schema_extra={"pattern": USERNAME_PATTERN},  # Field(regex=) is not enforced by SQLModel
         description="Lower-case login name: letters, digits, `.`, `_`, `-`.",
     )
     display_name: str = Field(default="", max_length=200)

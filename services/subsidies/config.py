@@ -1,15 +1,13 @@
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from shared.settings import ServiceSettings
 
 
 class SubsidiesSettings(ServiceSettings):
     service_name: str = "subsidies"
-    database_url: str = Field(
-        default="", validation_alias=AliasChoices("SUBSIDIES_DATABASE_URL", "database_url")
-    )
+    database_url: str = Field(default="", validation_alias="SUBSIDIES_DATABASE_URL")
 
 
 @lru_cache

@@ -151,6 +151,19 @@ class TestCreateUser:
         )
         assert r.status_code == 422
 
+    async def test_malformed_username_is_422(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={
+                "username": "BAD NAME!!",
+                "role": "bureau_clerk",
+                "password": "a-long-enough-password",
+            },
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"].endswith("username")
+
     async def test_store_role_is_for_keys_only(self, gateway):
         r = await gateway.client.post(
             "/v1/admin/users",
