@@ -64,6 +64,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def columns(model: Any) -> Any:
+    """A table's column handles, typed loosely: mypy reads SQLModel class attributes as plain
+    Python values, so ``Posting.status == ...`` in a query does not type-check."""
+    return model.__table__.c
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)

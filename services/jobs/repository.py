@@ -22,26 +22,21 @@ from services.jobs.models import (
     TrainingSession,
     Worker,
 )
+from shared.db import columns
 from shared.errors import Unprocessable
 from shared.pagination import decode_cursor, encode_cursor
 
-
-def _columns(model: Any) -> Any:
-    """Typed column handles (SQLModel class attributes read as Python values to mypy)."""
-    return model.__table__.c
-
-
-P = _columns(Posting)
-E = _columns(Employer)
-W = _columns(Worker)
-A = _columns(Application)
-JF = _columns(JobFair)
-JFE = _columns(JobFairEmployer)
-JFA = _columns(JobFairAttendee)
-TS = _columns(TrainingSession)
-TA = _columns(TrainingAttendee)
-PL = _columns(Placement)
-C = _columns(Confirmation)
+P = columns(Posting)
+E = columns(Employer)
+W = columns(Worker)
+A = columns(Application)
+JF = columns(JobFair)
+JFE = columns(JobFairEmployer)
+JFA = columns(JobFairAttendee)
+TS = columns(TrainingSession)
+TA = columns(TrainingAttendee)
+PL = columns(Placement)
+C = columns(Confirmation)
 
 BAD_CURSOR = "The cursor is not valid for this list; start again from the first page."
 

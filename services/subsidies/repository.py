@@ -25,26 +25,21 @@ from services.subsidies.models import (
     Program,
     Worker,
 )
-from shared.db import is_postgres
+from shared.db import columns, is_postgres
 
 AUDIT_LOCK_KEY = zlib.crc32(b"subsidies:audit-chain")
 
 
-def _columns(model: Any) -> Any:
-    """Typed column handles (SQLModel class attributes read as plain values to mypy)."""
-    return model.__table__.c
-
-
-F = _columns(Fund)
-PR = _columns(Program)
-A = _columns(Application)
-AL = _columns(ApplicationLine)
-MC = _columns(MonthConfirmation)
-PY = _columns(Payee)
-PB = _columns(PaymentBatch)
-BL = _columns(BatchLine)
-AU = _columns(AuditEntry)
-OB = _columns(Objection)
+F = columns(Fund)
+PR = columns(Program)
+A = columns(Application)
+AL = columns(ApplicationLine)
+MC = columns(MonthConfirmation)
+PY = columns(Payee)
+PB = columns(PaymentBatch)
+BL = columns(BatchLine)
+AU = columns(AuditEntry)
+OB = columns(Objection)
 
 
 # ---------------------------------------------------------------- funds
