@@ -148,6 +148,8 @@ class TestDatabases:
                 ]
                 if tables:
                     quoted = ", ".join(f'"{t}"' for t in tables)
+                    # As superuser, past the triggers that protect the audit trail in production.
+                    await conn.execute("SET session_replication_role = replica")
                     await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
             finally:
                 await conn.close()
