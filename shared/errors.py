@@ -16,6 +16,7 @@ from sqlalchemy.exc import (
     IntegrityError,
     InterfaceError,
     OperationalError,
+    StatementError,
 )
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -223,6 +224,28 @@ def install_error_handlers(app: FastAPI) -> None:
             "internal",
             "Internal error",
             "An unexpected database error occurred; it has been logged.",
+            request.url.path,
+        )
+
+    @app.exception_handler(StatementError)
+    async def _unbindable(request: Request, exc: StatementError) -> JSONResponse:
+        # A value a column cannot take (e.g. a timestamp without a time zone in a tampered
+        # cursor) fails while binding, before the database sees it.
+        if isinstance(exc.orig, ValueError | TypeError | OverflowError):
+            return problem(
+                422,
+                "unusable-value",
+                "Value cannot be used",
+                "A value in the request cannot be used here (for example a page "
+                "cursor from elsewhere); correct it or start again.",
+                request.url.path,
+            )
+        log.exception("statement_failure")
+        return problem(
+            500,
+            "internal",
+            "Internal error",
+            "An unexpected error occurred; it has been logged.",
             request.url.path,
         )
 

@@ -100,11 +100,22 @@ class IdempotencyGuard:
                         "A request with this Idempotency-Key is still being processed; "
                         "retry in a moment."
                     ) from None
-                await seen.execute(
+                # Take over a claim left by a crashed process, if no one else just did.
+                taken = await seen.execute(
                     update(keys_t)
-                    .where(keys_t.c.scope == scope, keys_t.c.key == self.key)
+                    .where(
+                        keys_t.c.scope == scope,
+                        keys_t.c.key == self.key,
+                        keys_t.c.state == "in_flight",
+                        keys_t.c.created_at == row.created_at,
+                    )
                     .values(created_at=utcnow())
                 )
+                if getattr(taken, "rowcount", 0) != 1:
+                    raise Conflict(
+                        "A request with this Idempotency-Key is still being processed; "
+                        "retry in a moment."
+                    ) from None
         self._claimed = True
         session.info.setdefault("after_rollback", []).append(self.release)
         return None

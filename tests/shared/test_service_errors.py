@@ -1,8 +1,11 @@
 """What every service answers when input or infrastructure is bad, shown on the jobs service:
 problem+json 4xx for bad input, 503 when the database is down, never a 500."""
 
+import uuid
+
 import pytest
 
+from shared.pagination import encode_cursor
 from tests.support.apps import identity_headers, running_service
 from tests.support.infra import free_port
 
@@ -37,6 +40,15 @@ class TestBadInput:
         )
         assert r.status_code == 422
         assert any(e["field"].endswith("status") for e in r.json()["errors"])
+
+    async def test_cursor_with_a_naive_timestamp_is_422(self, jobs):
+        # A cursor is opaque but not secret: a client can craft one.
+        cursor = encode_cursor({"t": "2020-01-01T00:00:00", "id": str(uuid.uuid4())})
+        r = await jobs.client.get(
+            "/v1/jobs/workers", params={"cursor": cursor}, headers=identity_headers("bureau_clerk")
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == PROBLEM
 
     async def test_no_identity_is_401(self, jobs):
         r = await jobs.client.post("/v1/jobs/employers", json={})
