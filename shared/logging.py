@@ -13,8 +13,10 @@ from typing import Any
 import structlog
 
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_ACCOUNT_RE = re.compile(r"(?<!\d)\d{12,19}(?!\d)")
+# Mobile numbers, also written with spaces or dashes (138-0013-8000, +86 138 0013 8000).
+_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+# Bank accounts: the same 12–30 digits shared.pii accepts.
+_ACCOUNT_RE = re.compile(r"(?<!\d)\d{12,30}(?!\d)")
 
 
 def scrub_text(text: str) -> str:
@@ -40,12 +42,17 @@ def _scrub_processor(
 
 
 def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: bool = True) -> None:
+    """One JSON line per record on stdout, from structlog and from the standard library's
+    loggers (uvicorn, SQLAlchemy, nats) alike, all through the scrubber."""
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared_processors,
             structlog.processors.format_exc_info,
             _scrub_processor,
             renderer,
@@ -54,11 +61,20 @@ def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: b
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stdout,
-        format=f'{{"service": "{service}", "logger": "%(name)s", '
-        '"level": "%(levelname)s", "event": "%(message)s"}',
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _scrub_processor,
+                renderer,
+            ],
+        )
     )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "nats.aio.client", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

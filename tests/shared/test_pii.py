@@ -95,3 +95,23 @@ def test_log_scrubber_masks_personal_data():
     assert KNOWN_VALID not in scrubbed and "13812345678" not in scrubbed
     assert "6222021234567890123" not in scrubbed
     assert "count 42" in scrubbed
+
+
+def test_log_scrubber_masks_long_accounts_and_separated_phones():
+    scrubbed = scrub_text("acct 6222020200112233445566 tel 138-0013-8000, +86 139 8501 2345")
+    assert "6222020200112233445566" not in scrubbed
+    assert "0013" not in scrubbed and "8501" not in scrubbed
+
+
+def test_standard_library_logs_are_json_and_scrubbed(capsys):
+    import json
+    import logging
+
+    from shared.logging import configure_logging
+
+    configure_logging("test")
+    logging.getLogger("uvicorn.error").error('quote " and newline\nphone 13985012345')
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["logger"] == "uvicorn.error"
+    assert "13985012345" not in line and record["event"].startswith('quote " and newline')
