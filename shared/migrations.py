@@ -108,7 +108,7 @@ def main() -> None:
     if args.action == "upgrade":
         upgrade_service(args.service)
         return
-    cfg = alembic_config(args.service, _settings(args.service).database_url)
+    cfg = alembic_config(args.service, load_settings(args.service).database_url)
     if args.action == "revision":
         command.revision(cfg, message=args.message, autogenerate=True)
     elif args.action == "check":
@@ -117,15 +117,16 @@ def main() -> None:
         command.current(cfg)
 
 
-def _settings(service: str) -> Any:
+def load_settings(service: str) -> Any:
+    """The settings of one process (a service or the gateway), from its environment."""
     settings_module = {"gateway": "gateway.config"}.get(service, f"services.{service}.config")
-    settings = importlib.import_module(settings_module).get_settings()
+    settings = importlib.import_module(settings_module).getload_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
 
 def upgrade_service(service: str) -> None:
-    command.upgrade(alembic_config(service, _settings(service).database_url), "head")
+    command.upgrade(alembic_config(service, load_settings(service).database_url), "head")
 
 
 if __name__ == "__main__":

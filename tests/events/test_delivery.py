@@ -362,3 +362,32 @@ async def _no_pending(kit_sessions):
 
 async def _counted(kit_sessions, n):
     return await count(kit_sessions) >= n
+
+
+class TestReconciliation:
+    async def test_events_lost_by_the_broker_are_sent_again_and_applied_once(
+        self, kit_db_url, kit_sessions, js, namespace
+    ):
+        from shared.events.reconcile import reconcile
+
+        async with kit_sessions() as s, s.begin():
+            ids = [await kit.write_note(s, f"lost {i}") for i in range(3)]
+        relay = OutboxRelay(kit_sessions, js, service="kit", namespace=namespace)
+        assert await relay.relay_once() == (3, False)
+        # The broker loses the stream and everything in it (its store was lost).
+        await js.delete_stream(stream_name("kit", namespace))
+        await ensure_stream(js, "kit", namespace=namespace)
+        assert await stream_messages(js, namespace) == 0
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        try:
+            assert await reconcile(kit_db_url, since_seq=0) == 3
+            assert await relay.relay_once() == (3, False)
+            await wait_until(lambda: _counted(kit_sessions, 3), what="three effects")
+            # Reconciling again re-sends everything; nothing is applied twice.
+            assert await reconcile(kit_db_url, since_seq=0) == 3
+            assert await relay.relay_once() == (3, False)
+            await wait_until(lambda: _all_acked(js, namespace, 3), what="all settled")
+            for note_id in ids:
+                assert await count(kit_sessions, note_id) == 1
+        finally:
+            await stop(tasks)
