@@ -120,7 +120,7 @@ def main() -> None:
 def load_settings(service: str) -> Any:
     """The settings of one process (a service or the gateway), from its environment."""
     settings_module = {"gateway": "gateway.config"}.get(service, f"services.{service}.config")
-    settings = importlib.import_module(settings_module).getload_settings()
+    settings = importlib.import_module(settings_module).get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
