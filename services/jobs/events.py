@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from services.jobs.models import MAX_SALARY_FEN
 from shared.events import Event
 
 EmployerKindName = Literal["haizhu_partner", "workshop", "dedicated_post"]
@@ -28,8 +29,8 @@ class EmployerRegistered(Event):
     event_type = "jobs.employer.registered"
     employer_id: uuid.UUID
     kind: EmployerKindName
-    name: str
-    location: str
+    name: str = Field(max_length=200)
+    location: str = Field(max_length=100)
 
 
 class WorkerRegistered(Event):
@@ -38,7 +39,7 @@ class WorkerRegistered(Event):
 
     event_type = "jobs.worker.registered"
     worker_id: uuid.UUID
-    township: str
+    township: str = Field(max_length=100)
     poor_household: bool
     registered_on: date
 
@@ -81,16 +82,17 @@ class PlacementStarted(Event):
     employer_kind: EmployerKindName
     posting_id: uuid.UUID | None
     poor_household: bool
-    township: str
+    township: str = Field(max_length=100)
     start_date: date
-    monthly_wage_fen: int
+    monthly_wage_fen: int = Field(ge=1, le=MAX_SALARY_FEN)
 
 
 class PlacementMonthConfirmed(Event):
     """The employer (or the labour bureau for workshops and dedicated posts) confirmed that the
     placed worker was still employed in ``month`` and was paid ``wage_paid_fen``. A correction is
     a new confirmation whose ``supersedes`` names the record it replaces; the latest record of a
-    month is the one that counts."""
+    month is the one that counts. A correction with ``wage_paid_fen`` 0 says the month was not
+    worked or paid after all (a first confirmation is always positive)."""
 
     event_type = "jobs.placement.month_confirmed"
     confirmation_id: uuid.UUID
@@ -99,7 +101,8 @@ class PlacementMonthConfirmed(Event):
     employer_id: uuid.UUID
     employer_kind: EmployerKindName
     month: str = Field(pattern=MONTH_PATTERN)
-    wage_paid_fen: int
+    # 0 only on a correction: the month turned out not to have been worked or paid.
+    wage_paid_fen: int = Field(ge=0, le=MAX_SALARY_FEN)
     supersedes: uuid.UUID | None
 
 
@@ -112,7 +115,7 @@ class PlacementEnded(Event):
     worker_id: uuid.UUID
     employer_id: uuid.UUID
     end_date: date
-    reason: str
+    reason: str = Field(max_length=20)
 
 
 class TrainingCompleted(Event):

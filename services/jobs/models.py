@@ -985,10 +985,16 @@ class PlacementEnd(Input):
 
 class ConfirmationCreate(Input):
     """Confirm one month of employment. To correct a month already confirmed, send the same
-    ``month`` with ``corrects`` set to the id of the record being replaced."""
+    ``month`` with ``corrects`` set to the id of the record being replaced. A correction may
+    set ``wage_paid_fen`` to 0 when the month turns out not to have been worked or paid (found
+    later by an inspection); the month then no longer counts as employed."""
 
     month: Month
-    wage_paid_fen: int = Field(ge=1, le=MAX_SALARY_FEN)
+    wage_paid_fen: int = Field(
+        ge=0,
+        le=MAX_SALARY_FEN,
+        description="Wage paid for the month; positive, or 0 on a correction only.",
+    )
     corrects: uuid.UUID | None = None
     note: str = Field(default="", max_length=1000)
 
@@ -1007,6 +1013,15 @@ class ConfirmationCreate(Input):
         },
     )
 
+    @model_validator(mode="after")
+    def _zero_only_on_correction(self) -> Self:
+        if self.wage_paid_fen == 0 and self.corrects is None:
+            raise ValueError(
+                "wage_paid_fen must be positive; 0 is allowed only on a correction "
+                "(with corrects naming the record of a month that was not worked or paid)"
+            )
+        return self
+
 
 class Confirmation(JobsModel, table=True):
     __tablename__ = "placement_confirmations"
@@ -1022,7 +1037,11 @@ class Confirmation(JobsModel, table=True):
             sqlite_where=text("supersedes IS NULL"),
         ),
         UniqueConstraint("supersedes"),
-        CheckConstraint("wage_paid_fen > 0", name="wage_positive"),
+        # 0 only on a correction: a month found later not to have been worked or paid.
+        CheckConstraint(
+            "wage_paid_fen > 0 OR (wage_paid_fen = 0 AND supersedes IS NOT NULL)",
+            name="wage_positive",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

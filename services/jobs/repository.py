@@ -589,7 +589,8 @@ async def placement_totals(
 async def current_confirmed_months(
     session: AsyncSession, last_month: str | None, township: str | None
 ) -> list[tuple[uuid.UUID, uuid.UUID, bool, str, int]]:
-    """(placement id, worker id, poor household, month, wage paid) of every month that counts."""
+    """(placement id, worker id, poor household, month, wage paid) of every month that counts:
+    the current record of each month, unless a correction set its wage to 0 (not worked)."""
     query = (
         select(
             PL.id,
@@ -599,7 +600,7 @@ async def current_confirmed_months(
             C.wage_paid_fen,
         )
         .join(Placement, PL.id == C.placement_id)
-        .where(_current_confirmation_condition())
+        .where(_current_confirmation_condition(), C.wage_paid_fen > 0)
     )
     if last_month is not None:
         query = query.where(C.month <= last_month)

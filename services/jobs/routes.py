@@ -1,6 +1,7 @@
 """HTTP routes of the jobs service: validate, authorise, call the service, shape the response.
 
-Who may call what (deny by default; ``store`` and unknown roles get 403 everywhere):
+Who may call what (deny by default; a ``store`` or unknown-role credential gets 403 everywhere,
+the public board included, though anyone may read the open postings without a credential):
 
 * public (no credential) — list and read open postings;
 * ``partner`` — its own organisation profile, postings, their applications, its placements and

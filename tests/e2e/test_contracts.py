@@ -3,6 +3,7 @@ contract (its ``events.py``), so a publisher cannot rename or retype a field tha
 reads without a test failing here."""
 
 import inspect
+import re
 
 import pytest
 from pydantic import BaseModel
@@ -76,3 +77,82 @@ def test_enumerations_agree(event_type):
         if accepted:
             sent = values(published["properties"][field], published)
             assert sent <= accepted, f"{event_type}.{field}: {sent - accepted} would be refused"
+
+
+# Formats whose every value has a known length, so a consumer's maxLength can be checked.
+_FORMAT_LENGTH = {"uuid": 36, "date": 10}
+
+
+def _options(schema: dict, root: dict) -> list[dict]:
+    """The non-null alternatives of a property schema, with references resolved."""
+    options = []
+    for option in schema.get("anyOf", [schema]):
+        if "$ref" in option:
+            option = root["$defs"][option["$ref"].split("/")[-1]]
+        if option.get("type") != "null":
+            options.append(option)
+    return options
+
+
+def _bounds(option: dict) -> tuple[float | None, float | None]:
+    """The inclusive range an integer option admits (exclusive bounds moved by one)."""
+    low = option.get("minimum")
+    if "exclusiveMinimum" in option:
+        exclusive = option["exclusiveMinimum"] + 1
+        low = exclusive if low is None else max(low, exclusive)
+    high = option.get("maximum")
+    if "exclusiveMaximum" in option:
+        exclusive = option["exclusiveMaximum"] - 1
+        high = exclusive if high is None else min(high, exclusive)
+    return low, high
+
+
+def _refusals(sent: dict, read: dict) -> list[str]:
+    """Why a value the publisher's option ``sent`` admits could be refused by ``read``."""
+    problems = []
+    enum = sent.get("enum")
+    if "const" in sent:
+        enum = [sent["const"]]
+    low, high = _bounds(read)
+    sent_low, sent_high = _bounds(sent)
+    if low is not None and (sent_low is None or sent_low < low):
+        problems.append(f"consumer needs >= {low}, publisher allows {sent_low}")
+    if high is not None and (sent_high is None or sent_high > high):
+        problems.append(f"consumer needs <= {high}, publisher allows {sent_high}")
+    if (
+        "pattern" in read
+        and sent.get("pattern") != read["pattern"]
+        and (enum is None or not all(re.search(read["pattern"], str(v)) for v in enum))
+    ):
+        problems.append(
+            f"consumer needs pattern {read['pattern']}, publisher {sent.get('pattern')}"
+        )
+    if "maxLength" in read:
+        longest = sent.get("maxLength", _FORMAT_LENGTH.get(sent.get("format", "")))
+        if enum is not None:
+            longest = max(len(str(v)) for v in enum)
+        if longest is None or longest > read["maxLength"]:
+            problems.append(f"consumer needs maxLength {read['maxLength']}, publisher {longest}")
+    if read.get("minLength", 0) > sent.get("minLength", 0) and enum is None:
+        problems.append(f"consumer needs minLength {read['minLength']}, publisher none")
+    return problems
+
+
+@pytest.mark.parametrize("event_type", sorted(READS))
+def test_consumer_accepts_every_value_the_publisher_may_send(event_type):
+    """A consumer may be stricter than its publisher only where the publisher promises the same:
+    otherwise a value the publisher validly sends is refused and the event goes to dead letters."""
+    published = PUBLISHED[event_type].model_json_schema()
+    read = READS[event_type].model_json_schema()
+    for field, schema in read["properties"].items():
+        read_options = _options(schema, read)
+        for sent in _options(published["properties"][field], published):
+            kind = sent.get("type") or ("string" if "enum" in sent or "const" in sent else None)
+            candidates = [
+                r
+                for r in read_options
+                if (r.get("type") or ("string" if "enum" in r else None)) == kind
+            ]
+            assert candidates, f"{event_type}.{field}: no consumer option for {sent}"
+            reasons = [_refusals(sent, r) for r in candidates]
+            assert any(not r for r in reasons), f"{event_type}.{field}: {reasons}"

@@ -305,6 +305,31 @@ class TestConfirmMonth:
         body = assert_problem(r, 409, contains="already corrected")
         assert body["latest_confirmation_id"] == correction["id"]
 
+    async def test_correction_to_zero_wage_for_a_month_not_worked(self, jobs):
+        # An inspection a month later finds the worker was paid for a post not worked.
+        placement, headers = await make_placement(jobs, start_date="2026-03-02")
+        first = (await confirm(jobs, headers, placement["id"], "2026-03", 500_000)).json()
+        r = await confirm(
+            jobs, headers, placement["id"], "2026-03", 0, corrects=first["id"], note="Not worked."
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["wage_paid_fen"] == 0
+        assert r.json()["supersedes"] == first["id"]
+        event = (await outbox_events(jobs, "jobs.placement.month_confirmed"))[-1]
+        assert event["data"]["wage_paid_fen"] == 0
+        assert event["data"]["supersedes"] == first["id"]
+        # The month keeps its record; confirming continues with the next one.
+        r = await jobs.client.get(f"{URL}/{placement['id']}", headers=headers)
+        assert r.json()["next_month_to_confirm"] == "2026-04"
+
+    async def test_zero_wage_on_a_first_confirmation_is_refused(self, jobs):
+        placement, headers = await make_placement(jobs, start_date="2026-03-02")
+        r = await confirm(jobs, headers, placement["id"], "2026-03", 0)
+        assert_problem(r, 422, contains="only on a correction")
+        async with jobs.sessionmaker() as session:
+            count = await session.scalar(text("SELECT count(*) FROM placement_confirmations"))
+        assert count == 0
+
     async def test_correction_of_another_month_or_placement(self, jobs):
         placement, headers = await make_placement(jobs, start_date="2026-03-02")
         first = (await confirm(jobs, headers, placement["id"], "2026-03")).json()

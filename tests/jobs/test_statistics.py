@@ -132,6 +132,23 @@ class TestStatistics:
         assert r.json()["workers_in_stable_employment"] == 0
         assert r.json()["total_wages_paid_fen"] == 180_000
 
+    async def test_month_corrected_to_zero_is_not_employment(self, jobs):
+        jobs.app.state.settings.stable_months = 2
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers)
+        worker = await make_worker(jobs, poor_household=True)
+        placement = (await hire(jobs, headers, posting, worker, start_date="2026-03-02")).json()
+        await confirm(jobs, headers, placement["id"], "2026-03", 500_000)
+        april = (await confirm(jobs, headers, placement["id"], "2026-04", 500_000)).json()
+        r = await jobs.client.get(URL, headers=staff())
+        assert r.json()["workers_in_stable_employment"] == 1
+        r = await confirm(jobs, headers, placement["id"], "2026-04", 0, corrects=april["id"])
+        assert r.status_code == 201, r.text
+        r = await jobs.client.get(URL, headers=staff())
+        assert r.json()["workers_in_stable_employment"] == 0
+        assert r.json()["workers_in_stable_employment_poor"] == 0
+        assert r.json()["total_wages_paid_fen"] == 500_000
+
     async def test_stable_months_is_configuration(self, jobs):
         await scenario(jobs)
         jobs.app.state.settings.stable_months = 3

@@ -352,7 +352,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "wage_paid_fen > 0", name=op.f("ck_placement_confirmations_wage_positive")
+            "wage_paid_fen > 0 OR (wage_paid_fen = 0 AND supersedes IS NOT NULL)",
+            name=op.f("ck_placement_confirmations_wage_positive"),
         ),
         sa.ForeignKeyConstraint(
             ["placement_id"],
