@@ -412,7 +412,7 @@ class WorkerCreate(Input):
             "examples": [
                 {
                     "name": "Wang Fang",
-                    "national_id": "52272519900101002X",
+                    "national_id": "522725199001010025",
                     "phone": "13800000000",
                     "township": "Houchang",
                     "poor_household": True,
@@ -439,7 +439,7 @@ class WorkerLookup(Input):
     national_id: str = Field(max_length=30)
 
     model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", json_schema_extra={"examples": [{"national_id": "52272519900101002X"}]}
+        extra="forbid", json_schema_extra={"examples": [{"national_id": "522725199001010025"}]}
     )
 
     @field_validator("national_id")

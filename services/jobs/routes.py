@@ -87,7 +87,7 @@ from services.jobs.models import (
     WorkerRef,
 )
 from shared.db import SessionDep
-from shared.errors import Forbidden, Unprocessable
+from shared.errors import PROBLEM_JSON, Forbidden, Unprocessable
 from shared.idempotency import IdempotencyDep
 from shared.identity import Identity
 from shared.pagination import Cursor, Limit, Page
@@ -117,8 +117,15 @@ _DESCRIPTIONS = {
 }
 
 
+# Inline under application/problem+json, the type the error handlers really send: with
+# ``model=`` FastAPI would document it as application/json, and clients would not expect it.
+_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Problem, "description": _DESCRIPTIONS[code]} for code in codes}
+    return {
+        code: {"description": _DESCRIPTIONS[code], "content": _PROBLEM_CONTENT} for code in codes
+    }
 
 
 READ_ERRORS = errors(401, 403, 404, 422)
