@@ -480,7 +480,7 @@ class WorkerPublic(WorkerBase):
                 {
                     "id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
                     "name": "Wang Fang",
-                    "national_id_masked": "522***********002X",
+                    "national_id_masked": "522***********0025",
                     "phone_masked": "138****0000",
                     "township": "Houchang",
                     "poor_household": True,
