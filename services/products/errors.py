@@ -111,6 +111,17 @@ class DayInFuture(Unprocessable):
         )
 
 
+class DayBeforeRecords(Unprocessable):
+    code, title = "day-before-records", "Business day before any sale"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"The business day {day.isoformat()} is before 2000-01-01, the earliest a sale "
+            "can be reported, so there is nothing to close; check the date.",
+            business_date=day.isoformat(),
+        )
+
+
 class SaleVoided(Conflict):
     code, title = "sale-voided", "Sale already voided"
 

@@ -2,12 +2,14 @@
 and shape the response."""
 
 import hashlib
+import re
 import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from services.products import batch as batch_flow
 from services.products import service
@@ -57,6 +59,17 @@ from shared.identity import CurrentIdentity
 from shared.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/products")
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Pydantic reads a bare number as seconds since 1970 ("86400" is 1970-01-02); a day given
+    # as a number is a mistake, not a date, so only the YYYY-MM-DD form is let through.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("give the date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -514,8 +527,8 @@ async def list_own_sales(
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     kind: Literal["sale", "correction", "void"] | None = None,
 ) -> Page[Any]:
     """Sales, corrections and voids of the calling store, newest sale time first, optionally
@@ -597,7 +610,7 @@ async def correct_sale(
     responses={**AUTH, **INVALID, 409: _problem("The day is already closed")},
 )
 async def close_day(
-    business_date: date, identity: StoreCaller, store: CallingStore, session: SessionDep
+    business_date: Day, identity: StoreCaller, store: CallingStore, session: SessionDep
 ) -> DayPublic:
     """Close the calling store's business day (a date in China time, UTC+8): the totals are
     computed and published (`products.day.closed`). After that the day takes no new sales,
@@ -615,7 +628,7 @@ async def close_day(
     summary="A business day of the calling store",
     responses={**AUTH, **INVALID},
 )
-async def get_own_day(business_date: date, store: CallingStore, session: SessionDep) -> DayPublic:
+async def get_own_day(business_date: Day, store: CallingStore, session: SessionDep) -> DayPublic:
     """Whether the day is closed, its totals at the close, and its totals now."""
     return await service.day_view(session, store, business_date)
 
@@ -637,8 +650,8 @@ GroupBy = Annotated[
 async def own_statistics(
     store: CallingStore,
     session: SessionDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     group_by: GroupBy = [],  # noqa: B006 - FastAPI copies defaults
     category: Category | None = None,
 ) -> StatsResult:
@@ -671,8 +684,8 @@ async def list_sales(
     limit: Limit = 50,
     cursor: Cursor = None,
     store_id: uuid.UUID | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     kind: Literal["sale", "correction", "void"] | None = None,
 ) -> Page[Any]:
     sales, next_cursor = await service.repo.list_sales(
@@ -724,8 +737,8 @@ async def trace_sale(sale: AnySale, session: SessionDep) -> TraceResult:
 async def statistics(
     _: StaffCaller,
     session: SessionDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     group_by: GroupBy = [],  # noqa: B006 - FastAPI copies defaults
     store_id: uuid.UUID | None = None,
     supplier_id: uuid.UUID | None = None,

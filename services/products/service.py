@@ -10,6 +10,7 @@ Rules that come from the program (see the handbook's PROGRAM.md and the issue):
 * the rollups are updated in the same transaction as every sale or correction.
 """
 
+import calendar
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.products import repository as repo
 from services.products.errors import (
     DayAlreadyClosed,
+    DayBeforeRecords,
     DayClosed,
     DayInFuture,
     DuplicateReceipt,
@@ -618,6 +620,8 @@ async def close_day(
     _ensure_active(store)
     if day > china_today(now):
         raise DayInFuture(day)
+    if day < EARLIEST_SALE.date():
+        raise DayBeforeRecords(day)
     row = await repo.lock_day_for_close(session, store.id, day)
     if row.closed_at is not None:
         raise DayAlreadyClosed(day)
@@ -645,7 +649,8 @@ async def day_view(session: AsyncSession, store: Store, day: date) -> DayPublic:
 def _is_whole_months(date_from: date | None, date_to: date | None) -> bool:
     if date_from is not None and date_from.day != 1:
         return False
-    return date_to is None or (date_to + timedelta(days=1)).day == 1
+    # The last day of its month, without adding a day (9999-12-31 + 1 day overflows).
+    return date_to is None or date_to.day == calendar.monthrange(date_to.year, date_to.month)[1]
 
 
 def _stats_row(values: dict[str, Any]) -> StatsRow:

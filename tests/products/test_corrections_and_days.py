@@ -360,6 +360,31 @@ class TestCloseDay:
         r = await close(products, store["id"], "2024-02-30")
         assert r.status_code == 422
 
+    async def test_day_before_any_possible_sale_is_refused(self, products):
+        # Sales before 2000-01-01 are refused, so such a day has nothing to close; closing it
+        # would only publish an empty products.day.closed for a mistyped date.
+        store = await create_store(products)
+        r = await close(products, store["id"], "1999-12-31")
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"] == "urn:eastwest:problem:day-before-records"
+        assert "1999-12-31" in r.json()["detail"]
+        assert (await close(products, store["id"], "2000-01-01")).status_code == 200
+        async with products.sessionmaker() as s:
+            days = (await s.scalars(select(StoreDay).where(StoreDay.closed_at.is_not(None)))).all()
+        assert [d.business_date.isoformat() for d in days] == ["2000-01-01"]
+
+    async def test_day_given_as_a_number_is_refused(self, products):
+        # A number was read as seconds since 1970: "86400" closed 1970-01-02.
+        store = await create_store(products)
+        for day in ("86400", "0", "1710028800"):
+            r = await close(products, store["id"], day)
+            assert r.status_code == 422, day
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "YYYY-MM-DD" in r.json()["detail"]
+        async with products.sessionmaker() as s:
+            assert (await s.scalars(select(StoreDay))).all() == []
+
     async def test_closing_is_per_store(self, products):
         a = await create_store(products)
         b = await create_store(products)
@@ -376,3 +401,18 @@ class TestCloseDay:
             "/v1/products/stores/me/days/2024-03-10/close", headers=identity_headers("admin")
         )
         assert r.status_code == 403
+
+
+class TestGetOwnDay:
+    async def test_day_given_as_a_number_is_refused(self, products):
+        store = await create_store(products)
+        r = await products.client.get(
+            "/v1/products/stores/me/days/86400", headers=as_store(store["id"])
+        )
+        assert r.status_code == 422
+        assert "YYYY-MM-DD" in r.json()["detail"]
+        r = await products.client.get(
+            "/v1/products/stores/me/days/2024-03-10", headers=as_store(store["id"])
+        )
+        assert r.status_code == 200
+        assert r.json()["business_date"] == "2024-03-10"

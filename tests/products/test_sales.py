@@ -422,6 +422,15 @@ class TestReadOwnSales:
         )
         assert r.status_code == 422
 
+    async def test_business_days_given_as_numbers_are_refused(self, products):
+        # "0" was read as 1970-01-01 and answered as if it were a date.
+        store = await create_store(products)
+        for params in ({"date_to": "0"}, {"date_from": "86400"}):
+            r = await products.client.get(SALES, params=params, headers=as_store(store["id"]))
+            assert r.status_code == 422, params
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "YYYY-MM-DD" in r.json()["detail"]
+
     async def test_filter_by_business_days(self, products):
         store = await create_store(products)
         tea = await create_product(products)

@@ -280,6 +280,7 @@ class TestStatistics:
             {"group_by": "colour"},
             {"date_from": "2024-13-01"},
             {"date_from": "2024-03-02", "date_to": "2024-03-01"},
+            {"date_to": "0"},
             {"store_id": "x"},
             {"category": "tobacco"},
             {"township": "Hou\x00chang"},
@@ -300,6 +301,44 @@ class TestStatistics:
         assert r.json()["rows"] == []
         assert r.json()["total"]["tonnes"] == "0.000"
         assert r.json()["total"]["yuan"] == "0.00"
+
+
+class TestStatisticsAtCalendarEdges:
+    """GET /v1/products/statistics and /stores/me/statistics with periods ending on the last day
+    a date can hold: it ends a month, so the monthly rollup answers (once a 500, from adding a
+    day to 9999-12-31)."""
+
+    async def test_period_ending_on_the_last_possible_day(self, products):
+        supplier = await create_supplier(products)
+        product = await create_product(products, supplier_id=supplier["id"])
+        store = await create_store(products)
+        await report_sale(
+            products, store["id"], sale_body(product["sku"], quantity=3, unit_price_fen=1000)
+        )
+        for path, headers in (
+            (STATS, identity_headers("admin")),
+            ("/v1/products/stores/me/statistics", as_store(store["id"])),
+        ):
+            r = await products.client.get(
+                path,
+                params={"date_from": "0001-01-01", "date_to": "9999-12-31", "group_by": "month"},
+                headers=headers,
+            )
+            assert r.status_code == 200, (path, r.text)
+            body = r.json()
+            assert body["source"] == "monthly"
+            assert body["total"]["quantity"] == 3
+            assert body["total"]["fen"] == 3000
+            assert [row["month"] for row in body["rows"]] == ["2024-03"]
+
+    async def test_period_ending_mid_month_reads_the_daily_rollup(self, products):
+        r = await products.client.get(
+            STATS,
+            params={"date_from": "9999-12-01", "date_to": "9999-12-30"},
+            headers=identity_headers("admin"),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["source"] == "daily"
 
 
 class TestTrace:
