@@ -3,6 +3,10 @@
 Verified credentials are remembered for ``credential_cache_seconds`` (keyed by the key's hash or
 the user id) so the hot path does not ask the database on every request. Revoking a key or
 disabling a user on this gateway forgets it at once; other replicas notice within that time.
+
+Invalid credentials are counted per client address (``auth_failure_*``): once that budget is
+spent the address gets 429 before any lookup. An API key that matched nothing is remembered by
+its hash for ``auth_negative_cache_seconds``, so repeating it does not reach the database.
 """
 
 import hmac
@@ -12,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import repository
 from gateway.config import GatewaySettings
-from gateway.errors import InvalidCredential
+from gateway.errors import InvalidCredential, TooManyFailedCredentials
 from gateway.security import (
+    RateLimiter,
     TtlCache,
     api_key_prefix,
     hash_api_key,
@@ -41,8 +46,26 @@ class Authenticator:
         self.sessionmaker = sessionmaker
         self.keys = TtlCache(settings.credential_cache_seconds)
         self.users = TtlCache(settings.credential_cache_seconds)
+        self.unknown_keys = TtlCache(settings.auth_negative_cache_seconds)
+        self.failures = RateLimiter(
+            settings.auth_failure_rate_per_second, settings.auth_failure_burst
+        )
 
-    async def authenticate(self, authorization: str | None) -> Identity | None:
+    async def authenticate(self, authorization: str | None, client: str) -> Identity | None:
+        """The caller's identity; None without a credential. ``client`` is the caller's address,
+        whose invalid credentials are counted."""
+        if not authorization:
+            return None
+        retry_after = self.failures.blocked(client)
+        if retry_after is not None:
+            raise TooManyFailedCredentials(retry_after)
+        try:
+            return await self._verify(authorization)
+        except InvalidCredential:
+            self.failures.acquire(client)
+            raise
+
+    async def _verify(self, authorization: str) -> Identity | None:
         token = bearer_token(authorization)
         if token is None:
             return None
@@ -63,7 +86,7 @@ class Authenticator:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         prefix = api_key_prefix(key)
-        if prefix is None:
+        if prefix is None or self.unknown_keys.get(digest) is not None:
             raise InvalidCredential()
         async with self.sessionmaker() as session:
             row = await repository.get_api_key_by_prefix(session, prefix)
@@ -72,6 +95,7 @@ class Authenticator:
             or row.revoked_at is not None
             or not hmac.compare_digest(row.key_hash, digest)
         ):
+            self.unknown_keys.put(digest, True, tag=digest)
             raise InvalidCredential()
         identity = Identity(
             principal_id=str(row.id),
@@ -106,6 +130,10 @@ class Authenticator:
         valid_after = int(after.timestamp() * 1000) if after is not None else 0
         self.users.put(user_id, (identity, valid_after), tag=user_id)
         return identity, valid_after
+
+    def key_created(self, key_hash: str) -> None:
+        """A key was just created here: a miss remembered for its hash must not refuse it."""
+        self.unknown_keys.forget(key_hash)
 
     def forget_key(self, key_id: uuid.UUID) -> None:
         self.keys.forget(str(key_id))

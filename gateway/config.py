@@ -64,6 +64,21 @@ class GatewaySettings(ServiceSettings):
     )
     login_burst: int = Field(default=10, ge=1, le=10_000, validation_alias=_alias("login_burst"))
 
+    # Requests with an invalid credential (unknown, revoked or malformed API key, bad login
+    # token) per client address: once spent, every credential from that address is 429 before
+    # any lookup, so keys cannot be guessed at full speed nor the database hammered with them.
+    auth_failure_rate_per_second: float = Field(
+        default=1.0, gt=0, le=1000, validation_alias=_alias("auth_failure_rate_per_second")
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=1, le=100_000, validation_alias=_alias("auth_failure_burst")
+    )
+    # How long an API key that matched no valid key is refused from memory (by its hash) before
+    # the database is asked again; a key created on another replica works after at most this.
+    auth_negative_cache_seconds: float = Field(
+        default=5.0, ge=0, le=60, validation_alias=_alias("auth_negative_cache_seconds")
+    )
+
     # Staff login tokens are signed with this secret. Unset, it is derived from EW_IDENTITY_SECRET
     # (a different key for a different purpose); set it to keep the two apart entirely.
     token_secret: SecretStr | None = Field(default=None, validation_alias=_alias("token_secret"))

@@ -27,7 +27,9 @@ def client_address(request: Request) -> str:
 
 async def caller(request: Request, runtime: RuntimeDep) -> Identity:
     """The authenticated caller (API key or login token), within its rate limit."""
-    identity = await runtime.auth.authenticate(request.headers.get("authorization"))
+    identity = await runtime.auth.authenticate(
+        request.headers.get("authorization"), client_address(request)
+    )
     if identity is None:
         raise CredentialRequired()
     retry_after = runtime.limiter.acquire(f"{identity.kind}:{identity.principal_id}")

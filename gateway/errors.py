@@ -63,6 +63,16 @@ class RateLimited(TooManyRequests):
         self.headers["Retry-After"] = str(retry_after)
 
 
+class TooManyFailedCredentials(TooManyRequests):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many requests with an invalid credential from this address; "
+            f"retry in {retry_after} s.",
+            retry_after_seconds=retry_after,
+        )
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class UpstreamUnavailable(AppError):
     status, code, title = 503, "upstream-unavailable", "Service unavailable"
 

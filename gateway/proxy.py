@@ -258,12 +258,12 @@ class Proxy:
         runtime = self.runtime
         method: str = scope["method"]
         authorization = header(scope, b"authorization")
+        client_host = (scope.get("client") or ("unknown", 0))[0]
         identity: Identity | None = await runtime.auth.authenticate(
-            authorization.decode("latin-1") if authorization is not None else None
+            authorization.decode("latin-1") if authorization is not None else None, client_host
         )
         if identity is None and not is_public(method, path):
             raise CredentialRequired()
-        client_host = (scope.get("client") or ("unknown", 0))[0]
         retry_after = runtime.limiter.acquire(
             f"{identity.kind}:{identity.principal_id}" if identity else f"ip:{client_host}"
         )

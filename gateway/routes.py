@@ -196,11 +196,14 @@ async def update_user(
     status_code=201,
     response_model=ApiKeyCreated,
 )
-async def create_api_key(data: ApiKeyCreate, admin: Admin, session: SessionDep) -> ApiKeyCreated:
+async def create_api_key(
+    data: ApiKeyCreate, admin: Admin, session: SessionDep, runtime: RuntimeDep
+) -> ApiKeyCreated:
     """A key for a machine client, bound to one role and, for `store` and `partner`, to the
     store or partner organisation it acts for. The `key` is in this response only: the platform
     keeps just its hash and its visible prefix."""
     row, key = await service.create_api_key(session, data, created_by=admin.actor)
+    runtime.auth.key_created(row.key_hash)
     return ApiKeyCreated.model_validate(row.model_dump() | {"key": key})
 
 

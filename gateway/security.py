@@ -216,6 +216,16 @@ class RateLimiter:
         bucket[0] = tokens
         return max(1, math.ceil((1.0 - tokens) / self.rate))
 
+    def blocked(self, key: str) -> int | None:
+        """Like :meth:`acquire` but spends nothing: whether a request now would be refused."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return None
+        tokens = min(self.burst, bucket[0] + (self.clock() - bucket[1]) * self.rate)
+        if tokens >= 1.0:
+            return None
+        return max(1, math.ceil((1.0 - tokens) / self.rate))
+
     def _prune(self, now: float) -> None:
         # A bucket that has refilled completely holds no information: drop it.
         full_after = self.burst / self.rate

@@ -2,15 +2,19 @@
 
 import uuid
 
+import httpx
 from sqlalchemy import text
 
-from gateway.security import issue_staff_token
+from gateway import repository, service
+from gateway.models import ApiKey
+from gateway.security import generate_api_key, hash_api_key, issue_staff_token
 from tests.gateway.conftest import (
     ADMIN_PASSWORD,
     bearer,
     create_api_key,
     create_user,
 )
+from tests.support.infra import wait_until
 
 TOKEN_SECRET = "test-gateway-token-secret-0123456789abcdef"
 
@@ -223,3 +227,120 @@ class TestApiKeyCredential:
         for token in ("ew_", "ew_abc", "ew_abcdefgh_short", "not-a-jwt", "a.b.c"):
             r = await gateway.client.get("/v1/auth/me", headers=bearer(token))
             assert r.status_code == 401, token
+
+
+class TestInvalidCredentialLimits:
+    """Invalid credentials are counted per client address, and unknown API keys are remembered
+    for a moment, so keys cannot be guessed at full speed nor the database flooded with them."""
+
+    async def test_bad_keys_from_one_address_are_429_before_any_lookup(
+        self, start_gateway, echo, monkeypatch
+    ):
+        _, url = echo
+        async with start_gateway(
+            jobs_url=url,
+            products_url=url,
+            subsidies_url=url,
+            auth_failure_burst=3,
+            auth_failure_rate_per_second=0.01,
+        ) as gw:
+            key = await create_api_key(gw, "auditor")
+            statuses = []
+            for _ in range(3):
+                r = await gw.client.get("/v1/products/x", headers=bearer(generate_api_key()[1]))
+                statuses.append(r.status_code)
+            lookups = _count_key_lookups(monkeypatch)
+            r = await gw.client.get("/v1/auth/me", headers=bearer(generate_api_key()[1]))
+            assert statuses == [401, 401, 401]
+            assert r.status_code == 429, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert int(r.headers["retry-after"]) >= 1
+            assert "invalid credential" in r.json()["detail"]
+            # Refused before the database is asked, whatever the credential.
+            r = await gw.client.get("/v1/products/x", headers=bearer(key["key"]))
+            assert r.status_code == 429
+            assert lookups == []
+            # Another address is not affected, and its good key works.
+            async with httpx.AsyncClient(
+                base_url=gw.url, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            ) as other:
+                r = await other.get("/v1/auth/me", headers=bearer(key["key"]))
+                assert r.status_code == 200, r.text
+                assert r.json()["role"] == "auditor"
+
+    async def test_malformed_keys_and_tokens_count_too(self, start_gateway):
+        async with start_gateway(auth_failure_burst=4, auth_failure_rate_per_second=0.01) as gw:
+            statuses = []
+            for token in ("ew_abc", "not-a-jwt", "a.b.c", "ew_", "a.b.c"):
+                r = await gw.client.get("/v1/auth/me", headers=bearer(token))
+                statuses.append(r.status_code)
+            r = await gw.client.get("/v1/auth/me", headers={"Authorization": "Basic eA=="})
+        assert statuses == [401, 401, 401, 401, 429]
+        assert r.status_code == 429
+
+    async def test_good_credentials_are_not_counted(self, start_gateway):
+        async with start_gateway(auth_failure_burst=2, auth_failure_rate_per_second=0.01) as gw:
+            token = await gw.admin_token()
+            for _ in range(5):
+                r = await gw.client.get("/v1/auth/me", headers=bearer(token))
+                assert r.status_code == 200, r.text
+
+    async def test_an_unknown_key_is_looked_up_once(self, gateway, monkeypatch):
+        lookups = _count_key_lookups(monkeypatch)
+        unknown = generate_api_key()[1]
+        for _ in range(3):
+            r = await gateway.client.get("/v1/auth/me", headers=bearer(unknown))
+            assert r.status_code == 401
+        assert len(lookups) == 1
+
+    async def test_a_key_created_after_a_miss_works_once_the_miss_is_forgotten(self, start_gateway):
+        async with start_gateway(auth_negative_cache_seconds=0.5) as gw:
+            prefix, key = generate_api_key()
+            r = await gw.client.get("/v1/auth/me", headers=bearer(key))
+            assert r.status_code == 401
+            # Created elsewhere (another replica, the CLI): this gateway learns of it only
+            # from the database, after its remembered miss has expired.
+            async with gw.sessionmaker() as session, session.begin():
+                session.add(
+                    ApiKey(
+                        prefix=prefix,
+                        key_hash=hash_api_key(key),
+                        name="made elsewhere",
+                        role="auditor",
+                        created_by="cli",
+                    )
+                )
+
+            async def accepted() -> bool:
+                r = await gw.client.get("/v1/auth/me", headers=bearer(key))
+                return r.status_code == 200
+
+            await wait_until(accepted, timeout=10, what="the new key to be accepted")
+
+    async def test_a_key_created_here_is_accepted_at_once_after_a_miss(
+        self, start_gateway, monkeypatch
+    ):
+        # Keys are random, so a miss on a new key is unlikely; here the new key is made to be
+        # one this gateway has just refused, and the remembered miss must not refuse it.
+        async with start_gateway(auth_negative_cache_seconds=60) as gw:
+            prefix, key = generate_api_key()
+            r = await gw.client.get("/v1/auth/me", headers=bearer(key))
+            assert r.status_code == 401
+            monkeypatch.setattr(service, "generate_api_key", lambda: (prefix, key))
+            created = await create_api_key(gw, "auditor")
+            assert created["key"] == key
+            r = await gw.client.get("/v1/auth/me", headers=bearer(key))
+            assert r.status_code == 200, r.text
+
+
+def _count_key_lookups(monkeypatch) -> list[str]:
+    """Record every API-key lookup the gateway makes in the database from now on."""
+    calls: list[str] = []
+    real = repository.get_api_key_by_prefix
+
+    async def counting(session, prefix):
+        calls.append(prefix)
+        return await real(session, prefix)
+
+    monkeypatch.setattr(repository, "get_api_key_by_prefix", counting)
+    return calls
