@@ -34,6 +34,31 @@ class TestSuppliers:
         assert r.json()["poor_households_linked"] == 130
         assert r.json()["name"] == "Houchang Tea Cooperative"
 
+    async def test_true_or_false_is_not_a_number_of_households(self, products):
+        # Pydantic read false as 0: a supplier was created with no linked households.
+        body = {"name": "X", "kind": "cooperative", "township": "Houchang"}
+        for value in (False, True):
+            r = await products.client.post(
+                f"{BASE}/suppliers",
+                json=body | {"poor_households_linked": value},
+                headers=identity_headers("admin"),
+            )
+            assert r.status_code == 422, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "poor_households_linked" in r.json()["detail"]
+            assert "whole number" in r.json()["detail"]
+        supplier = await create_supplier(products, poor_households_linked=12)
+        r = await products.client.patch(
+            f"{BASE}/suppliers/{supplier['id']}",
+            json={"poor_households_linked": False},
+            headers=identity_headers("admin"),
+        )
+        assert r.status_code == 422
+        r = await products.client.get(
+            f"{BASE}/suppliers/{supplier['id']}", headers=identity_headers("admin")
+        )
+        assert r.json()["poor_households_linked"] == 12
+
     async def test_invalid_input(self, products):
         base = {
             "name": "X",

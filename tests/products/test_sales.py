@@ -245,6 +245,25 @@ class TestReportSale:
         assert r.status_code == 403
         assert await count_sales(products) == 0
 
+    async def test_true_is_not_a_quantity(self, products):
+        # Pydantic read true as 1: the sale was recorded with one unit.
+        store = await create_store(products)
+        tea = await create_product(products)
+        for line in (
+            {"sku": tea["sku"], "quantity": True, "unit_price_fen": 100},
+            {"sku": tea["sku"], "quantity": 1, "unit_price_fen": False},
+        ):
+            r = await products.client.post(
+                SALES,
+                json={"receipt_number": "B-1", "sold_at": "2024-03-10T04:00:00Z", "lines": [line]},
+                headers=as_store(store["id"]) | {"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert r.status_code == 422, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "whole number" in r.json()["detail"]
+        async with products.sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(Sale)) == 0
+
 
 class TestIdempotency:
     async def test_same_key_same_body_replays(self, products):
