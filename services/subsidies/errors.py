@@ -62,6 +62,11 @@ class MakerChecker(Forbidden):
     title = "Four-eyes rule"
 
 
+class AmountChanged(Conflict):
+    code = "amount-changed"
+    title = "The amount is not the one reviewed"
+
+
 class FundExhausted(Conflict):
     code = "fund-exhausted"
     title = "Not enough money left in the fund"
@@ -78,6 +83,18 @@ class BudgetBelowCommitted(Conflict):
 
 class BatchNotDraft(Conflict):
     code = "batch-frozen"
+
+
+class BatchNotExported(Conflict):
+    code = "batch-not-exported"
+
+
+class BatchPayeeReplaced(Conflict):
+    code = "batch-payee-replaced"
+    title = "A line would pay a replaced bank account"
+
+    def __init__(self, detail: str, problems: list[dict[str, Any]]) -> None:
+        super().__init__(detail, problems=problems)
 
 
 class EmptyBatch(Unprocessable):

@@ -23,6 +23,18 @@ class ApplicationCreated(Event):
     manual: bool
 
 
+class ApplicationAmended(Event):
+    """A grant line joined or left a pending application, changing its amount."""
+
+    event_type = "subsidies.application.amended"
+    application_id: uuid.UUID
+    program_code: str
+    month: str
+    change: str  # "line_added" | "line_withdrawn"
+    old_amount_fen: int
+    new_amount_fen: int
+
+
 class ApplicationApproved(Event):
     event_type = "subsidies.application.approved"
     application_id: uuid.UUID
@@ -58,6 +70,13 @@ class ApplicationFailed(Event):
 
 class BatchExported(Event):
     event_type = "subsidies.batch.exported"
+    batch_id: uuid.UUID
+    line_count: int
+    total_fen: int
+
+
+class BatchDiscarded(Event):
+    event_type = "subsidies.batch.discarded"
     batch_id: uuid.UUID
     line_count: int
     total_fen: int

@@ -446,9 +446,14 @@ class ReasonBody(SubsidiesModel):
 
 class NoteBody(SubsidiesModel):
     model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", json_schema_extra={"examples": [{"note": "ok"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"note": "ok"}, {"note": "ok", "expected_amount_fen": 40000}]
+        },
     )
     note: str | None = Field(default=None, max_length=1000)
+    # The amount the reviewer saw: a line may join or leave a pending application meanwhile.
+    expected_amount_fen: int | None = Field(default=None, ge=0, le=10**15)
 
 
 class BulkIds(SubsidiesModel):
@@ -542,6 +547,7 @@ class BatchState(StrEnum):
     draft = "draft"
     exported = "exported"
     reconciled = "reconciled"
+    discarded = "discarded"  # before export, by a clerk; its applications went back to ready
 
 
 class PaymentBatch(SubsidiesModel, table=True):
@@ -555,6 +561,8 @@ class PaymentBatch(SubsidiesModel, table=True):
     exported_by: str | None = Field(default=None, max_length=200)
     exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reconciled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    discarded_by: str | None = Field(default=None, max_length=200)
+    discarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BatchLine(SubsidiesModel, table=True):
@@ -598,6 +606,11 @@ class BatchLinePublic(SubsidiesModel):
     failure_reason: str | None
 
 
+class SkippedApplication(SubsidiesModel):
+    application_id: uuid.UUID
+    reason: str
+
+
 class BatchPublic(SubsidiesModel):
     id: uuid.UUID
     state: str
@@ -608,7 +621,11 @@ class BatchPublic(SubsidiesModel):
     exported_by: str | None
     exported_at: datetime | None
     reconciled_at: datetime | None
+    discarded_by: str | None = None
+    discarded_at: datetime | None = None
     lines: list[BatchLinePublic] = []
+    # Only in the answer to making a batch of every ready application: those left out.
+    skipped: list[SkippedApplication] = []
 
 
 class ReconcileResult(SubsidiesModel):

@@ -1,9 +1,12 @@
 """HTTP routes of the subsidies service (all under ``/v1/subsidies``).
 
 Who may do what (deny by default): ``admin`` defines funds and programs; a ``bureau_clerk``
-verifies applications, creates them by hand, records objections, registers payees and runs
-payment batches; a ``bureau_approver`` approves (never what they created or verified);
-``auditor`` reads everything and changes nothing. Partner and store keys have no business here.
+verifies applications, creates them by hand, records objections, registers payees (so may an
+``admin``) and alone runs payment batches (make, export, re-download, discard, import results,
+close ended notices), never exporting a batch that pays an account they registered; a
+``bureau_approver`` approves (never what they created or verified); rejecting and cancelling are
+open to clerks and approvers (cancelling also to admins); ``auditor`` reads everything and
+changes nothing. Partner and store keys have no business here.
 """
 
 import uuid
@@ -90,7 +93,9 @@ Verifier = Annotated[Identity, Depends(require_roles("bureau_clerk"))]
 Approver = Annotated[Identity, Depends(require_roles("bureau_approver"))]
 Reviewer = Annotated[Identity, Depends(require_roles("bureau_clerk", "bureau_approver"))]
 Canceller = Annotated[Identity, Depends(require_roles("bureau_clerk", "bureau_approver", "admin"))]
-Payer = Annotated[Identity, Depends(require_roles("bureau_clerk", "bureau_approver", "admin"))]
+# Payments are the clerk's job alone: an approver who could also pay would approve and pay
+# alone, and admins define funds and programs, not payments.
+Payer = Annotated[Identity, Depends(require_roles("bureau_clerk"))]
 Auditor = Annotated[Identity, Depends(require_roles("auditor", "admin"))]
 
 MAX_RESULT_FILE = 5 * 1024 * 1024
@@ -477,9 +482,16 @@ async def verify_application(
     now: Now,
     body: NoteBody | None = None,
 ) -> ApplicationPublic:
-    """A clerk checks the grant against the records: pending_verification → verified."""
+    """A clerk checks the grant against the records: pending_verification → verified. Give
+    `expected_amount_fen` (the amount you checked) to be refused (409 `amount-changed`) if a
+    grant line joined or left the application meanwhile."""
     app = await service.verify(
-        session, application_id, actor=identity.actor, now=now, note=body.note if body else None
+        session,
+        application_id,
+        actor=identity.actor,
+        now=now,
+        note=body.note if body else None,
+        expected_amount_fen=body.expected_amount_fen if body else None,
     )
     return await application_public(session, app)
 
@@ -503,11 +515,18 @@ async def approve_application(
     """verified → in_notice (public notice for the program's `notice_days`; straight to
     ready_for_payment when that is 0). The approver must be neither the creator nor the verifier
     (403 `maker-checker`, also enforced by a database constraint). The amount is reserved in the
-    fund atomically; 409 `fund-exhausted` when the fund cannot cover it."""
+    fund atomically; 409 `fund-exhausted` when the fund cannot cover it. Give
+    `expected_amount_fen` (the amount you reviewed) to be refused (409 `amount-changed`) if it is
+    no longer the application's amount."""
 
     async def make() -> ApplicationPublic:
         app = await service.approve(
-            session, application_id, actor=identity.actor, now=now, note=body.note if body else None
+            session,
+            application_id,
+            actor=identity.actor,
+            now=now,
+            note=body.note if body else None,
+            expected_amount_fen=body.expected_amount_fen if body else None,
         )
         return await application_public(session, app)
 
@@ -678,7 +697,7 @@ async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPubli
                 failure_reason=line.failure_reason,
             )
         )
-    base = {k: getattr(batch, k) for k in BatchPublic.model_fields if k != "lines"}
+    base = {k: getattr(batch, k) for k in BatchPublic.model_fields if k not in ("lines", "skipped")}
     return BatchPublic(**base, lines=lines)
 
 
@@ -697,18 +716,23 @@ async def create_batch(
     """Give `application_ids`, or nothing (optionally a `fund_id`) to take every application
     ready for payment. Applications whose public notice has ended are moved to ready first. A
     failed application may go into a new batch once its payee's account has been replaced.
-    Every listed application must be payable (422 lists those that are not); an empty batch is
-    refused (422)."""
+
+    With `application_ids`, every listed application must be payable (422 lists those that are
+    not, and nothing is batched). Taking every ready application, those that cannot be paid yet
+    (no bank account registered) are left out and listed in `skipped` with the reason; the
+    others are batched. An empty batch is refused (422, listing any left out)."""
 
     async def make() -> BatchPublic:
-        batch = await service.create_batch(
+        batch, skipped = await service.create_batch(
             session,
             application_ids=body.application_ids,
             fund_id=body.fund_id,
             actor=identity.actor,
             now=now,
         )
-        return await batch_public(session, batch)
+        public = await batch_public(session, batch)
+        public.skipped = skipped
+        return public
 
     return await _idempotent(guard, session, identity, body, 201, make)
 
@@ -766,7 +790,16 @@ async def export_batch(
     * `amount_fen` — integer amount in fen; `currency` — always `CNY`;
     * `reference` — `SUB-<application id>`, for the remittance note.
 
-    The batch is frozen by the export: it cannot be exported again (409)."""
+    The batch is frozen by the export: it cannot be exported again (409). If the answer was
+    lost, download the same file again with `GET /batches/{batch_id}/file`.
+
+    Refused, with nothing exported:
+    * 409 `batch-payee-replaced`, listing the lines, when a beneficiary's bank account was
+      replaced after the batch was made (the line would pay the old account): discard the batch
+      and make a new one;
+    * 403 `maker-checker` when you registered or replaced the bank account of any line: another
+      clerk must export it (a changed bank account is the classic path of payment fraud). The
+      refusal is recorded in the audit trail (`batch.export_refused`)."""
     content = await service.export_batch(
         session, batch_id, vault=vault, actor=identity.actor, now=now
     )
@@ -778,6 +811,58 @@ async def export_batch(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get(
+    "/batches/{batch_id}/file",
+    tags=["payments"],
+    operation_id="downloadBatchFile",
+    summary="Download the payment file of an exported batch again",
+    responses={
+        200: {"description": "The bank payment file", "content": {"text/csv": {}}},
+        **problems(401, 403, 404, 409, 422),
+    },
+)
+async def download_batch_file(
+    batch_id: uuid.UUID, session: SessionDep, identity: Payer, vault: VaultDep, now: Now
+) -> Response:
+    """The same file the export returned (same lines, payees and amounts), for when the export's
+    answer was lost. Only for an exported or reconciled batch (409 otherwise). The file is
+    rendered afresh and never stored in clear; every download is recorded in the audit trail
+    (who, when). Send it to the bank only if the first file did not reach it: the bank's result
+    file, not a second payment, settles each line."""
+    content = await service.download_batch_file(
+        session, batch_id, vault=vault, actor=identity.actor, now=now
+    )
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="subsidy-batch-{batch_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/batches/{batch_id}/discard",
+    tags=["payments"],
+    operation_id="discardBatch",
+    summary="Discard a batch not yet exported",
+    response_model=BatchPublic,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def discard_batch(
+    batch_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Payer, now: Now
+) -> BatchPublic:
+    """A draft batch (never exported) is given up, with a reason: its applications go back to
+    `ready_for_payment` (their money stays reserved) and can be batched again or cancelled. The
+    batch stays, `discarded`, with its lines, for the record. An exported batch cannot be
+    discarded (409): its file may be at the bank; import the bank's result instead."""
+    batch = await service.discard_batch(
+        session, batch_id, reason=body.reason, actor=identity.actor, now=now
+    )
+    return await batch_public(session, batch)
 
 
 @router.post(

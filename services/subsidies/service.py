@@ -31,12 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.subsidies import audit
 from services.subsidies import repository as repo
 from services.subsidies.errors import (
+    AmountChanged,
     ApplicationNotFound,
     BankFileConflict,
     BankFileInvalid,
     BatchContentInvalid,
     BatchNotDraft,
+    BatchNotExported,
     BatchNotFound,
+    BatchPayeeReplaced,
     BudgetBelowCommitted,
     DuplicateCode,
     EmptyBatch,
@@ -47,13 +50,16 @@ from services.subsidies.errors import (
     MakerChecker,
     NotEligible,
     PlacementUnknown,
+    ProgramNotFound,
 )
 from services.subsidies.events import (
+    ApplicationAmended,
     ApplicationApproved,
     ApplicationCreated,
     ApplicationFailed,
     ApplicationPaid,
     ApplicationRejected,
+    BatchDiscarded,
     BatchExported,
     BatchReconciled,
 )
@@ -83,6 +89,7 @@ from services.subsidies.models import (
     ProgramCreate,
     ProgramRevise,
     ReconcileResult,
+    SkippedApplication,
     Statistics,
     StatsRow,
     Worker,
@@ -142,6 +149,41 @@ async def _transition(
         from_state=from_state,
         to_state=to.value,
         reason=reason,
+    )
+
+
+async def _amended(
+    session: AsyncSession,
+    app: Application,
+    *,
+    change: str,
+    old_amount_fen: int,
+    actor: str,
+    now: datetime,
+    detail: str,
+) -> None:
+    """A pending application's amount changed as a line joined or left it: on record, so the
+    amount a reviewer saw can be told from the one finally approved."""
+    await audit.record(
+        session,
+        entity_type="application",
+        entity_id=app.id,
+        action=change,
+        actor=actor,
+        at=now,
+        reason=f"{detail}; amount_fen {old_amount_fen} → {app.amount_fen}",
+    )
+    await add_event(
+        session,
+        ApplicationAmended(
+            application_id=app.id,
+            program_code=app.program_code,
+            month=app.month,
+            change=change,
+            old_amount_fen=old_amount_fen,
+            new_amount_fen=app.amount_fen,
+        ),
+        source=SOURCE,
     )
 
 
@@ -351,9 +393,20 @@ async def _withdraw_unverified_lines(
         app = await repo.get_application(session, line.application_id, for_update=True)
         if app is None or app.state != AppState.pending_verification.value:
             continue
+        old_amount = app.amount_fen
         app.amount_fen -= line.amount_fen
         await repo.delete(session, line)
         await session.flush()
+        await _amended(
+            session,
+            app,
+            change="line_withdrawn",
+            old_amount_fen=old_amount,
+            actor=SYSTEM_ELIGIBILITY,
+            now=utcnow(),
+            detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
+            "withdrawn: corrected to no wage paid",
+        )
         if not await repo.lines_of(session, app.id):
             await _transition(
                 session,
@@ -514,10 +567,22 @@ async def add_grant(
             confirmation_id=confirmation_id,
         )
     )
+    old_amount = app.amount_fen
     app.amount_fen += amount
     app.updated_at = now
     session.add(app)
     await session.flush()
+    if not created:
+        await _amended(
+            session,
+            app,
+            change="line_added",
+            old_amount_fen=old_amount,
+            actor=actor,
+            now=now,
+            detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
+            f"added (rule of {program.code} v{program.version} met)",
+        )
     if created:
         await audit.record(
             session,
@@ -601,6 +666,15 @@ async def load_for_change(session: AsyncSession, application_id: uuid.UUID) -> A
     return app
 
 
+def _check_expected_amount(app: Application, expected_amount_fen: int | None) -> None:
+    if expected_amount_fen is not None and expected_amount_fen != app.amount_fen:
+        raise AmountChanged(
+            f"The application is now for {app.amount_fen} fen, not the {expected_amount_fen} fen "
+            "you reviewed (a grant line joined or left it); look at it again.",
+            amount_fen=app.amount_fen,
+        )
+
+
 async def verify(
     session: AsyncSession,
     application_id: uuid.UUID,
@@ -608,10 +682,12 @@ async def verify(
     actor: str,
     now: datetime,
     note: str | None = None,
+    expected_amount_fen: int | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
     if app.state != AppState.pending_verification.value:
         raise InvalidTransition("verify", app.state, (AppState.pending_verification.value,))
+    _check_expected_amount(app, expected_amount_fen)
     app.verified_by, app.verified_at = actor, now
     await _transition(
         session, app, AppState.verified, action="verified", actor=actor, now=now, reason=note
@@ -627,6 +703,7 @@ async def approve(
     actor: str,
     now: datetime,
     note: str | None = None,
+    expected_amount_fen: int | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
     if app.state != AppState.verified.value:
@@ -641,11 +718,14 @@ async def approve(
         raise MakerChecker("You verified this application; another approver must approve it.")
     if actor == app.created_by:
         raise MakerChecker("You created this application; another approver must approve it.")
+    _check_expected_amount(app, expected_amount_fen)
     program = await session.get(Program, app.program_id)
-    assert program is not None
+    if program is None:  # a foreign key forbids it; refuse rather than approve blind
+        raise ProgramNotFound(app.program_id)
     if not await repo.reserve(session, app.fund_id, app.amount_fen):
         fund = await repo.get_fund(session, app.fund_id)
-        assert fund is not None
+        if fund is None:
+            raise FundNotFound(app.fund_id)
         await repo.refresh(session, fund)
         raise FundExhausted(
             f"Fund '{fund.code}' has {fund.budget_fen - fund.reserved_fen - fund.paid_fen} fen "
@@ -872,9 +952,11 @@ async def create_batch(
     fund_id: uuid.UUID | None,
     actor: str,
     now: datetime,
-) -> PaymentBatch:
+) -> tuple[PaymentBatch, list[SkippedApplication]]:
     """Make a batch of applications ready for payment (and failed ones whose payee was fixed).
-    Everything is checked first; one bad application refuses the whole batch."""
+    Named applications are all-or-nothing: one bad application refuses the whole batch. Taking
+    every ready application, the ones that cannot be paid yet are left out and reported, so one
+    beneficiary without a bank account does not hold up everyone else's payment."""
     await audit.serialize(session)
     await close_ended_notices(session, now=now, ids=application_ids)
     problems: list[dict[str, Any]] = []
@@ -920,12 +1002,27 @@ async def create_batch(
                 )
                 continue
         chosen.append((app, payee))
+    skipped: list[SkippedApplication] = []
+    if application_ids is None:
+        skipped = [
+            SkippedApplication(application_id=uuid.UUID(p["application_id"]), reason=p["problem"])
+            for p in problems
+        ]
+        problems = []
     if problems:
         raise BatchContentInvalid(
             f"{len(problems)} application(s) cannot be paid in this batch; nothing was batched.",
             problems,
         )
     if not chosen:
+        if skipped:
+            raise EmptyBatch(
+                f"None of the {len(skipped)} application(s) ready for payment can be paid yet; "
+                "nothing was batched.",
+                problems=[
+                    {"application_id": str(x.application_id), "problem": x.reason} for x in skipped
+                ],
+            )
         raise EmptyBatch("No application is ready for payment, so there is nothing to batch.")
     batch = PaymentBatch(
         state=BatchState.draft.value,
@@ -963,10 +1060,11 @@ async def create_batch(
         actor=actor,
         at=now,
         to_state=batch.state,
-        reason=f"{batch.line_count} lines, {batch.total_fen} fen",
+        reason=f"{batch.line_count} lines, {batch.total_fen} fen"
+        + (f"; {len(skipped)} ready application(s) left out, not payable yet" if skipped else ""),
     )
     await session.flush()
-    return batch
+    return batch, skipped
 
 
 EXPORT_COLUMNS = [
@@ -982,30 +1080,21 @@ EXPORT_COLUMNS = [
 RESULT_COLUMNS = ["line_id", "status", "amount_fen", "bank_reference", "reason"]
 
 
-async def export_batch(
-    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
+async def _render_payment_file(
+    session: AsyncSession, lines: Sequence[BatchLine], vault: PiiVault
 ) -> str:
-    """Freeze the batch and render the bank payment file: the one place where account numbers
-    are decrypted."""
-    await audit.serialize(session)
-    batch = await repo.get_batch(session, batch_id, for_update=True)
-    if batch is None:
-        raise BatchNotFound(batch_id)
-    if batch.state != BatchState.draft.value:
-        raise BatchNotDraft(
-            f"Batch {batch.id} was already exported at "
-            f"{batch.exported_at.isoformat() if batch.exported_at else '?'}; an "
-            "exported batch is frozen and is not exported again."
-        )
-    lines = await repo.batch_lines(session, batch.id)
-    if not lines:
-        raise EmptyBatch("The batch has no lines; there is nothing to export.")
+    """The bank payment file of these lines, each paid to the payee recorded on the line (a
+    payee row is never changed, only retired, so a re-download is the same file)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for line in lines:
         payee = await repo.get_payee(session, line.payee_id)
-        assert payee is not None
+        if payee is None:  # a foreign key makes this impossible; never write a file without it
+            raise BatchContentInvalid(
+                f"Line {line.line_no} names payee {line.payee_id}, which does not exist.",
+                [{"line_no": line.line_no, "problem": "unknown payee"}],
+            )
         writer.writerow(
             [
                 str(line.id),
@@ -1018,6 +1107,99 @@ async def export_batch(
                 f"SUB-{line.application_id}",
             ]
         )
+    return out.getvalue()
+
+
+def _not_draft(batch: PaymentBatch) -> BatchNotDraft:
+    if batch.state == BatchState.discarded.value:
+        return BatchNotDraft(
+            f"Batch {batch.id} was discarded at "
+            f"{batch.discarded_at.isoformat() if batch.discarded_at else '?'}; make a new batch."
+        )
+    return BatchNotDraft(
+        f"Batch {batch.id} was already exported at "
+        f"{batch.exported_at.isoformat() if batch.exported_at else '?'}; an exported batch is "
+        f"frozen and is not exported again (download its file again with GET "
+        f"/v1/subsidies/batches/{batch.id}/file)."
+    )
+
+
+async def _check_payees_before_export(
+    session: AsyncSession,
+    batch: PaymentBatch,
+    lines: Sequence[BatchLine],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Money goes only to the account that is current, and never on the word of the one person
+    who set that account up: a changed bank account is the classic path of payment fraud."""
+    replaced: list[dict[str, Any]] = []
+    own: list[int] = []
+    for line in lines:
+        payee = await repo.get_payee(session, line.payee_id)
+        if payee is None or not payee.active:
+            replaced.append(
+                {
+                    "line_no": line.line_no,
+                    "line_id": str(line.id),
+                    "application_id": str(line.application_id),
+                    "problem": "the beneficiary's bank account was replaced after this batch was "
+                    "made; this line would pay the old account",
+                }
+            )
+        elif payee.created_by == actor:
+            own.append(line.line_no)
+    if replaced:
+        raise BatchPayeeReplaced(
+            f"{len(replaced)} line(s) would pay an account that is no longer current; nothing "
+            "was exported. Discard this batch (POST /v1/subsidies/batches/{id}/discard) and make "
+            "a new one.".replace("{id}", str(batch.id)),
+            replaced,
+        )
+    if own:
+        numbers = ", ".join(str(n) for n in own[:20]) + (", …" if len(own) > 20 else "")
+        reason = f"export refused: the exporter registered the bank account of line(s) {numbers}"
+        batch_id = batch.id  # read now: the rollback expires the loaded row
+
+        # The refusal rolls the request back; record it afterwards in a transaction of its own,
+        # so an attempt to pay an account one set up oneself stays on record.
+        async def record_refusal() -> None:
+            async with AsyncSession(session.bind) as s, s.begin():
+                await audit.serialize(s)
+                await audit.record(
+                    s,
+                    entity_type="batch",
+                    entity_id=batch_id,
+                    action="batch.export_refused",
+                    actor=actor,
+                    at=now,
+                    reason=reason,
+                )
+
+        session.info.setdefault("after_rollback", []).append(record_refusal)
+        raise MakerChecker(
+            f"You registered or replaced the bank account paid by line(s) {numbers} of this "
+            "batch; another person must export it (four-eyes rule on bank accounts)."
+        )
+
+
+async def export_batch(
+    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
+) -> str:
+    """Freeze the batch and render the bank payment file: with its re-download, the only place
+    where account numbers are decrypted."""
+    await audit.serialize(session)
+    batch = await repo.get_batch(session, batch_id, for_update=True)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    if batch.state != BatchState.draft.value:
+        raise _not_draft(batch)
+    lines = await repo.batch_lines(session, batch.id)
+    if not lines:
+        raise EmptyBatch("The batch has no lines; there is nothing to export.")
+    await _check_payees_before_export(session, batch, lines, actor=actor, now=now)
+    content = await _render_payment_file(session, lines, vault)
     batch.state = BatchState.exported.value
     batch.exported_by, batch.exported_at = actor, now
     session.add(batch)
@@ -1037,10 +1219,91 @@ async def export_batch(
         source=SOURCE,
     )
     await session.flush()
-    return out.getvalue()
+    return content
+
+
+async def download_batch_file(
+    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
+) -> str:
+    """The payment file of an exported batch again (the export's answer may have been lost),
+    rendered afresh from the frozen lines, never stored in clear; each download is audited."""
+    await audit.serialize(session)
+    batch = await repo.get_batch(session, batch_id)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    if batch.state not in (BatchState.exported.value, BatchState.reconciled.value):
+        raise BatchNotExported(
+            f"Batch {batch.id} is {batch.state}: only an exported batch has a payment file"
+            + (" (export it first)." if batch.state == BatchState.draft.value else ".")
+        )
+    content = await _render_payment_file(session, await repo.batch_lines(session, batch.id), vault)
+    await audit.record(
+        session,
+        entity_type="batch",
+        entity_id=batch.id,
+        action="batch.file_downloaded",
+        actor=actor,
+        at=now,
+        reason=f"re-download of the file exported by {batch.exported_by} at "
+        f"{batch.exported_at.isoformat() if batch.exported_at else '?'}",
+    )
+    await session.flush()
+    return content
+
+
+async def discard_batch(
+    session: AsyncSession, batch_id: uuid.UUID, *, reason: str, actor: str, now: datetime
+) -> PaymentBatch:
+    """Give up a batch that was never sent to the bank: its applications go back to
+    ready_for_payment (their money stays reserved) and may be batched again."""
+    await audit.serialize(session)
+    batch = await repo.get_batch(session, batch_id, for_update=True)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    if batch.state != BatchState.draft.value:
+        raise BatchNotDraft(
+            f"Batch {batch.id} is {batch.state}; only a draft batch (not yet exported) can be "
+            "discarded: once exported, its file may be at the bank, so wait for the bank's result."
+        )
+    for line in await repo.batch_lines(session, batch.id):
+        app = await repo.get_application(session, line.application_id, for_update=True)
+        if app is not None and app.state == AppState.in_batch.value:
+            await _transition(
+                session,
+                app,
+                AppState.ready_for_payment,
+                action="unbatched",
+                actor=actor,
+                now=now,
+                reason=f"batch {batch.id} discarded: {reason}",
+            )
+        line.status = "discarded"
+        session.add(line)
+    batch.state = BatchState.discarded.value
+    batch.discarded_by, batch.discarded_at = actor, now
+    session.add(batch)
+    await audit.record(
+        session,
+        entity_type="batch",
+        entity_id=batch.id,
+        action="batch.discarded",
+        actor=actor,
+        at=now,
+        from_state=BatchState.draft.value,
+        to_state=BatchState.discarded.value,
+        reason=reason,
+    )
+    await add_event(
+        session,
+        BatchDiscarded(batch_id=batch.id, line_count=batch.line_count, total_fen=batch.total_fen),
+        source=SOURCE,
+    )
+    await session.flush()
+    return batch
 
 
 _REF = re.compile(r"^[\x20-\x7e]{1,100}$")
+_AMOUNT = re.compile(r"[0-9]{1,18}")
 
 
 def parse_results(raw: bytes, lines_by_id: dict[uuid.UUID, BatchLine]) -> list[dict[str, Any]]:
@@ -1051,7 +1314,16 @@ def parse_results(raw: bytes, lines_by_id: dict[uuid.UUID, BatchLine]) -> list[d
         raise BankFileInvalid("The file is not UTF-8 text.", []) from None
     if "\x00" in text:
         raise BankFileInvalid("The file contains NUL bytes.", [])
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:  # e.g. a field over csv's size limit, a stray quote
+        raise BankFileInvalid(
+            f"Line {reader.line_num} of the file cannot be read as CSV; nothing was applied.",
+            [{"line": reader.line_num, "problem": f"not readable as CSV: {exc}"}],
+        ) from None
     if not rows:
         raise BankFileInvalid(
             f"The file is empty; expected a header line '{','.join(RESULT_COLUMNS)}'.", []
@@ -1098,7 +1370,8 @@ def parse_results(raw: bytes, lines_by_id: dict[uuid.UUID, BatchLine]) -> list[d
         if status not in ("paid", "failed"):
             problems.append({"line": number, "problem": "status must be 'paid' or 'failed'"})
             continue
-        if not raw_amount.isdigit() or int(raw_amount) != line.amount_fen:
+        # Only ASCII digits: str.isdigit() also takes "²" (int() then raises) and "٢" (read as 2).
+        if not _AMOUNT.fullmatch(raw_amount) or int(raw_amount) != line.amount_fen:
             problems.append(
                 {
                     "line": number,
@@ -1147,8 +1420,10 @@ async def import_results(
     batch = await repo.get_batch(session, batch_id, for_update=True)
     if batch is None:
         raise BatchNotFound(batch_id)
-    if batch.state == BatchState.draft.value:
-        raise BatchNotDraft("The batch has not been exported yet; there can be no bank result.")
+    if batch.state not in (BatchState.exported.value, BatchState.reconciled.value):
+        raise BatchNotDraft(
+            f"The batch is {batch.state}, never exported; there can be no bank result for it."
+        )
     lines = {line.id: line for line in await repo.batch_lines(session, batch.id)}
     parsed = parse_results(raw, lines)
     conflicts = []

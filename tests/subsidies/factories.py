@@ -327,10 +327,12 @@ async def register_payee(
     worker_id: str,
     account: str = ACCOUNT,  # type: ignore[no-untyped-def]
     name: str = "王小梅",
+    who: Mapping[str, str] = CLERK2,
 ) -> dict[str, Any]:
+    """Registered by clerk-2, so that clerk-1 (who exports in these tests) is a second person."""
     r = await svc.client.post(
         f"{API}/payees",
-        headers=CLERK,
+        headers=who,
         json={
             "beneficiary_kind": "worker",
             "beneficiary_id": worker_id,

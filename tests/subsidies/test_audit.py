@@ -96,6 +96,16 @@ class TestAppendOnly:
         assert r.json()["ok"] is True
 
 
+class TestTruncate:
+    async def test_database_refuses_truncate_by_the_service_connection(self, subsidies, feed):
+        await reviewed_application(subsidies, feed)
+        async with subsidies.sessionmaker() as s:
+            with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"):
+                await s.execute(text("TRUNCATE audit_entries"))
+        r = await subsidies.client.get(f"{API}/audit/verify", headers=AUDITOR)
+        assert r.json()["ok"] is True and r.json()["entries_checked"] >= 6
+
+
 class TestVerifyChain:
     async def test_intact_chain_verifies(self, subsidies, feed, databases):
         await reviewed_application(subsidies, feed)
@@ -108,7 +118,9 @@ class TestVerifyChain:
         assert code == 0 and report["ok"] is True
 
     async def _tamper(self, subsidies, statement: str, seq: int) -> None:  # type: ignore[no-untyped-def]
-        # As a superuser with the trigger off: what an intruder with full access could do.
+        # With the trigger off, through the service's own connection: its role owns the table, so
+        # it may disable the table's triggers. What an intruder with the service's credentials
+        # could do; only the hash chain catches it.
         async with subsidies.sessionmaker() as s, s.begin():
             await s.execute(
                 text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only")

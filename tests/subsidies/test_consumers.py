@@ -1,6 +1,7 @@
 """Applications created from real jobs events on JetStream, for each program kind, with
 re-delivery, out-of-order delivery, stacking and double-post rules."""
 
+import json
 import uuid
 
 from sqlalchemy import func, select, text
@@ -8,6 +9,8 @@ from sqlalchemy import func, select, text
 from services.subsidies.models import ApplicationLine, MonthConfirmation, Placement
 from shared.events import Envelope
 from tests.subsidies.factories import (
+    API,
+    AUDITOR,
     DEDICATED,
     STABLE,
     WORKSHOP,
@@ -383,3 +386,67 @@ class TestCorrection:
 
         await wait_until(cancelled, timeout=20, what="grant withdrawn")
         assert (await get_app(subsidies, app["id"]))["amount_fen"] == 0
+
+
+async def _amendments(svc, app_id: str) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]
+    r = await svc.client.get(f"{API}/audit", headers=AUDITOR, params={"entity_id": app_id})
+    entries = [e for e in r.json()["items"] if e["action"] in ("line_added", "line_withdrawn")]
+    async with svc.sessionmaker() as s:
+        payloads = (
+            await s.scalars(
+                text(
+                    "SELECT payload FROM outbox WHERE subject = 'subsidies.application.amended' "
+                    "ORDER BY seq"
+                )
+            )
+        ).all()
+    data = [json.loads(p)["data"] if isinstance(p, str) else p["data"] for p in payloads]
+    return entries, [d for d in data if d["application_id"] == app_id]
+
+
+class TestAmendedApplication:
+    async def _workshop_march(self, subsidies, feed):  # type: ignore[no-untyped-def]
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, WORKSHOP, fund["id"])
+        workshop = uuid.uuid4()
+        a = await feed.placement(kind="workshop", employer_id=workshop)
+        b = await feed.placement(kind="workshop", employer_id=workshop)
+        first = await feed.month(a, "2020-03")
+        await feed.month(b, "2020-03")
+        await feed.barrier()
+        [app] = await applications(subsidies, program_code="workshop")
+        assert app["amount_fen"] == 40_000
+        return a, first, app
+
+    async def test_line_joining_a_pending_application_is_on_record(self, subsidies, feed):
+        _, _, app = await self._workshop_march(subsidies, feed)
+        entries, events = await _amendments(subsidies, app["id"])
+        assert [(e["action"], e["actor"]) for e in entries] == [
+            ("line_added", "system:eligibility")
+        ]
+        assert "amount_fen 20000 → 40000" in entries[0]["reason"]
+        assert len(events) == 1
+        assert (events[0]["change"], events[0]["old_amount_fen"], events[0]["new_amount_fen"]) == (
+            "line_added",
+            20_000,
+            40_000,
+        )
+
+    async def test_line_withdrawn_from_a_pending_application_is_on_record(self, subsidies, feed):
+        a, first, app = await self._workshop_march(subsidies, feed)
+        await feed.month(a, "2020-03", wage=0, supersedes=first["confirmation_id"])
+
+        async def withdrawn() -> bool:
+            return (await get_app(subsidies, app["id"]))["amount_fen"] == 20_000
+
+        await wait_until(withdrawn, timeout=20, what="line withdrawn")
+        entries, events = await _amendments(subsidies, app["id"])
+        assert [e["action"] for e in entries] == ["line_added", "line_withdrawn"]
+        assert "amount_fen 40000 → 20000" in entries[1]["reason"]
+        assert "no wage paid" in entries[1]["reason"]
+        assert len(events) == 2
+        assert (events[1]["change"], events[1]["old_amount_fen"], events[1]["new_amount_fen"]) == (
+            "line_withdrawn",
+            40_000,
+            20_000,
+        )

@@ -1,5 +1,7 @@
 """Payees, payment batches, the bank payment file and reconciliation with the bank's results."""
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -8,10 +10,12 @@ from sqlalchemy import select, text
 from services.subsidies.models import Payee
 from tests.subsidies.factories import (
     ACCOUNT,
+    ADMIN,
     API,
     APPROVER,
     AUDITOR,
     CLERK,
+    CLERK2,
     HEADER,
     OTHER_ACCOUNT,
     PARTNER,
@@ -22,6 +26,7 @@ from tests.subsidies.factories import (
     get_app,
     get_fund,
     make_batch,
+    principal,
     ready_applications,
     register_payee,
     send_results,
@@ -99,6 +104,30 @@ class TestCreateBatch:
         assert r.status_code == 422
         assert r.json()["type"].endswith("empty-batch")
 
+    async def test_taking_all_leaves_out_the_unpayable_and_lists_them(self, subsidies, feed):
+        _, [paid, no_account] = await dedicated_applications(subsidies, feed, 2, notice_days=0)
+        for app in (paid, no_account):
+            await verify(subsidies, app["id"])
+            await approve(subsidies, app["id"])
+        await register_payee(subsidies, paid["beneficiary_id"])
+        r = await subsidies.client.post(f"{API}/batches", headers=CLERK, json={})
+        assert r.status_code == 201, r.text
+        assert [line["application_id"] for line in r.json()["lines"]] == [paid["id"]]
+        [skipped] = r.json()["skipped"]
+        assert skipped["application_id"] == no_account["id"]
+        assert "no bank account" in skipped["reason"]
+        assert (await get_app(subsidies, no_account["id"]))["state"] == "ready_for_payment"
+        assert (await get_app(subsidies, paid["id"]))["state"] == "in_batch"
+
+    async def test_taking_all_when_none_is_payable_is_422_listing_them(self, subsidies, feed):
+        _, [app] = await dedicated_applications(subsidies, feed, 1, notice_days=0)
+        await verify(subsidies, app["id"])
+        await approve(subsidies, app["id"])
+        r = await subsidies.client.post(f"{API}/batches", headers=CLERK, json={})
+        assert r.status_code == 422
+        assert r.json()["type"].endswith("empty-batch")
+        assert r.json()["problems"][0]["application_id"] == app["id"]
+
     async def test_unpayable_applications_refuse_the_whole_batch(self, subsidies, feed):
         _, apps = await dedicated_applications(subsidies, feed, 2, notice_days=0)
         ready, pending = apps
@@ -130,6 +159,13 @@ class TestCreateBatch:
         clock.now += timedelta(days=5)
         batch = await make_batch(subsidies, [app["id"]])  # the notice is closed on the way
         assert batch["line_count"] == 1
+
+    @pytest.mark.parametrize("headers", [APPROVER, ADMIN, AUDITOR])
+    async def test_only_clerks_run_payments(self, subsidies, feed, headers):
+        _, [app] = await ready_applications(subsidies, feed, 1)
+        r = await subsidies.client.post(f"{API}/batches", headers=headers, json={})
+        assert r.status_code == 403
+        assert (await get_app(subsidies, app["id"]))["state"] == "ready_for_payment"
 
 
 class TestCreateBatchIdempotency:
@@ -178,6 +214,56 @@ class TestExportBatch:
         r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
         assert r.json()["state"] == "draft"
 
+    async def test_line_whose_account_was_replaced_refuses_the_export(self, subsidies, feed):
+        _, [kept, moved] = await ready_applications(subsidies, feed, 2)
+        batch = await make_batch(subsidies)
+        await register_payee(subsidies, moved["beneficiary_id"], account=OTHER_ACCOUNT)
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
+        assert r.status_code == 409, r.text
+        assert r.json()["type"].endswith("batch-payee-replaced")
+        assert ACCOUNT not in r.text and OTHER_ACCOUNT not in r.text
+        [problem] = r.json()["problems"]
+        line = next(li for li in batch["lines"] if li["application_id"] == moved["id"])
+        assert (problem["line_no"], problem["line_id"]) == (line["line_no"], line["id"])
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "draft"
+        # The clerk discards it and makes a new batch, which pays the new account.
+        r = await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard", headers=CLERK, json={"reason": "new account"}
+        )
+        assert r.status_code == 200
+        again = await make_batch(subsidies)
+        rows = {row["reference"][4:]: row for row in await export(subsidies, again["id"])}
+        assert rows[moved["id"]]["account_number"] == OTHER_ACCOUNT
+        assert rows[kept["id"]]["account_number"] == ACCOUNT
+
+    async def test_whoever_registered_an_account_in_the_batch_may_not_export_it(
+        self, subsidies, feed
+    ):
+        _, [app, _other] = await ready_applications(subsidies, feed, 2)
+        await register_payee(subsidies, app["beneficiary_id"], account=OTHER_ACCOUNT, who=CLERK)
+        batch = await make_batch(subsidies)
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
+        assert r.status_code == 403, r.text
+        assert r.json()["type"].endswith("maker-checker")
+        line = next(li for li in batch["lines"] if li["application_id"] == app["id"])
+        assert f"line(s) {line['line_no']} " in r.json()["detail"]
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "draft"
+        entries = await audit_actions(subsidies, batch["id"])
+        assert (entries[-1]["action"], entries[-1]["actor"]) == (
+            "batch.export_refused",
+            "user:clerk-1",
+        )
+        r = await subsidies.client.get(f"{API}/audit/verify", headers=AUDITOR)
+        assert r.json()["ok"] is True
+        # Clerk-2 registered the other account but not this one: clerk-2 may not either.
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK2)
+        assert r.status_code == 403
+        third = principal("bureau_clerk", "clerk-3")
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=third)
+        assert r.status_code == 200, r.text
+
     async def test_unknown_batch_is_404(self, subsidies):
         r = await subsidies.client.post(f"{API}/batches/{uuid.uuid4()}/export", headers=CLERK)
         assert r.status_code == 404
@@ -187,6 +273,152 @@ class TestExportBatch:
         batch = await make_batch(subsidies)
         r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=PARTNER)
         assert r.status_code == 403
+
+
+async def audit_actions(svc, entity_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    r = await svc.client.get(f"{API}/audit", headers=AUDITOR, params={"entity_id": entity_id})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+class TestDownloadBatchFile:
+    async def test_lost_export_answer_is_downloaded_again_and_audited(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 2)
+        batch = await make_batch(subsidies)
+        exported = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=CLERK2)
+        assert r.status_code == 200, r.text
+        assert r.text == exported.text
+        assert r.headers["content-type"].startswith("text/csv")
+        assert r.headers["cache-control"] == "no-store"
+        entries = await audit_actions(subsidies, batch["id"])
+        download = entries[-1]
+        assert download["action"] == "batch.file_downloaded"
+        assert download["actor"] == "user:clerk-2" and download["at"]
+        assert "re-download" in download["reason"] and ACCOUNT not in str(entries)
+
+    async def test_same_file_after_the_payee_account_was_replaced(self, subsidies, feed):
+        _, [app] = await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        first = await export(subsidies, batch["id"])
+        await register_payee(subsidies, app["beneficiary_id"], account=OTHER_ACCOUNT)
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=CLERK)
+        assert list(csv.DictReader(io.StringIO(r.text))) == first
+
+    async def test_file_is_never_stored_in_clear(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        await export(subsidies, batch["id"])
+        await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=CLERK)
+        async with subsidies.sessionmaker() as s:
+            for table in ("payment_batches", "batch_lines", "audit_entries", "outbox"):
+                rows = (await s.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608
+                assert ACCOUNT not in str(rows), table
+
+    async def test_draft_batch_has_no_file_409(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=CLERK)
+        assert r.status_code == 409
+        assert "export it first" in r.json()["detail"]
+
+    async def test_unknown_batch_is_404(self, subsidies):
+        r = await subsidies.client.get(f"{API}/batches/{uuid.uuid4()}/file", headers=CLERK)
+        assert r.status_code == 404
+
+    @pytest.mark.parametrize("headers", [PARTNER, STORE, AUDITOR])
+    async def test_roles_that_may_not_export_are_403(self, subsidies, feed, headers):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        await export(subsidies, batch["id"])
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=headers)
+        assert r.status_code == 403
+        assert ACCOUNT not in r.text
+
+
+class TestDiscardBatch:
+    async def test_applications_return_to_ready_and_can_be_batched_again(self, subsidies, feed):
+        fund, apps = await ready_applications(subsidies, feed, 2)
+        batch = await make_batch(subsidies)
+        r = await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard",
+            headers=CLERK,
+            json={"reason": "wrong bank file format chosen"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "discarded" and r.json()["discarded_by"] == "user:clerk-1"
+        for app in apps:
+            assert (await get_app(subsidies, app["id"]))["state"] == "ready_for_payment"
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 100_000
+        entries = await audit_actions(subsidies, batch["id"])
+        assert (entries[-1]["action"], entries[-1]["reason"]) == (
+            "batch.discarded",
+            "wrong bank file format chosen",
+        )
+        app_entries = await audit_actions(subsidies, apps[0]["id"])
+        assert (app_entries[-1]["action"], app_entries[-1]["to_state"]) == (
+            "unbatched",
+            "ready_for_payment",
+        )
+        again = await make_batch(subsidies)
+        assert again["line_count"] == 2
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/export", headers=CLERK)
+        assert r.status_code == 409 and "discarded" in r.json()["detail"]
+
+    async def test_discarded_application_can_then_be_cancelled(self, subsidies, feed):
+        fund, [app] = await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/cancel", headers=CLERK, json={"reason": "moved away"}
+        )
+        assert r.status_code == 409  # in a batch
+        await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard", headers=CLERK, json={"reason": "redo"}
+        )
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/cancel", headers=CLERK, json={"reason": "moved away"}
+        )
+        assert r.status_code == 200
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
+
+    async def test_exported_batch_cannot_be_discarded(self, subsidies, feed):
+        _, [app] = await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        await export(subsidies, batch["id"])
+        r = await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard", headers=CLERK, json={"reason": "redo"}
+        )
+        assert r.status_code == 409
+        assert "may be at the bank" in r.json()["detail"]
+        assert (await get_app(subsidies, app["id"]))["state"] == "in_batch"
+
+    async def test_discard_publishes_an_event(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard", headers=CLERK, json={"reason": "redo"}
+        )
+        async with subsidies.sessionmaker() as s:
+            rows = (
+                await s.execute(
+                    text("SELECT payload FROM outbox WHERE subject = 'subsidies.batch.discarded'")
+                )
+            ).all()
+        assert len(rows) == 1 and batch["id"] in str(rows[0])
+
+    async def test_reason_is_required_and_roles_checked(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        r = await subsidies.client.post(f"{API}/batches/{batch['id']}/discard", headers=CLERK)
+        assert r.status_code == 422
+        r = await subsidies.client.post(
+            f"{API}/batches/{batch['id']}/discard", headers=AUDITOR, json={"reason": "x"}
+        )
+        assert r.status_code == 403
+        r = await subsidies.client.post(
+            f"{API}/batches/{uuid.uuid4()}/discard", headers=CLERK, json={"reason": "x"}
+        )
+        assert r.status_code == 404
 
 
 class TestImportResults:
@@ -266,6 +498,32 @@ class TestImportResults:
         r = await send_results(subsidies, batch["id"], body)
         assert r.status_code == 422
         assert r.json()["type"].endswith("bank-file-invalid")
+
+    @pytest.mark.parametrize("amount", ["５００００", "٥٠٠٠٠", "50000²", "²", "+50000", " 5e4"])
+    async def test_amount_in_anything_but_ascii_digits_is_422(self, subsidies, feed, amount):
+        fund, _ = await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        [row] = await export(subsidies, batch["id"])
+        r = await send_results(
+            subsidies, batch["id"], HEADER + f"{row['line_id']},paid,{amount},B1,\r\n"
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["problems"][0]["line"] == 2
+        assert "amount_fen must be 50000" in r.json()["problems"][0]["problem"]
+        assert (await get_fund(subsidies, fund["id"]))["paid_fen"] == 0
+
+    async def test_field_over_the_csv_size_limit_is_422_with_its_line(self, subsidies, feed):
+        await ready_applications(subsidies, feed, 1)
+        batch = await make_batch(subsidies)
+        [row] = await export(subsidies, batch["id"])
+        body = HEADER + f"{row['line_id']},failed,50000,,{'x' * 200_000}\r\n"
+        r = await send_results(subsidies, batch["id"], body)
+        assert r.status_code == 422, r.text
+        assert r.json()["type"].endswith("bank-file-invalid")
+        assert r.json()["problems"][0]["line"] == 2
+        assert "field larger than field limit" in r.json()["problems"][0]["problem"]
+        r = await subsidies.client.get(f"{API}/batches/{batch['id']}", headers=AUDITOR)
+        assert {line["status"] for line in r.json()["lines"]} == {"pending"}
 
     async def test_result_for_an_unexported_batch_is_409(self, subsidies, feed):
         await ready_applications(subsidies, feed, 1)

@@ -87,6 +87,46 @@ class TestVerify:
         assert "state" in r.json()["detail"]
 
 
+class TestReviewedAmount:
+    async def test_verify_refuses_an_amount_other_than_the_one_checked(self, subsidies, feed):
+        _, [app] = await dedicated_applications(subsidies, feed, 1)
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/verify",
+            headers=CLERK,
+            json={"expected_amount_fen": app["amount_fen"] - 1},
+        )
+        assert r.status_code == 409, r.text
+        assert r.json()["type"].endswith("amount-changed")
+        assert r.json()["amount_fen"] == app["amount_fen"]
+        r = await subsidies.client.get(f"{API}/applications/{app['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "pending_verification"
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/verify",
+            headers=CLERK,
+            json={"expected_amount_fen": app["amount_fen"]},
+        )
+        assert r.status_code == 200
+
+    async def test_approve_refuses_an_amount_other_than_the_one_reviewed(self, subsidies, feed):
+        _, [app] = await dedicated_applications(subsidies, feed, 1)
+        await verify(subsidies, app["id"])
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/approve",
+            headers=APPROVER,
+            json={"expected_amount_fen": 1},
+        )
+        assert r.status_code == 409, r.text
+        assert r.json()["type"].endswith("amount-changed")
+        r = await subsidies.client.get(f"{API}/applications/{app['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "verified"
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/approve",
+            headers=APPROVER,
+            json={"note": "ok", "expected_amount_fen": app["amount_fen"]},
+        )
+        assert r.status_code == 200
+
+
 class TestApprove:
     async def test_approval_reserves_the_amount_and_starts_public_notice(
         self, subsidies, feed, clock

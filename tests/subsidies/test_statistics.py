@@ -7,7 +7,6 @@ from typing import Any
 
 from tests.subsidies.factories import (
     API,
-    APPROVER,
     AUDITOR,
     CLERK,
     DEDICATED,
@@ -92,7 +91,7 @@ async def scenario(subsidies, feed) -> tuple[dict[str, Any], list[dict[str, Any]
     [row] = await export(subsidies, batch["id"])
     r = await subsidies.client.post(
         f"{API}/batches/{batch['id']}/results",
-        headers=APPROVER,
+        headers=CLERK,
         content=(HEADER + f"{row['line_id']},paid,50000,B1,\r\n").encode(),
     )
     assert r.status_code == 200
