@@ -5,9 +5,10 @@ unknown fields forbidden) / ``X`` (the table) / ``XPublic`` (what a response sho
 values are plain strings in the tables (no database enum types) and ``Literal`` in the inputs.
 """
 
+import types
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import ConfigDict, StringConstraints, field_validator, model_validator
 from sqlalchemy import (
@@ -101,6 +102,28 @@ class Input(JobsModel):
         if _has_nul(data):
             raise ValueError("text must not contain NUL (\\x00) characters")
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        # Pydantic reads true/false as 1/0: "openings": true would offer one job.
+        if isinstance(data, dict):
+            bad = [
+                name
+                for name, value in data.items()
+                if isinstance(value, bool)
+                and name in cls.model_fields
+                and _takes_int(cls.model_fields[name].annotation)
+            ]
+            if bad:
+                raise ValueError(f"{', '.join(bad)}: must be a whole number, not true or false")
+        return data
+
+
+def _takes_int(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_takes_int(a) for a in get_args(annotation))
+    return annotation is int
 
 
 # ---------------------------------------------------------------------------------------------

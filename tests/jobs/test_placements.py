@@ -226,6 +226,16 @@ class TestBureauPlacement:
 
 
 class TestConfirmMonth:
+    async def test_false_is_not_a_wage(self, jobs):
+        # Pydantic read true as a wage of 1 fen, and false as 0.
+        placement, headers = await make_placement(jobs, start_date="2026-03-02")
+        for wage in (True, False):
+            r = await confirm(jobs, headers, placement["id"], "2026-03", wage)
+            assert_problem(r, 422, contains="wage_paid_fen: must be a whole number")
+        r = await jobs.client.get(f"{URL}/{placement['id']}", headers=headers)
+        assert r.json()["confirmed_months"] == []
+        assert await outbox_events(jobs, "jobs.placement.month_confirmed") == []
+
     async def test_months_in_order_from_the_start_month(self, jobs):
         placement, headers = await make_placement(jobs, start_date="2026-03-02")
         r = await confirm(jobs, headers, placement["id"], "2026-03", 500_000)
