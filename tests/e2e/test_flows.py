@@ -47,6 +47,7 @@ class TestStableEmploymentSubsidy:
 
         admin = await platform.admin()
         clerk = await platform.staff(admin, "clerk", "bureau_clerk")
+        clerk2 = await platform.staff(admin, "clerk2", "bureau_clerk")
         approver = await platform.staff(admin, "approver", "bureau_approver")
         auditor = await platform.staff(admin, "auditor", "auditor")
 
@@ -183,11 +184,12 @@ class TestStableEmploymentSubsidy:
         approved = await call("POST", f"/v1/subsidies/applications/{app['id']}/approve", approver)
         assert approved.status_code == 200, approved.text
 
-        # Payment: the payee's account, a batch, the bank file and the bank's answer.
+        # Payment: a second clerk enters the payee's account (whoever enters an account may not
+        # export the batch that pays it), a batch, the bank file and the bank's answer.
         payee = await call(
             "POST",
             "/v1/subsidies/payees",
-            clerk,
+            clerk2,
             json={
                 "beneficiary_kind": "employer",
                 "beneficiary_id": employer_id,
