@@ -13,10 +13,11 @@ Three groups of tables:
 """
 
 import re
+import types
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, Union, get_args, get_origin
 
 from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
@@ -33,6 +34,33 @@ class SubsidiesModel(SQLModel, registry=new_registry()):
 
 metadata = SubsidiesModel.metadata
 event_tables = add_event_tables(metadata)
+
+
+def _accepts(annotation: Any, kind: type) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_accepts(a, kind) for a in get_args(annotation))
+    return annotation is kind
+
+
+class _JsonInput(SubsidiesModel):
+    """A request body as JSON gives it: Pydantic would read true/false as 1/0 ("budget_fen":
+    false emptied a fund) and a number as seconds since 1970 ("valid_from": 0 is 1970-01-01)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_and_dates_as_written(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or value is None:
+                continue
+            if isinstance(value, bool) and _accepts(field.annotation, int):
+                raise ValueError(f"{name}: must be a whole number, not true or false")
+            if not isinstance(value, str | date) and _accepts(field.annotation, date):
+                raise ValueError(f"{name}: must be a date written YYYY-MM-DD")
+        return data
+
 
 MAX_FEN = 10**13  # 100 billion yuan: bounds every amount so huge numbers are a 422
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -88,7 +116,7 @@ class FundBase(SubsidiesModel):
     budget_fen: int = Field(ge=0, le=MAX_FEN, sa_type=BigInteger)
 
 
-class FundCreate(FundBase):
+class FundCreate(FundBase, _JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
@@ -103,7 +131,7 @@ class FundCreate(FundBase):
     )
 
 
-class FundUpdate(SubsidiesModel):
+class FundUpdate(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid", json_schema_extra={"examples": [{"budget_fen": 9_500_000_000}]}
     )
@@ -170,7 +198,7 @@ class ProgramRules(SubsidiesModel):
     fund_id: uuid.UUID = Field(foreign_key="funds.id")
 
 
-class _ProgramInput(ProgramRules):
+class _ProgramInput(ProgramRules, _JsonInput):
     not_stackable_with: list[str] = Field(default_factory=list, max_length=20)
 
     @field_validator("not_stackable_with")
@@ -444,7 +472,7 @@ class ReasonBody(SubsidiesModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class NoteBody(SubsidiesModel):
+class NoteBody(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={

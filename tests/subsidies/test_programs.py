@@ -82,6 +82,18 @@ class TestUpdateFund:
         assert r.status_code == 200
         assert r.json()["available_fen"] == 0
 
+    @pytest.mark.parametrize("budget", [False, True])
+    async def test_true_or_false_is_not_a_budget(self, subsidies, budget):
+        # Pydantic read false as 0: the fund's budget was emptied.
+        fund = await create_fund(subsidies)
+        r = await subsidies.client.patch(
+            f"{API}/funds/{fund['id']}", headers=ADMIN, json={"budget_fen": budget}
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "budget_fen: must be a whole number" in r.json()["detail"]
+        assert (await get_fund(subsidies, fund["id"]))["budget_fen"] == fund["budget_fen"]
+
     async def test_unknown_fund_is_404(self, subsidies):
         r = await subsidies.client.patch(
             f"{API}/funds/{uuid.uuid4()}", headers=ADMIN, json={"name": "x"}
@@ -131,6 +143,27 @@ class TestCreateProgram:
             f"{API}/programs", headers=ADMIN, json=STABLE | {"fund_id": fund["id"]} | change
         )
         assert r.status_code == 422
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"valid_from": 0}, "valid_from: must be a date written YYYY-MM-DD"),
+            ({"valid_until": 1609372800}, "valid_until: must be a date written YYYY-MM-DD"),
+            ({"notice_days": True}, "notice_days: must be a whole number"),
+            ({"amount_fen": True}, "amount_fen: must be a whole number"),
+        ],
+    )
+    async def test_numbers_and_dates_only_as_written(self, subsidies, change, field):
+        # Pydantic read 0 as 1970-01-01 and true as 1.
+        fund = await create_fund(subsidies)
+        r = await subsidies.client.post(
+            f"{API}/programs", headers=ADMIN, json=STABLE | {"fund_id": fund["id"]} | change
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert field in r.json()["detail"]
+        r = await subsidies.client.get(f"{API}/programs/{STABLE['code']}", headers=CLERK)
+        assert r.status_code == 404
 
     async def test_store_key_is_403(self, subsidies):
         fund = await create_fund(subsidies)

@@ -86,6 +86,19 @@ class TestVerify:
         assert r.status_code == 422
         assert "state" in r.json()["detail"]
 
+    async def test_true_is_not_an_amount(self, subsidies, feed):
+        # Pydantic read true as an expected amount of 1 fen.
+        _, [app] = await dedicated_applications(subsidies, feed, 1)
+        r = await subsidies.client.post(
+            f"{API}/applications/{app['id']}/verify",
+            json={"expected_amount_fen": True},
+            headers=CLERK,
+        )
+        assert r.status_code == 422
+        assert "expected_amount_fen: must be a whole number" in r.json()["detail"]
+        r = await subsidies.client.get(f"{API}/applications/{app['id']}", headers=AUDITOR)
+        assert r.json()["state"] == "pending_verification"
+
 
 class TestReviewedAmount:
     async def test_verify_refuses_an_amount_other_than_the_one_checked(self, subsidies, feed):
