@@ -78,9 +78,10 @@ CurrentPartner = Annotated[Employer, Depends(current_partner)]
 
 
 async def sweep_expired_postings(request: Request, today: Today) -> None:
-    """Postings past their valid-through date become expired the first time anyone touches the
-    postings after that date (a background sweep does the same when nobody does). Runs in its own
-    transaction so that the expiry stands even if the request itself is refused."""
+    """Before a change to a posting, postings past their valid-through date become expired (with
+    their ``jobs.posting.closed``), as the background sweep does. Runs in its own transaction so
+    that the expiry stands even if the change itself is refused. Reads never write: they show
+    such a posting as expired from its dates alone (``service.effective_status``)."""
     from services.jobs import service
 
     sessionmaker = request.app.state.sessionmaker
@@ -96,13 +97,18 @@ async def sweep_expired_postings(request: Request, today: Today) -> None:
 FreshPostings = Depends(sweep_expired_postings)
 
 
-async def posting_by_id(
-    session: SessionDep, posting_id: Annotated[uuid.UUID, Path()], _: None = FreshPostings
-) -> Posting:
+async def posting_by_id(session: SessionDep, posting_id: Annotated[uuid.UUID, Path()]) -> Posting:
     posting = await repo.get_posting(session, posting_id)
     if posting is None:
         raise PostingNotFound(posting_id)
     return posting
+
+
+async def posting_to_change(
+    session: SessionDep, posting_id: Annotated[uuid.UUID, Path()], _: None = FreshPostings
+) -> Posting:
+    """The posting a write is about, after overdue postings were moved to expired."""
+    return await posting_by_id(session, posting_id)
 
 
 async def worker_by_id(session: SessionDep, worker_id: Annotated[uuid.UUID, Path()]) -> Worker:
@@ -138,6 +144,7 @@ async def training_by_id(
 
 
 PostingById = Annotated[Posting, Depends(posting_by_id)]
+PostingToChange = Annotated[Posting, Depends(posting_to_change)]
 WorkerById = Annotated[Worker, Depends(worker_by_id)]
 PlacementById = Annotated[Placement, Depends(placement_by_id)]
 FairById = Annotated[JobFair, Depends(fair_by_id)]

@@ -25,11 +25,11 @@ from services.jobs.dependencies import (
     BureauWriter,
     CurrentPartner,
     FairById,
-    FreshPostings,
     PartnerOrBureau,
     PartnerOrStaffReader,
     PlacementById,
     PostingById,
+    PostingToChange,
     StaffReader,
     Today,
     TrainingById,
@@ -325,7 +325,6 @@ def _posting_statuses(
     operation_id="listPostings",
     summary="Search job postings",
     responses=errors(401, 403, 422),
-    dependencies=[FreshPostings],
 )
 async def list_postings(
     viewer: Viewer,
@@ -427,7 +426,7 @@ async def get_posting(
 async def update_posting(
     body: PostingUpdate,
     partner: CurrentPartner,
-    posting: PostingById,
+    posting: PostingToChange,
     session: SessionDep,
     today: Today,
 ) -> PostingPublic:
@@ -447,7 +446,7 @@ async def update_posting(
     responses=WRITE_ERRORS,
 )
 async def publish_posting(
-    partner: CurrentPartner, posting: PostingById, session: SessionDep, today: Today
+    partner: CurrentPartner, posting: PostingToChange, session: SessionDep, today: Today
 ) -> PostingPublic:
     """Draft → open: the posting becomes public. Publishes `jobs.posting.published`."""
     service.ensure_owner(posting, partner)
@@ -464,7 +463,7 @@ async def publish_posting(
     responses=WRITE_ERRORS,
 )
 async def close_posting(
-    partner: CurrentPartner, posting: PostingById, session: SessionDep, today: Today
+    partner: CurrentPartner, posting: PostingToChange, session: SessionDep, today: Today
 ) -> PostingPublic:
     """Open → closed: no more applications or hires. Publishes `jobs.posting.closed`."""
     service.ensure_owner(posting, partner)
@@ -484,7 +483,7 @@ async def close_posting(
 async def create_application(
     body: ApplicationCreate,
     identity: BureauWriter,
-    posting: PostingById,
+    posting: PostingToChange,
     session: SessionDep,
     today: Today,
 ) -> ApplicationPublic:

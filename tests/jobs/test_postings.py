@@ -227,14 +227,39 @@ class TestClosePosting:
 
 
 class TestExpiry:
-    async def test_posting_past_valid_through_expires_when_touched(self, jobs, clock):
-        employer, headers = await make_partner(jobs)
+    async def test_posting_past_valid_through_reads_as_expired_at_once(self, jobs, clock):
+        _, headers = await make_partner(jobs)
         posting = await make_posting(jobs, headers, valid_through="2026-06-30")
         clock.today = date(2026, 7, 1)
         r = await jobs.client.get(URL)
         assert r.json()["items"] == []
         r = await jobs.client.get(f"{URL}/{posting['id']}", headers=headers)
         assert r.json()["status"] == "expired"
+        r = await jobs.client.get(URL, params={"mine": "true"}, headers=headers)
+        assert [p["status"] for p in r.json()["items"]] == ["expired"]
+
+    async def test_reading_postings_writes_nothing(self, jobs, clock):
+        # The public board is read anonymously and often: it must not open write transactions.
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers, valid_through="2026-06-30")
+        clock.today = date(2026, 7, 1)
+        await jobs.client.get(URL)
+        await jobs.client.get(f"{URL}/{posting['id']}")
+        await jobs.client.get(f"{URL}/{posting['id']}", headers=headers)
+        await jobs.client.get(f"{URL}/{posting['id']}/applications", headers=headers)
+        assert await outbox_events(jobs, "jobs.posting.closed") == []
+        async with jobs.sessionmaker() as session:
+            stored = await session.scalar(
+                select(Posting.status).where(Posting.id == uuid.UUID(posting["id"]))
+            )
+        assert stored == "open"
+
+    async def test_the_next_change_to_an_overdue_posting_expires_it(self, jobs, clock):
+        employer, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers, valid_through="2026-06-30")
+        clock.today = date(2026, 7, 1)
+        r = await jobs.client.post(f"{URL}/{posting['id']}/close", headers=headers)
+        assert_problem(r, 409, contains="expired")
         [event] = await outbox_events(jobs, "jobs.posting.closed")
         assert event["data"] == {
             "posting_id": posting["id"],
@@ -242,7 +267,8 @@ class TestExpiry:
             "status": "expired",
         }
         # Touching it again publishes nothing more.
-        await jobs.client.get(URL)
+        r = await jobs.client.patch(f"{URL}/{posting['id']}", json={"openings": 9}, headers=headers)
+        assert_problem(r, 409, contains="expired")
         assert len(await outbox_events(jobs, "jobs.posting.closed")) == 1
 
     async def test_expired_posting_is_not_public(self, jobs, clock):
