@@ -105,25 +105,25 @@ class Input(JobsModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_boolean_numbers(cls, data: Any) -> Any:
-        # Pydantic reads true/false as 1/0: "openings": true would offer one job.
+    def _numbers_and_flags_as_written(cls, data: Any) -> Any:
+        # Pydantic reads true/false as 1/0 ("openings": true would offer one job) and 0/1 or
+        # "yes"/"no" as flags; a body must send numbers as numbers and flags as true/false.
         if isinstance(data, dict):
-            bad = [
-                name
-                for name, value in data.items()
-                if isinstance(value, bool)
-                and name in cls.model_fields
-                and _takes_int(cls.model_fields[name].annotation)
-            ]
-            if bad:
-                raise ValueError(f"{', '.join(bad)}: must be a whole number, not true or false")
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                if field is None or value is None:
+                    continue
+                if isinstance(value, bool) and _accepts(field.annotation, int):
+                    raise ValueError(f"{name}: must be a whole number, not true or false")
+                if not isinstance(value, bool) and _accepts(field.annotation, bool):
+                    raise ValueError(f"{name}: must be true or false")
         return data
 
 
-def _takes_int(annotation: Any) -> bool:
+def _accepts(annotation: Any, kind: type) -> bool:
     if get_origin(annotation) in (Union, types.UnionType):
-        return any(_takes_int(a) for a in get_args(annotation))
-    return annotation is int
+        return any(_accepts(a, kind) for a in get_args(annotation))
+    return annotation is kind
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,15 @@ class TestCreatePosting:
         async with jobs.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Posting)) == 0
 
+    async def test_flags_are_true_or_false(self, jobs):
+        # Pydantic read 0 as false and "yes" as true.
+        _, headers = await make_partner(jobs)
+        for flags in ({"travel": 0}, {"housing": "yes"}, {"meals": 1}):
+            r = await jobs.client.post(URL, json=posting_body(**flags), headers=headers)
+            assert_problem(r, 422, contains=f"{next(iter(flags))}: must be true or false")
+        async with jobs.sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(Posting)) == 0
+
     async def test_employer_in_body_is_rejected(self, jobs):
         _, headers = await make_partner(jobs)
         other, _ = await make_partner(jobs)
