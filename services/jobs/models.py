@@ -5,10 +5,9 @@ unknown fields forbidden) / ``X`` (the table) / ``XPublic`` (what a response sho
 values are plain strings in the tables (no database enum types) and ``Literal`` in the inputs.
 """
 
-import types
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, StringConstraints, field_validator, model_validator
 from sqlalchemy import (
@@ -27,6 +26,7 @@ from sqlmodel import Field, SQLModel
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
 from shared.events import add_event_tables
 from shared.pii import normalize_national_id, normalize_phone
+from shared.validation import as_written
 
 
 class JobsModel(SQLModel, registry=new_registry()):
@@ -80,16 +80,6 @@ def uuid_column(fk: str | None = None, *, nullable: bool = False, index: bool = 
     return Column(*args, nullable=nullable, index=index)
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class Input(JobsModel):
     """Every request body forbids unknown fields (mass assignment → 422)."""
 
@@ -97,33 +87,8 @@ class Input(JobsModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_bytes(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL (\\x00) characters")
-        return data
-
-    @model_validator(mode="before")
-    @classmethod
-    def _numbers_and_flags_as_written(cls, data: Any) -> Any:
-        # Pydantic reads true/false as 1/0 ("openings": true would offer one job) and 0/1 or
-        # "yes"/"no" as flags; a body must send numbers as numbers and flags as true/false.
-        if isinstance(data, dict):
-            for name, value in data.items():
-                field = cls.model_fields.get(name)
-                if field is None or value is None:
-                    continue
-                if isinstance(value, bool) and _accepts(field.annotation, int):
-                    raise ValueError(f"{name}: must be a whole number, not true or false")
-                if not isinstance(value, bool) and _accepts(field.annotation, bool):
-                    raise ValueError(f"{name}: must be true or false")
-        return data
-
-
-def _accepts(annotation: Any, kind: type) -> bool:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_accepts(a, kind) for a in get_args(annotation))
-    return annotation is kind
+    def _as_written(cls, data: Any) -> Any:
+        return as_written(cls, data)
 
 
 # ---------------------------------------------------------------------------------------------

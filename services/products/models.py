@@ -8,18 +8,18 @@ same transaction as every sale or correction, so statistics never scan sale line
 """
 
 import enum
-import types
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
 from shared.events import add_event_tables
+from shared.validation import as_written
 
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE_FEN = 1_000_000_000
@@ -72,27 +72,18 @@ def _strip(value: Any) -> Any:
     return value.strip()
 
 
-def _takes_int(annotation: Any) -> bool:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_takes_int(a) for a in get_args(annotation))
-    return annotation is int
-
-
-def _no_boolean_number(model: type[BaseModel], info: ValidationInfo, value: Any) -> Any:
-    # Pydantic would read true/false as 1/0: "quantity": true would sell one unit.
-    field = model.model_fields.get(info.field_name or "")
-    if isinstance(value, bool) and field is not None and _takes_int(field.annotation):
-        raise ValueError("must be a whole number, not true or false")
-    return value
-
-
 class _Input(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _as_written(cls, data: Any) -> Any:
+        return as_written(cls, data)
+
     @field_validator("*", mode="before")
     @classmethod
-    def _strip_strings(cls, value: Any, info: ValidationInfo) -> Any:
-        return _strip(_no_boolean_number(cls, info, value))
+    def _strip_strings(cls, value: Any) -> Any:
+        return _strip(value)
 
 
 # --- suppliers -------------------------------------------------------------------------------
@@ -374,10 +365,10 @@ class MonthlyRollup(ProductsModel, table=True):
 class _SaleInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        return _no_boolean_number(cls, info, value)
+    def _as_written(cls, data: Any) -> Any:
+        return as_written(cls, data)
 
 
 class SaleLineIn(_SaleInput):

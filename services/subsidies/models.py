@@ -13,11 +13,10 @@ Three groups of tables:
 """
 
 import re
-import types
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Self, Union, get_args, get_origin
+from typing import Any, Self
 
 from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
@@ -26,6 +25,7 @@ from sqlmodel import Field, SQLModel
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
 from shared.events import add_event_tables
 from shared.events.tables import BigIntPK
+from shared.validation import as_written
 
 
 class SubsidiesModel(SQLModel, registry=new_registry()):
@@ -36,30 +36,14 @@ metadata = SubsidiesModel.metadata
 event_tables = add_event_tables(metadata)
 
 
-def _accepts(annotation: Any, kind: type) -> bool:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_accepts(a, kind) for a in get_args(annotation))
-    return annotation is kind
-
-
 class _JsonInput(SubsidiesModel):
     """A request body as JSON gives it: Pydantic would read true/false as 1/0 ("budget_fen":
     false emptied a fund) and a number as seconds since 1970 ("valid_from": 0 is 1970-01-01)."""
 
     @model_validator(mode="before")
     @classmethod
-    def _numbers_and_dates_as_written(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        for name, value in data.items():
-            field = cls.model_fields.get(name)
-            if field is None or value is None:
-                continue
-            if isinstance(value, bool) and _accepts(field.annotation, int):
-                raise ValueError(f"{name}: must be a whole number, not true or false")
-            if not isinstance(value, str | date) and _accepts(field.annotation, date):
-                raise ValueError(f"{name}: must be a date written YYYY-MM-DD")
-        return data
+    def _as_written(cls, data: Any) -> Any:
+        return as_written(cls, data)
 
 
 MAX_FEN = 10**13  # 100 billion yuan: bounds every amount so huge numbers are a 422
