@@ -76,5 +76,9 @@ def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: b
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # uvicorn gives its loggers their own plain-text handlers: send them through ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     for noisy in ("uvicorn.access", "nats.aio.client", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

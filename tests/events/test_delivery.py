@@ -299,7 +299,11 @@ class TestBrokerFaults:
             server.stop()
 
     async def test_two_relays_at_once_publish_each_row_once_in_order(
-        self, kit_db_url, js, namespace
+        self,
+        kit_db_url,
+        kit_engine,
+        js,
+        namespace,  # kit_engine: empties the tables after
     ):
         from shared.db import make_engine, make_sessionmaker
 
