@@ -268,6 +268,9 @@ def main() -> int:
         print(f"\n✗ {exc}. Last lines of {exc.child.log}:\n{tail(exc.child.log)}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C must not cut the shutdown short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         launcher.stop_all()
         print("All processes stopped.", flush=True)
 

@@ -126,3 +126,14 @@ class TestMakeRun:
         out = platform.text()
         assert "jobs exited with code -9" in out
         assert _pids_alive(children) == []
+
+    def test_pressing_ctrl_c_twice_still_stops_everything(self, platform):
+        platform.wait_ready()
+        children = platform.child_pids()
+        platform.proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        if platform.proc.poll() is None:
+            platform.proc.send_signal(signal.SIGINT)
+        assert platform.proc.wait(timeout=60) == 0
+        assert "All processes stopped." in platform.text()
+        assert _pids_alive(children) == []
