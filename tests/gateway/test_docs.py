@@ -22,6 +22,7 @@ class Posting(BaseModel):
 
 
 def fake_jobs_service() -> FastAPI:
+    """A service whose OpenAPI document is all the gateway reads; its handlers never run."""
     app = FastAPI(title="jobs")
 
     @app.get("/v1/jobs/postings", tags=["postings"], operation_id="list_postings")

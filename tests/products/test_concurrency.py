@@ -26,6 +26,7 @@ class TestSalesRacingDayClose:
             )
 
         async def close():
+            # Let some sales in first; the assertions hold for any interleaving.
             await asyncio.sleep(0.01)
             return await products.client.post(
                 "/v1/products/stores/me/days/2024-03-10/close", headers=headers

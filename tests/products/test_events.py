@@ -4,6 +4,7 @@ import json
 import uuid
 
 import nats
+import nats.js.errors
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.products.events import DayClosed, SaleCorrected, SaleRecorded
@@ -21,7 +22,7 @@ async def published(nats_url: str, namespace: str, count: int) -> list[dict]:
         async def enough() -> bool:
             try:
                 info = await js.stream_info(stream)
-            except Exception:
+            except nats.js.errors.NotFoundError:  # the stream is created by the first publish
                 return False
             return info.state.messages >= count
 
