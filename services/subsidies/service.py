@@ -586,41 +586,43 @@ async def reevaluate_program(
     the program had existed when they arrived: same rules, same line keys (so running it again,
     or the events arriving again, grants nothing twice). A dry run makes the same grants in a
     savepoint and rolls it back, so it reports what stacking and caps would really allow."""
-    await audit.serialize(session)  # for the whole transaction, not the savepoint
+    await audit.serialize(session)  # for the whole transaction, not the dry run's savepoint
     placements = list(await repo.placements_of_kind(session, program.employer_kind))
     grants: list[ReevaluatedGrant] = []
     refused: list[ReevaluationRefusal] = []
-    try:
-        async with session.begin_nested():
-            for placement in placements:
-                months = _counted_months(
-                    await repo.confirmations_for(session, placement.placement_id)
+
+    async def evaluate_all() -> None:
+        for placement in placements:
+            months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+            if not months:
+                continue
+            made, refusals = await _evaluate_program(session, program, placement, months)
+            grants.extend(
+                ReevaluatedGrant(
+                    placement_id=placement.placement_id,
+                    worker_id=placement.worker_id,
+                    month=month,
+                    amount_fen=program.amount_fen,
+                    beneficiary_kind=app.beneficiary_kind,
+                    beneficiary_id=app.beneficiary_id,
+                    application_id=None if dry_run else app.id,
                 )
-                if not months:
-                    continue
-                made, refusals = await _evaluate_program(session, program, placement, months)
-                grants += [
-                    ReevaluatedGrant(
-                        placement_id=placement.placement_id,
-                        worker_id=placement.worker_id,
-                        month=month,
-                        amount_fen=program.amount_fen,
-                        beneficiary_kind=app.beneficiary_kind,
-                        beneficiary_id=app.beneficiary_id,
-                        application_id=None if dry_run else app.id,
-                    )
-                    for month, app in made
-                ]
-                refused += [
-                    ReevaluationRefusal(
-                        placement_id=placement.placement_id, month=month, reason=reason
-                    )
-                    for month, reason in refusals
-                ]
-            if dry_run:
+                for month, app in made
+            )
+            refused.extend(
+                ReevaluationRefusal(placement_id=placement.placement_id, month=month, reason=why)
+                for month, why in refusals
+            )
+
+    if dry_run:
+        try:
+            async with session.begin_nested():
+                await evaluate_all()
                 raise _DryRun
-    except _DryRun:
-        pass
+        except _DryRun:
+            pass
+    else:
+        await evaluate_all()
     total = sum(g.amount_fen for g in grants)
     if not dry_run:
         await audit.record(
