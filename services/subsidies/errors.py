@@ -40,6 +40,18 @@ class PlacementUnknown(Unprocessable):
         )
 
 
+class BeneficiaryUnknown(Unprocessable):
+    code = "beneficiary-unknown"
+
+    def __init__(self, kind: str, ident: object) -> None:
+        who = "worker" if kind == "worker" else f"{kind} (employer)"
+        super().__init__(
+            f"No {who} {ident} has been received from the jobs service; a payee can only be "
+            f"registered for a {who} the jobs service registered or placed. Check the id (and "
+            "beneficiary_kind); if it was registered just now, try again in a moment."
+        )
+
+
 class DuplicateCode(Conflict):
     code = "duplicate-code"
 

@@ -24,7 +24,8 @@ class ApplicationCreated(Event):
 
 
 class ApplicationAmended(Event):
-    """A grant line joined or left a pending application, changing its amount."""
+    """A grant line joined a pending application or was withdrawn from an application not yet
+    paid or in a batch (a correction took away a month its rule needed), changing its amount."""
 
     event_type = "subsidies.application.amended"
     application_id: uuid.UUID

@@ -250,6 +250,47 @@ class Program(ProgramRules, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ReevaluateRequest(_JsonInput):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"dry_run": True}, {"dry_run": False}]}
+    )
+    dry_run: bool = Field(
+        default=True,
+        description="true (the default): only say what would be granted; false: grant it.",
+    )
+
+
+class ReevaluatedGrant(SubsidiesModel):
+    placement_id: uuid.UUID
+    worker_id: uuid.UUID
+    month: str
+    amount_fen: int
+    beneficiary_kind: str
+    beneficiary_id: uuid.UUID
+    application_id: uuid.UUID | None = Field(
+        default=None, description="The application the grant joined or opened (not in a dry run)."
+    )
+
+
+class ReevaluationRefusal(SubsidiesModel):
+    placement_id: uuid.UUID
+    month: str
+    reason: str
+
+
+class ReevaluationResult(SubsidiesModel):
+    program_code: str
+    program_version: int
+    dry_run: bool
+    placements_evaluated: int
+    grant_count: int
+    total_fen: int
+    grants: list[ReevaluatedGrant]
+    refused: list[ReevaluationRefusal] = Field(
+        description="Months the rule is met for but a stacking, double-post or cap rule refuses."
+    )
+
+
 class ProgramPublic(ProgramRules):
     id: uuid.UUID
     code: str
@@ -425,7 +466,7 @@ class ApplicationPublic(SubsidiesModel):
 
 
 class ApplicationCreate(SubsidiesModel):
-    """A hand-made application, e.g. for a month whose confirmation never reached the system."""
+    """A hand-made application for a confirmed month the events did not grant."""
 
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
@@ -435,7 +476,7 @@ class ApplicationCreate(SubsidiesModel):
                     "program_code": "dedicated-post",
                     "placement_id": "0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90",
                     "month": "2020-05",
-                    "reason": "Confirmation lost when the village office was flooded.",
+                    "reason": "Refused while a non-stackable grant stood; that grant was rejected.",
                 }
             ]
         },

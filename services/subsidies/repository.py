@@ -40,6 +40,9 @@ PB = columns(PaymentBatch)
 BL = columns(BatchLine)
 AU = columns(AuditEntry)
 OB = columns(Objection)
+PL = columns(Placement)
+WK = columns(Worker)
+EM = columns(Employer)
 
 
 # ---------------------------------------------------------------- funds
@@ -114,6 +117,10 @@ async def delete(session: AsyncSession, obj: Any) -> None:
 # ---------------------------------------------------------------- programs
 
 
+async def get_program(session: AsyncSession, program_id: uuid.UUID) -> Program | None:
+    return await session.get(Program, program_id)
+
+
 async def current_program(session: AsyncSession, code: str) -> Program | None:
     return await session.scalar(select(Program).where(PR.code == code, PR.is_current.is_(True)))
 
@@ -175,6 +182,34 @@ async def get_placement(session: AsyncSession, placement_id: uuid.UUID) -> Place
     return await session.get(Placement, placement_id)
 
 
+async def placements_of_kind(session: AsyncSession, kind: str) -> Sequence[Placement]:
+    return (
+        await session.scalars(
+            select(Placement)
+            .where(PL.employer_kind == kind)
+            .order_by(PL.start_date, PL.placement_id)
+        )
+    ).all()
+
+
+async def beneficiary_known(session: AsyncSession, kind: str, beneficiary_id: uuid.UUID) -> bool:
+    """Whether the jobs events named this worker (or employer): registered or placed."""
+    if kind == "worker":
+        queries = [
+            select(WK.worker_id).where(WK.worker_id == beneficiary_id),
+            select(PL.placement_id).where(PL.worker_id == beneficiary_id),
+        ]
+    else:
+        queries = [
+            select(EM.employer_id).where(EM.employer_id == beneficiary_id),
+            select(PL.placement_id).where(PL.employer_id == beneficiary_id),
+        ]
+    for query in queries:
+        if await session.scalar(query.limit(1)) is not None:
+            return True
+    return False
+
+
 async def get_confirmation(
     session: AsyncSession, confirmation_id: uuid.UUID
 ) -> MonthConfirmation | None:
@@ -220,12 +255,16 @@ def _live() -> Any:
     return A.state.not_in([s.value for s in DEAD_STATES])
 
 
-async def line_by_key(
-    session: AsyncSession, program_code: str, line_key: str
-) -> ApplicationLine | None:
-    return await session.scalar(
-        select(ApplicationLine).where(AL.program_code == program_code, AL.line_key == line_key)
-    )
+async def lines_on_placement(
+    session: AsyncSession, placement_id: uuid.UUID
+) -> Sequence[ApplicationLine]:
+    return (
+        await session.scalars(
+            select(ApplicationLine)
+            .where(AL.placement_id == placement_id)
+            .order_by(AL.program_code, AL.month)
+        )
+    ).all()
 
 
 async def line_exists(session: AsyncSession, program_code: str, line_key: str) -> bool:

@@ -63,6 +63,8 @@ from services.subsidies.models import (
     ProgramRevise,
     ReasonBody,
     ReconcileResult,
+    ReevaluateRequest,
+    ReevaluationResult,
     Statistics,
 )
 from shared.db import SessionDep
@@ -317,6 +319,34 @@ async def revise_program(
     )
 
 
+@router.post(
+    "/programs/{code}/reevaluate",
+    tags=["programs"],
+    operation_id="reevaluateProgram",
+    summary="Apply a program to the employment already known (dry run first)",
+    response_model=ReevaluationResult,
+    responses=problems(401, 403, 404, 422),
+)
+async def reevaluate_program(
+    identity: Admin, program: ProgramDep, body: ReevaluateRequest, session: SessionDep, now: Now
+) -> ReevaluationResult:
+    """Grants come from employment events as they arrive, so a program created (or widened)
+    after the events never applied to them. This evaluates the program's current version over
+    every known placement of its `employer_kind` and its confirmed months, exactly as the
+    events would have: the same rules (poor households, consecutive months, validity, stacking,
+    double posts, caps) and the same grant keys, so nothing is ever granted twice, whether this
+    is run again or the events arrive again.
+
+    `{"dry_run": true}` (the default) changes nothing and lists what would be granted
+    (placement, worker, month, amount, beneficiary) and what a rule would refuse, with counts
+    and the total. `{"dry_run": false}` makes those grants (applications by
+    `system:eligibility`, pending verification) and records `program.reevaluated` in the audit
+    trail with who ran it and the totals."""
+    return await service.reevaluate_program(
+        session, program, dry_run=body.dry_run, actor=identity.actor, now=now
+    )
+
+
 # ---------------------------------------------------------------- applications
 
 
@@ -349,10 +379,14 @@ async def application_public(session: AsyncSession, app: Application) -> Applica
 async def create_application(
     body: ApplicationCreate, session: SessionDep, identity: Clerk, now: Now, guard: IdempotencyDep
 ) -> Any:
-    """For a grant the events did not produce (e.g. a lost confirmation). The reason is kept.
-    The placement must be known from the jobs events; stacking, double-post and cap rules apply
-    as for automatic grants (409 `not-eligible` otherwise). Send an `Idempotency-Key` to retry
-    safely."""
+    """For a grant the events did not produce (e.g. one a stacking rule refused before the
+    other grant was rejected). The reason is kept. The placement must be known from the jobs
+    events, and the month confirmed there with a wage paid, ending a run of the program's
+    `required_months` such months, within the placement; stacking, double-post and cap rules
+    apply as for automatic grants (409 `not-eligible` otherwise, saying which months are
+    confirmed). A month whose confirmation never arrived is confirmed by the employer in the
+    jobs service, which then makes the grant. For a program created after the events, see
+    `POST /programs/{code}/reevaluate`. Send an `Idempotency-Key` to retry safely."""
 
     async def make() -> ApplicationPublic:
         program = await repo.current_program(session, body.program_code)
@@ -636,7 +670,9 @@ async def register_payee(
     body: PayeeCreate, session: SessionDep, identity: Clerk, vault: VaultDep, now: Now
 ) -> PayeePublic:
     """The account is stored encrypted and shown masked from then on. Registering again for the
-    same beneficiary replaces the account (the old one is kept, inactive, for the history)."""
+    same beneficiary replaces the account (the old one is kept, inactive, for the history).
+    The beneficiary must be known from the jobs service's events (a worker or employer it
+    registered or placed): 422 `beneficiary-unknown` otherwise."""
     return payee_public(
         await service.register_payee(session, body, vault=vault, actor=identity.actor, now=now)
     )

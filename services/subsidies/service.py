@@ -13,7 +13,9 @@ Application life cycle::
         │                                     └──── next batch (payee fixed) ──┘
         └─ reject (with reason) from pending_verification, verified, in_notice
            cancel from any state before paid, except in_batch
-    Rejection and cancellation release a reservation; paid amounts are final.
+    A correction taking away a month a grant needed withdraws it in the same states as cancel
+    (cancelled, or back to pending_verification while other lines remain).
+    Rejection, cancellation and withdrawal release a reservation; paid amounts are final.
 """
 
 import csv
@@ -40,6 +42,7 @@ from services.subsidies.errors import (
     BatchNotExported,
     BatchNotFound,
     BatchPayeeReplaced,
+    BeneficiaryUnknown,
     BudgetBelowCommitted,
     DuplicateCode,
     EmptyBatch,
@@ -89,6 +92,9 @@ from services.subsidies.models import (
     ProgramCreate,
     ProgramRevise,
     ReconcileResult,
+    ReevaluatedGrant,
+    ReevaluationRefusal,
+    ReevaluationResult,
     SkippedApplication,
     Statistics,
     StatsRow,
@@ -376,48 +382,130 @@ async def record_confirmation(session: AsyncSession, confirmation: MonthConfirma
     if placement is None:
         log.info("confirmation_before_placement", placement_id=str(confirmation.placement_id))
         return
-    if confirmation.supersedes is not None and confirmation.wage_paid_fen <= 0:
-        await _withdraw_unverified_lines(session, placement, confirmation.month)
+    if confirmation.supersedes is not None:
+        corrected = {confirmation.month}
+        original = await repo.get_confirmation(session, confirmation.supersedes)
+        if original is not None:
+            corrected.add(original.month)
+        await _withdraw_unsupported_grants(session, placement, corrected)
     await evaluate_placement(session, placement)
 
 
-async def _withdraw_unverified_lines(
-    session: AsyncSession, placement: Placement, month: str
+async def _withdraw_unsupported_grants(
+    session: AsyncSession, placement: Placement, corrected: set[str]
 ) -> None:
-    """A correction says no wage was paid that month: a grant for it not yet reviewed is
-    withdrawn (no pay for a post not worked, 吃空饷). Reviewed ones are left to the reviewers."""
-    for program in await repo.programs_for_employer_kind(session, placement.employer_kind):
-        line = await repo.line_by_key(session, program.code, f"{placement.placement_id}:{month}")
-        if line is None:
-            continue
+    """A correction took the wage away from a month (no pay for a post not worked, 吃空饷):
+    every grant of the placement whose rule needed that month, per-month or one-off, is
+    withdrawn, unless (one-off) another run of months still meets the rule. A grant is judged
+    by the program version it was made under."""
+    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+    lost = corrected - months.keys()
+    if not lost:
+        return
+    for line in await repo.lines_on_placement(session, placement.placement_id):
         app = await repo.get_application(session, line.application_id, for_update=True)
-        if app is None or app.state != AppState.pending_verification.value:
+        if app is None or _dead(app.state):
             continue
-        old_amount = app.amount_fen
-        app.amount_fen -= line.amount_fen
-        await repo.delete(session, line)
-        await session.flush()
-        await _amended(
+        program = await repo.get_program(session, app.program_id)
+        if program is None:  # a foreign key forbids it
+            continue
+        needed = {month_add(line.month, -k) for k in range(program.required_months)}
+        if not needed & lost:
+            continue
+        if program.amount_rule == AmountRule.one_off.value and any(
+            _within_validity(program, m) for m in _streak_ends(months, program.required_months)
+        ):
+            continue  # another run of months still meets the rule: the one-off stands
+        await _withdraw_line(
             session,
             app,
-            change="line_withdrawn",
-            old_amount_fen=old_amount,
-            actor=SYSTEM_ELIGIBILITY,
-            now=utcnow(),
-            detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
-            "withdrawn: corrected to no wage paid",
+            line,
+            cause=f"month {', '.join(sorted(needed & lost))} corrected to no wage paid, so "
+            f"the rule of {program.code} v{program.version} is no longer met",
         )
-        if not await repo.lines_of(session, app.id):
-            await _transition(
-                session,
-                app,
-                AppState.cancelled,
-                action="withdrawn",
-                actor=SYSTEM_ELIGIBILITY,
-                now=utcnow(),
-                reason=f"month {month} corrected to no wage paid",
-            )
-        session.add(app)
+
+
+async def _withdraw_line(
+    session: AsyncSession, app: Application, line: ApplicationLine, *, cause: str
+) -> None:
+    """Take a grant line out of its application, by the application's state:
+
+    * before payment (pending, verified, in notice, ready, failed): the line goes; an
+      application left without lines is cancelled (``withdrawn``), one that still has lines and
+      had been reviewed goes back to ``pending_verification`` (``returned_for_review``) as after
+      an objection; a reservation is released either way;
+    * ``in_batch`` or ``paid``: the money is with the bank or paid, which an event cannot undo;
+      the application is left as it is and the audit trail says so (``withdrawal_blocked``)
+      for the bureau to act on.
+    """
+    now = utcnow()
+    state = app.state
+    what = f"{line.program_code} line for placement {line.placement_id}, month {line.month}"
+    if state in (AppState.in_batch.value, AppState.paid.value):
+        next_step = (
+            "the bank's result settles it; if the batch is not yet exported, a clerk may "
+            "discard the batch and cancel the application"
+            if state == AppState.in_batch.value
+            else "paid money is not taken back by an event; recovery is for the bureau to decide"
+        )
+        await audit.record(
+            session,
+            entity_type="application",
+            entity_id=app.id,
+            action="withdrawal_blocked",
+            actor=SYSTEM_ELIGIBILITY,
+            at=now,
+            reason=f"{what} should be withdrawn ({cause}) but the application is {state}: "
+            f"{next_step}",
+        )
+        log.warning(
+            "grant_unsupported_after_release",
+            application_id=str(app.id),
+            program=line.program_code,
+            state=state,
+        )
+        return
+    old_amount = app.amount_fen
+    app.amount_fen -= line.amount_fen
+    await repo.delete(session, line)
+    await session.flush()
+    await _amended(
+        session,
+        app,
+        change="line_withdrawn",
+        old_amount_fen=old_amount,
+        actor=SYSTEM_ELIGIBILITY,
+        now=now,
+        detail=f"{what} withdrawn: {cause}",
+    )
+    released = ""
+    if _reserved(state):
+        await repo.release(session, app.fund_id, old_amount)
+        released = f"; {old_amount} fen reserved released"
+    if not await repo.lines_of(session, app.id):
+        await _transition(
+            session,
+            app,
+            AppState.cancelled,
+            action="withdrawn",
+            actor=SYSTEM_ELIGIBILITY,
+            now=now,
+            reason=cause + released,
+        )
+    elif state != AppState.pending_verification.value:
+        app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
+        app.notice_ends_at = None
+        await _transition(
+            session,
+            app,
+            AppState.pending_verification,
+            action="returned_for_review",
+            actor=SYSTEM_ELIGIBILITY,
+            now=now,
+            reason=f"a line was withdrawn ({cause}); the amount is now {app.amount_fen} fen "
+            f"and must be reviewed again{released}",
+        )
+    session.add(app)
 
 
 def _counted_months(confirmations: Sequence[MonthConfirmation]) -> dict[str, uuid.UUID]:
@@ -447,27 +535,118 @@ async def evaluate_placement(session: AsyncSession, placement: Placement) -> Non
     if not months:
         return
     for program in await repo.programs_for_employer_kind(session, placement.employer_kind):
-        if program.poor_only and not placement.poor_household:
+        await _evaluate_program(session, program, placement, months)
+
+
+async def _evaluate_program(
+    session: AsyncSession,
+    program: Program,
+    placement: Placement,
+    months: dict[str, uuid.UUID],
+) -> tuple[list[tuple[str, Application]], list[tuple[str, str]]]:
+    """Grant what one program's rule gives for the placement's counted months; returns the
+    grants made (month, application) and those a rule refused (month, why)."""
+    granted: list[tuple[str, Application]] = []
+    refused: list[tuple[str, str]] = []
+    if program.poor_only and not placement.poor_household:
+        return granted, refused
+    ends = _streak_ends(months, program.required_months)
+    if program.amount_rule == AmountRule.one_off.value:
+        ends = [m for m in ends if _within_validity(program, m)][:1]
+    for month in ends:
+        if not _within_validity(program, month):
             continue
-        ends = _streak_ends(months, program.required_months)
-        if program.amount_rule == AmountRule.one_off.value:
-            ends = [m for m in ends if _within_validity(program, m)][:1]
-        for month in ends:
-            if not _within_validity(program, month):
+        if await repo.line_exists(session, program.code, _line_key(program, placement, month)):
+            continue  # granted (or decided) before: re-evaluation adds nothing
+        app, refusal = await add_grant(
+            session,
+            program,
+            placement,
+            month,
+            confirmation_id=months[month],
+            actor=SYSTEM_ELIGIBILITY,
+            now=None,
+        )
+        if app is not None:
+            granted.append((month, app))
+        elif refusal:
+            refused.append((month, refusal))
+            log.info("grant_skipped", program=program.code, month=month, reason=refusal)
+    return granted, refused
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run's savepoint back."""
+
+
+async def reevaluate_program(
+    session: AsyncSession, program: Program, *, dry_run: bool, actor: str, now: datetime
+) -> ReevaluationResult:
+    """Apply one program to the employment already known, exactly as the events would have if
+    the program had existed when they arrived: same rules, same line keys (so running it again,
+    or the events arriving again, grants nothing twice). A dry run makes the same grants in a
+    savepoint and rolls it back, so it reports what stacking and caps would really allow."""
+    await audit.serialize(session)  # for the whole transaction, not the dry run's savepoint
+    placements = list(await repo.placements_of_kind(session, program.employer_kind))
+    grants: list[ReevaluatedGrant] = []
+    refused: list[ReevaluationRefusal] = []
+
+    async def evaluate_all() -> None:
+        for placement in placements:
+            months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+            if not months:
                 continue
-            if await repo.line_exists(session, program.code, _line_key(program, placement, month)):
-                continue  # granted (or decided) before: re-evaluation adds nothing
-            _, refusal = await add_grant(
-                session,
-                program,
-                placement,
-                month,
-                confirmation_id=months[month],
-                actor=SYSTEM_ELIGIBILITY,
-                now=None,
+            made, refusals = await _evaluate_program(session, program, placement, months)
+            grants.extend(
+                ReevaluatedGrant(
+                    placement_id=placement.placement_id,
+                    worker_id=placement.worker_id,
+                    month=month,
+                    amount_fen=program.amount_fen,
+                    beneficiary_kind=app.beneficiary_kind,
+                    beneficiary_id=app.beneficiary_id,
+                    application_id=None if dry_run else app.id,
+                )
+                for month, app in made
             )
-            if refusal:
-                log.info("grant_skipped", program=program.code, month=month, reason=refusal)
+            refused.extend(
+                ReevaluationRefusal(placement_id=placement.placement_id, month=month, reason=why)
+                for month, why in refusals
+            )
+
+    if dry_run:
+        try:
+            async with session.begin_nested():
+                await evaluate_all()
+                raise _DryRun
+        except _DryRun:
+            pass
+    else:
+        await evaluate_all()
+    total = sum(g.amount_fen for g in grants)
+    if not dry_run:
+        await audit.record(
+            session,
+            entity_type="program",
+            entity_id=program.id,
+            action="program.reevaluated",
+            actor=actor,
+            at=now,
+            reason=f"{program.code} v{program.version} applied to the employment already known: "
+            f"{len(grants)} grant(s), {total} fen, over {len(placements)} placement(s); "
+            f"{len(refused)} refused by stacking, double-post or cap rules",
+        )
+        await session.flush()
+    return ReevaluationResult(
+        program_code=program.code,
+        program_version=program.version,
+        dry_run=dry_run,
+        placements_evaluated=len(placements),
+        grant_count=len(grants),
+        total_fen=total,
+        grants=grants,
+        refused=refused,
+    )
 
 
 def _line_key(program: Program, placement: Placement, month: str) -> str:
@@ -633,6 +812,7 @@ async def create_manual_application(
         )
     if not _within_validity(program, month):
         raise NotEligible(f"Program {program.code} v{program.version} is not valid in {month}.")
+    await _check_months_worked(session, program, placement, month)
     if program.poor_only and not placement.poor_household:
         raise NotEligible(f"Program {program.code} counts only registered-poor workers.")
     if placement.employer_kind != program.employer_kind:
@@ -653,6 +833,33 @@ async def create_manual_application(
     if app is None:
         raise NotEligible(refusal or "Not eligible.")
     return app
+
+
+async def _check_months_worked(
+    session: AsyncSession, program: Program, placement: Placement, month: str
+) -> None:
+    """A hand-made grant needs what an automatic one needs: the month confirmed by the
+    employer with a wage paid, ending a run of the program's ``required_months`` such months.
+    Without it a clerk could grant (and have paid) any month, e.g. 9999-12."""
+    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+    end = placement.end_date
+    if end is not None and month > month_of(end):
+        problem = f"the placement ended on {end.isoformat()}, before {month}"
+    elif month in _streak_ends(months, program.required_months):
+        return
+    elif month not in months:
+        problem = f"{month} is not confirmed as worked with a wage paid"
+    else:
+        problem = (
+            f"program {program.code} needs {program.required_months} consecutive months "
+            f"with a wage paid ending in {month}"
+        )
+    known = ", ".join(sorted(months)) or "none"
+    raise NotEligible(
+        f"Placement {placement.placement_id}: {problem} (months confirmed with a wage: "
+        f"{known}). The employer confirms (or corrects) months in the jobs service; once "
+        "confirmed, the grant is made automatically, or may then be created here."
+    )
 
 
 # ---------------------------------------------------------------- review
@@ -912,6 +1119,8 @@ async def register_payee(
     holder = body.holder_name.strip()
     if not holder or "\x00" in holder:
         raise InvalidPayee("holder_name: give the account holder's name as the bank knows it.")
+    if not await repo.beneficiary_known(session, body.beneficiary_kind.value, body.beneficiary_id):
+        raise BeneficiaryUnknown(body.beneficiary_kind.value, body.beneficiary_id)
     previous = await repo.active_payee(session, body.beneficiary_kind.value, body.beneficiary_id)
     await repo.retire_payees(session, body.beneficiary_kind.value, body.beneficiary_id)
     payee = Payee(

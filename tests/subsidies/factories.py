@@ -147,6 +147,33 @@ class JobsFeed:
         for m in months:
             await self.month(placement, m)
 
+    async def ended(self, placement: dict[str, Any], end_date: str) -> None:
+        await self.publish(
+            "jobs.placement.ended",
+            {
+                "placement_id": placement["placement_id"],
+                "worker_id": placement["worker_id"],
+                "employer_id": placement["employer_id"],
+                "end_date": end_date,
+                "reason": "contract ended",
+            },
+        )
+
+    async def worker(self, *, poor: bool = True) -> str:
+        """A worker registered with the jobs service, known here once this returns."""
+        worker_id = uuid.uuid4()
+        await self.publish(
+            "jobs.worker.registered",
+            {
+                "worker_id": str(worker_id),
+                "township": "Yongyang",
+                "poor_household": poor,
+                "registered_on": "2020-01-01",
+            },
+        )
+        await self.barrier()
+        return str(worker_id)
+
     async def barrier(self) -> None:
         """Wait until everything published so far has been consumed (events are handled in
         stream order), by publishing a marker event and waiting for its effect."""
@@ -328,13 +355,14 @@ async def register_payee(
     account: str = ACCOUNT,  # type: ignore[no-untyped-def]
     name: str = "王小梅",
     who: Mapping[str, str] = CLERK2,
+    kind: str = "worker",
 ) -> dict[str, Any]:
     """Registered by clerk-2, so that clerk-1 (who exports in these tests) is a second person."""
     r = await svc.client.post(
         f"{API}/payees",
         headers=who,
         json={
-            "beneficiary_kind": "worker",
+            "beneficiary_kind": kind,
             "beneficiary_id": worker_id,
             "holder_name": name,
             "account_number": account,

@@ -15,9 +15,14 @@ from tests.subsidies.factories import (
     STABLE,
     WORKSHOP,
     applications,
+    approve,
     create_fund,
     create_program,
     get_app,
+    get_fund,
+    make_batch,
+    register_payee,
+    verify,
     wait_for_applications,
 )
 from tests.support.infra import wait_until
@@ -386,6 +391,136 @@ class TestCorrection:
 
         await wait_until(cancelled, timeout=20, what="grant withdrawn")
         assert (await get_app(subsidies, app["id"]))["amount_fen"] == 0
+
+
+async def _audit_of(svc, app_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    r = await svc.client.get(f"{API}/audit", headers=AUDITOR, params={"entity_id": app_id})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+async def _state_becomes(svc, app_id: str, state: str) -> dict:  # type: ignore[no-untyped-def]
+    async def reached() -> dict | None:
+        app = await get_app(svc, app_id)
+        return app if app["state"] == state else None
+
+    return await wait_until(reached, timeout=20, what=f"application {state}")  # type: ignore[no-any-return]
+
+
+class TestCorrectionBreaksTheRun:
+    """A correction to no wage takes away a month a grant's rule depended on (issue 8, item 3):
+    the grant is withdrawn whatever kind it is, until money has left for the bank."""
+
+    async def _one_off(self, subsidies, feed, **program):  # type: ignore[no-untyped-def]
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"], amount_fen=300_000, **program)
+        p = await feed.placement()
+        confirmed = [await feed.month(p, m) for m in ("2020-01", "2020-02", "2020-03")]
+        [app] = await wait_for_applications(subsidies, 1, program_code="stable-employment")
+        assert (app["amount_fen"], app["month"]) == (300_000, "2020-03")
+        return fund, p, confirmed, app
+
+    async def test_pending_one_off_is_withdrawn_when_a_middle_month_loses_its_wage(
+        self, subsidies, feed
+    ):
+        _, p, confirmed, app = await self._one_off(subsidies, feed)
+        await feed.month(p, "2020-02", wage=0, supersedes=confirmed[1]["confirmation_id"])
+        withdrawn = await _state_becomes(subsidies, app["id"], "cancelled")
+        assert withdrawn["amount_fen"] == 0 and withdrawn["lines"] == []
+        entries = await _audit_of(subsidies, app["id"])
+        assert [e["action"] for e in entries] == ["created", "line_withdrawn", "withdrawn"]
+        assert all(e["actor"] == "system:eligibility" for e in entries)
+        assert "2020-02" in entries[2]["reason"] and "no wage" in entries[2]["reason"]
+        await feed.barrier()
+        assert len(await applications(subsidies)) == 1  # no other grant made in its place
+
+    async def test_approved_one_off_is_withdrawn_and_its_reservation_released(
+        self, subsidies, feed
+    ):
+        fund, p, confirmed, app = await self._one_off(subsidies, feed)
+        await verify(subsidies, app["id"])
+        assert (await approve(subsidies, app["id"]))["state"] == "in_notice"
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 300_000
+        await feed.month(p, "2020-02", wage=0, supersedes=confirmed[1]["confirmation_id"])
+        await _state_becomes(subsidies, app["id"], "cancelled")
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
+        [withdrawn] = [
+            e for e in await _audit_of(subsidies, app["id"]) if e["action"] == "withdrawn"
+        ]
+        assert withdrawn["from_state"] == "in_notice"
+        assert "300000 fen reserved released" in withdrawn["reason"]
+
+    async def test_one_off_stays_while_another_run_still_meets_the_rule(self, subsidies, feed):
+        _, p, confirmed, app = await self._one_off(subsidies, feed)
+        await feed.months(p, "2020-04", "2020-05")
+        await feed.month(p, "2020-02", wage=0, supersedes=confirmed[1]["confirmation_id"])
+        await feed.barrier()  # 2020-03..05 is still a run of three months with a wage
+        kept = await get_app(subsidies, app["id"])
+        assert (kept["state"], kept["amount_fen"]) == ("pending_verification", 300_000)
+        assert len(await applications(subsidies)) == 1
+
+    async def test_grant_in_a_batch_is_not_taken_back_and_the_audit_says_so(self, subsidies, feed):
+        fund, p, confirmed, app = await self._one_off(subsidies, feed, notice_days=0)
+        await verify(subsidies, app["id"])
+        await approve(subsidies, app["id"])
+        await register_payee(subsidies, p["employer_id"], kind="employer")
+        await make_batch(subsidies, [app["id"]])
+        await feed.month(p, "2020-02", wage=0, supersedes=confirmed[1]["confirmation_id"])
+
+        async def noted() -> dict | None:
+            entries = await _audit_of(subsidies, app["id"])
+            return next((e for e in entries if e["action"] == "withdrawal_blocked"), None)
+
+        entry = await wait_until(noted, timeout=20, what="the blocked withdrawal on record")
+        assert "in_batch" in entry["reason"] and "2020-02" in entry["reason"]
+        kept = await get_app(subsidies, app["id"])
+        assert (kept["state"], kept["amount_fen"]) == ("in_batch", 300_000)
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 300_000
+
+    async def test_approved_monthly_grant_is_withdrawn_and_released_too(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post")
+        original = await feed.month(p, "2020-03")
+        [app] = await wait_for_applications(subsidies, 1)
+        await verify(subsidies, app["id"])
+        await approve(subsidies, app["id"])
+        await feed.month(p, "2020-03", wage=0, supersedes=original["confirmation_id"])
+        await _state_becomes(subsidies, app["id"], "cancelled")
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
+
+    async def test_verified_workshop_application_losing_a_line_goes_back_to_review(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, WORKSHOP, fund["id"])
+        workshop = uuid.uuid4()
+        a = await feed.placement(kind="workshop", employer_id=workshop)
+        b = await feed.placement(kind="workshop", employer_id=workshop)
+        first = await feed.month(a, "2020-03")
+        await feed.month(b, "2020-03")
+        await feed.barrier()
+        [app] = await applications(subsidies, program_code="workshop")
+        await verify(subsidies, app["id"])
+        await feed.month(a, "2020-03", wage=0, supersedes=first["confirmation_id"])
+        back = await _state_becomes(subsidies, app["id"], "pending_verification")
+        assert back["amount_fen"] == 20_000 and back["verified_by"] is None
+        assert [line["worker_id"] for line in back["lines"]] == [b["worker_id"]]
+        actions = [e["action"] for e in await _audit_of(subsidies, app["id"])]
+        assert actions[-2:] == ["line_withdrawn", "returned_for_review"]
+
+    async def test_per_month_grants_after_the_broken_month_are_withdrawn(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"], required_months=2)
+        p = await feed.placement(kind="dedicated_post")
+        confirmed = [await feed.month(p, m) for m in ("2020-01", "2020-02", "2020-03")]
+        apps = await wait_for_applications(subsidies, 2)
+        by_month = {x["month"]: x for x in apps}
+        assert sorted(by_month) == ["2020-02", "2020-03"]
+        await feed.month(p, "2020-02", wage=0, supersedes=confirmed[1]["confirmation_id"])
+        # 2020-02 lost its wage: neither 2020-02 nor 2020-03 ends two months with a wage.
+        await _state_becomes(subsidies, by_month["2020-03"]["id"], "cancelled")
+        await _state_becomes(subsidies, by_month["2020-02"]["id"], "cancelled")
 
 
 async def _amendments(svc, app_id: str) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]

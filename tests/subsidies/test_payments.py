@@ -35,8 +35,8 @@ from tests.subsidies.factories import (
 
 
 class TestRegisterPayee:
-    async def test_account_is_stored_encrypted_and_shown_masked(self, subsidies):
-        worker = str(uuid.uuid4())
+    async def test_account_is_stored_encrypted_and_shown_masked(self, subsidies, feed):
+        worker = await feed.worker()
         payee = await register_payee(subsidies, worker, account="6222 0202 0011 2233 445")
         assert payee["account_number"] == "*" * 15 + "3445"
         assert payee["holder_name"] == "王**"
@@ -47,8 +47,8 @@ class TestRegisterPayee:
         r = await subsidies.client.get(f"{API}/payees/{payee['id']}", headers=AUDITOR)
         assert r.json()["account_number"].endswith("3445") and ACCOUNT not in r.text
 
-    async def test_registering_again_replaces_the_account(self, subsidies):
-        worker = str(uuid.uuid4())
+    async def test_registering_again_replaces_the_account(self, subsidies, feed):
+        worker = await feed.worker()
         first = await register_payee(subsidies, worker)
         second = await register_payee(subsidies, worker, account=OTHER_ACCOUNT)
         r = await subsidies.client.get(
@@ -56,6 +56,37 @@ class TestRegisterPayee:
         )
         active = {p["id"]: p["active"] for p in r.json()["items"]}
         assert active == {first["id"]: False, second["id"]: True}
+
+    @pytest.mark.parametrize("kind", ["worker", "employer", "workshop"])
+    async def test_beneficiary_unknown_from_the_jobs_events_is_refused(self, subsidies, feed, kind):
+        """Issue 8, item 7: a payee could be registered for a beneficiary that does not exist."""
+        await feed.placement(kind="workshop")  # someone known, just not this one
+        await feed.barrier()
+        nobody = str(uuid.uuid4())
+        r = await subsidies.client.post(
+            f"{API}/payees",
+            headers=CLERK,
+            json={
+                "beneficiary_kind": kind,
+                "beneficiary_id": nobody,
+                "holder_name": "王小梅",
+                "account_number": ACCOUNT,
+                "bank_name": "b",
+            },
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"].endswith("beneficiary-unknown")
+        assert nobody in r.json()["detail"] and kind in r.json()["detail"]
+        assert ACCOUNT not in r.text
+        async with subsidies.sessionmaker() as s:
+            assert (await s.scalars(select(Payee))).all() == []
+
+    async def test_workers_and_employers_known_from_placements_may_be_paid(self, subsidies, feed):
+        p = await feed.placement(kind="workshop")
+        await feed.barrier()
+        await register_payee(subsidies, p["worker_id"])
+        await register_payee(subsidies, p["employer_id"], kind="workshop")
 
     async def test_invalid_account_is_422_without_echoing_it(self, subsidies):
         r = await subsidies.client.post(

@@ -14,6 +14,7 @@ from tests.subsidies.factories import (
     STABLE,
     STORE,
     WORKSHOP,
+    applications,
     approve,
     create_fund,
     create_program,
@@ -222,3 +223,133 @@ class TestReviseProgram:
         }
         r = await subsidies.client.put(f"{API}/programs/nothing", headers=ADMIN, json=body)
         assert r.status_code == 404
+
+
+async def _reevaluate(subsidies, code: str, body: dict, who=ADMIN):  # type: ignore[no-untyped-def]
+    return await subsidies.client.post(f"{API}/programs/{code}/reevaluate", headers=who, json=body)
+
+
+async def _program_audit(subsidies, program_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    r = await subsidies.client.get(
+        f"{API}/audit", headers=AUDITOR, params={"entity_id": program_id}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+class TestReevaluateProgram:
+    """Issue 8, item 3: a program created after the employment events never applied to them."""
+
+    async def test_program_created_after_the_events_applies_to_them_on_request(
+        self, subsidies, feed
+    ):
+        fund = await create_fund(subsidies)
+        p = await feed.placement(kind="dedicated_post")
+        q = await feed.placement(kind="dedicated_post")
+        await feed.months(p, "2020-03", "2020-04")
+        await feed.month(q, "2020-03")
+        elsewhere = await feed.placement(kind="workshop")
+        await feed.month(elsewhere, "2020-03")
+        await feed.barrier()
+        program = await create_program(subsidies, DEDICATED, fund["id"])
+        assert await applications(subsidies) == []
+        expected = sorted(
+            [
+                (p["placement_id"], "2020-03", 50_000),
+                (p["placement_id"], "2020-04", 50_000),
+                (q["placement_id"], "2020-03", 50_000),
+            ]
+        )
+
+        r = await _reevaluate(subsidies, "dedicated-post", {"dry_run": True})
+        assert r.status_code == 200, r.text
+        plan = r.json()
+        assert (plan["dry_run"], plan["program_version"], plan["placements_evaluated"]) == (
+            True,
+            1,
+            2,
+        )
+        assert (plan["grant_count"], plan["total_fen"], plan["refused"]) == (3, 150_000, [])
+        got = sorted((g["placement_id"], g["month"], g["amount_fen"]) for g in plan["grants"])
+        assert got == expected
+        assert all(g["application_id"] is None for g in plan["grants"])
+        assert await applications(subsidies) == []  # a dry run changes nothing
+        assert "program.reevaluated" not in [
+            e["action"] for e in await _program_audit(subsidies, program["id"])
+        ]
+
+        r = await _reevaluate(subsidies, "dedicated-post", {"dry_run": False})
+        assert r.status_code == 200, r.text
+        done = r.json()
+        assert (done["dry_run"], done["grant_count"], done["total_fen"]) == (False, 3, 150_000)
+        got = sorted((g["placement_id"], g["month"], g["amount_fen"]) for g in done["grants"])
+        assert got == expected
+        apps = await applications(subsidies, program_code="dedicated-post")
+        assert {a["id"] for a in apps} == {g["application_id"] for g in done["grants"]}
+        assert {(a["created_by"], a["state"]) for a in apps} == {
+            ("system:eligibility", "pending_verification")
+        }
+        [entry] = [
+            e
+            for e in await _program_audit(subsidies, program["id"])
+            if e["action"] == "program.reevaluated"
+        ]
+        assert entry["actor"] == "user:admin-1"
+        assert "3 grant(s)" in entry["reason"] and "150000 fen" in entry["reason"]
+
+        # Running it again, or the same months arriving again as events, adds nothing.
+        r = await _reevaluate(subsidies, "dedicated-post", {"dry_run": False})
+        assert (r.json()["grant_count"], r.json()["grants"]) == (0, [])
+        await feed.month(p, "2020-03")
+        await feed.month(p, "2020-05")
+        await feed.barrier()
+        apps = await applications(subsidies, program_code="dedicated-post")
+        assert sorted((a["lines"][0]["placement_id"], a["month"]) for a in apps) == sorted(
+            [(pl, m) for pl, m, _ in expected] + [(p["placement_id"], "2020-05")]
+        )
+
+    async def test_stacking_rules_apply_and_refusals_are_listed(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, STABLE, fund["id"])
+        p = await feed.placement()
+        await feed.months(p, "2020-01", "2020-02", "2020-03")
+        await wait_for_applications(subsidies, 1, program_code="stable-employment")
+        await create_program(
+            subsidies,
+            STABLE,
+            fund["id"],
+            code="stable-monthly",
+            amount_rule="per_person_month",
+            amount_fen=20_000,
+            required_months=1,
+            not_stackable_with=["stable-employment"],
+        )
+        r = await _reevaluate(subsidies, "stable-monthly", {"dry_run": False})
+        assert r.status_code == 200, r.text
+        assert (r.json()["grant_count"], r.json()["grants"]) == (0, [])
+        refused = r.json()["refused"]
+        assert sorted(x["month"] for x in refused) == ["2020-01", "2020-02", "2020-03"]
+        assert all("stable-employment" in x["reason"] for x in refused)
+        assert len(await applications(subsidies)) == 1
+
+    @pytest.mark.parametrize("headers", [CLERK, AUDITOR, PARTNER])
+    async def test_only_admins_reevaluate(self, subsidies, headers):
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        r = await _reevaluate(subsidies, "dedicated-post", {"dry_run": True}, who=headers)
+        assert r.status_code == 403
+
+    async def test_unknown_program_is_404_and_dry_run_must_be_a_flag(self, subsidies):
+        r = await _reevaluate(subsidies, "nothing", {"dry_run": True})
+        assert r.status_code == 404
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        r = await _reevaluate(subsidies, "dedicated-post", {"dry_run": "no"})
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+
+    async def test_documented_in_openapi(self, subsidies):
+        spec = (await subsidies.client.get("/openapi.json")).json()
+        op = spec["paths"]["/v1/subsidies/programs/{code}/reevaluate"]["post"]
+        assert op["operationId"] == "reevaluateProgram" and op["summary"]
+        assert {"200", "403", "404", "422"} <= set(op["responses"])

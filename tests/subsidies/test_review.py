@@ -18,6 +18,7 @@ from tests.subsidies.factories import (
     DEDICATED,
     PARTNER,
     STORE,
+    applications,
     approve,
     create_fund,
     create_program,
@@ -174,9 +175,11 @@ class TestApprove:
 
     async def test_approving_what_you_created_is_refused(self, subsidies, feed):
         fund = await create_fund(subsidies)
-        await create_program(subsidies, DEDICATED, fund["id"])
         p = await feed.placement(kind="dedicated_post")
+        await feed.month(p, "2020-02")
         await feed.barrier()
+        # The program came after the month was confirmed, so no grant was made from the event.
+        await create_program(subsidies, DEDICATED, fund["id"])
         maker = principal("bureau_clerk", "person-7")
         r = await subsidies.client.post(
             f"{API}/applications",
@@ -498,6 +501,64 @@ class TestCreateApplicationByHand:
         )
         assert r.status_code == 409
         assert "already" in r.json()["detail"]
+
+    async def _manual(self, subsidies, placement_id: str, month: str):  # type: ignore[no-untyped-def]
+        return await subsidies.client.post(
+            f"{API}/applications",
+            headers=CLERK,
+            json={
+                "program_code": "dedicated-post",
+                "placement_id": placement_id,
+                "month": month,
+                "reason": "x",
+            },
+        )
+
+    @pytest.mark.parametrize("month", ["9999-12", "2099-01", "2026-12", "2026-11"])
+    async def test_month_not_confirmed_worked_is_not_eligible(self, subsidies, feed, month):
+        """Issue 8, item 3: a clerk could create (and so have paid) a grant for any month."""
+        fund = await create_fund(subsidies)
+        await create_program(subsidies, DEDICATED, fund["id"])
+        p = await feed.placement(kind="dedicated_post", start="2026-10-01")
+        october = await feed.month(p, "2026-10")
+        # November was confirmed and then corrected to no wage; the placement ended in November.
+        november = await feed.month(p, "2026-11")
+        await feed.month(p, "2026-11", wage=0, supersedes=november["confirmation_id"])
+        await feed.ended(p, "2026-11-30")
+        await feed.barrier()
+        before = await applications(subsidies, program_code="dedicated-post")
+        assert {(a["month"], a["state"]) for a in before} == {
+            (october["month"], "pending_verification"),
+            ("2026-11", "cancelled"),
+        }
+        r = await self._manual(subsidies, p["placement_id"], month)
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"] == PROBLEM
+        assert r.json()["type"].endswith("not-eligible")
+        detail = r.json()["detail"]
+        assert month in detail and "confirm" in detail
+        assert len(await applications(subsidies, program_code="dedicated-post")) == len(before)
+        assert (await get_fund(subsidies, fund["id"]))["reserved_fen"] == 0
+
+    async def test_month_breaking_the_programs_run_is_not_eligible(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        p = await feed.placement(kind="dedicated_post")
+        await feed.months(p, "2020-02", "2020-04")
+        await feed.barrier()
+        await create_program(subsidies, DEDICATED, fund["id"], required_months=2)
+        r = await self._manual(subsidies, p["placement_id"], "2020-04")
+        assert r.status_code == 409, r.text
+        assert "2 consecutive months" in r.json()["detail"]
+
+    async def test_confirmed_month_the_events_did_not_grant_is_accepted(self, subsidies, feed):
+        fund = await create_fund(subsidies)
+        p = await feed.placement(kind="dedicated_post")
+        await feed.month(p, "2020-02")
+        await feed.barrier()
+        await create_program(subsidies, DEDICATED, fund["id"])
+        r = await self._manual(subsidies, p["placement_id"], "2020-02")
+        assert r.status_code == 201, r.text
+        assert (r.json()["month"], r.json()["amount_fen"]) == ("2020-02", 50_000)
 
     async def test_mass_assignment_is_422(self, subsidies):
         r = await subsidies.client.post(
