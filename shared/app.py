@@ -176,9 +176,13 @@ def create_service_app(
         head = request.app.state.head_revision
         return (current == head, "at head" if current == head else f"at {current}, head is {head}")
 
+    # NATS down only delays events (they wait in the outbox): ready, degraded. An orchestrator
+    # must not take every replica out of rotation because the broker is away.
     app.include_router(
         health_router(
-            {"database": check_database, "nats": check_nats, "migrations": check_migrations}
+            {"database": check_database, "nats": check_nats, "migrations": check_migrations},
+            degrading=frozenset({"nats"}),
+            ready_summary="Ready to serve: database and migrations; NATS down is `degraded`",
         )
     )
     for router in routers:

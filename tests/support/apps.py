@@ -75,13 +75,17 @@ class RunningService:
 
 
 @asynccontextmanager
-async def running_service(service: str, settings: Any) -> AsyncIterator[RunningService]:
+async def running_service(
+    service: str, settings: Any, *, wait_for_messaging: bool = True
+) -> AsyncIterator[RunningService]:
+    """Start the service; unless told not to, wait until its relay and consumers run."""
     module = importlib.import_module(f"services.{service}.app")
     app: FastAPI = module.create_app(settings)
     async with app.router.lifespan_context(app):
-        await wait_until(
-            lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
-        )
+        if wait_for_messaging:
+            await wait_until(
+                lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
+            )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
             yield RunningService(service, app, client)
