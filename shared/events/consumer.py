@@ -8,7 +8,8 @@ A redelivered event finds its id in the inbox and is acked without a second effe
 that raises :class:`RetryLater` (or fails for a transient reason) is nak'ed with a delay; an event
 that cannot be valid (:class:`PoisonEvent`, or a payload that fails validation) is terminated and
 kept as a dead letter, and so is one that has used up its deliveries. Later events keep flowing
-either way.
+either way. A dead letter keeps the message body byte for byte (NUL bytes and invalid UTF-8
+included: PostgreSQL text would refuse them), so that any poison message can be kept.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import column, insert, select, table
+from sqlalchemy import LargeBinary, column, insert, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,7 +52,7 @@ dead_letters_t = table(
     column("stream_seq"),
     column("deliveries"),
     column("reason"),
-    column("payload"),
+    column("payload", LargeBinary()),
     column("created_at", UTCDateTime()),
 )
 
@@ -289,8 +290,9 @@ class ConsumerRunner:
                         event_id=event_id,
                         stream_seq=stream_seq,
                         deliveries=deliveries,
-                        reason=reason[:2000],
-                        payload=msg.data.decode("utf-8", "replace"),
+                        # The reason may quote event data, and PostgreSQL text refuses NUL.
+                        reason=reason.replace("\x00", "\\x00")[:2000],
+                        payload=bytes(msg.data),
                         created_at=utcnow(),
                     )
                 )

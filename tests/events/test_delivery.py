@@ -239,6 +239,32 @@ class TestRedelivery:
         finally:
             await stop(tasks)
 
+    async def test_any_bytes_are_kept_in_the_dead_letter(self, kit_sessions, js, namespace):
+        # PostgreSQL text refuses NUL and invalid UTF-8: such a poison message used to be
+        # redelivered until it ran out of deliveries, and no dead letter was ever kept.
+        subject = f"{namespace}.kit.note.written"
+        signed = b'{"id": "\x00", "type": "kit.note.written", "data": "\xff\xfe\x00"}'
+        await publish_signed(js, subject, signed, publisher="kit")
+        unsigned = b"\x00\xc3\x28 not utf-8, not signed"
+        await js.publish(subject, unsigned)
+        good = kit.NoteWritten(note_id=str(uuid.uuid4()), body="fine")
+        good_body = Envelope.wrap(good, source="kit").model_dump_json().encode()
+        await publish_signed(js, subject, good_body, publisher="kit")
+        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        try:
+            await wait_until(lambda: _dead_letters(kit_sessions, 2), what="two dead letters")
+            await wait_until(lambda: count(kit_sessions, good.note_id), what="the good event")
+        finally:
+            await stop(tasks)
+        async with kit_sessions() as s:
+            table = kit.metadata.tables["dead_letters"]
+            rows = (await s.execute(select(table).order_by(table.c.id))).all()
+        assert [(r.payload, r.reason.split(":")[0]) for r in rows] == [
+            (signed, "invalid envelope"),
+            (unsigned, "not signed by kit"),
+        ]
+        assert runner.dead_lettered == 2
+
     async def test_transient_failure_is_retried_then_dead_lettered(
         self, kit_sessions, js, namespace
     ):
