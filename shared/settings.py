@@ -96,21 +96,6 @@ class ServiceSettings(CommonSettings):
             self.database_url = self.sqlite_url(self.service_name)
         return self
 
-    @model_validator(mode="after")
-    def _refuse_development_event_keys(self) -> Self:
-        if self.env == "development":
-            return self
-        if not self.event_signing_key.get_secret_value():
-            raise ValueError(
-                f"EW_EVENT_SIGNING_KEY must be set when EW_ENV={self.env} "
-                "(make one with `python -m shared.events.signing`)"
-            )
-        if not self.event_public_keys:
-            raise ValueError(
-                f"EW_EVENT_PUBLIC_KEYS must name every publisher's key when EW_ENV={self.env}"
-            )
-        return self
-
     def event_private_key(self) -> str:
         """This service's signing key: the configured one, or in development a derived one."""
         configured = self.event_signing_key.get_secret_value()
@@ -121,7 +106,19 @@ class ServiceSettings(CommonSettings):
         return dict(self.event_public_keys) or dev_public_keys(PUBLISHERS)
 
     def check_event_keys(self, consumed: list[str]) -> None:
-        """Fail at start-up, not on the first event, when the keys cannot work together."""
+        """Fail at start-up, not on the first event, when the keys are missing or cannot work
+        together. Checked when a service starts, not when its settings load: the migration
+        and reconciliation commands sign nothing and need no keys."""
+        if self.env != "development":
+            if not self.event_signing_key.get_secret_value():
+                raise ValueError(
+                    f"EW_EVENT_SIGNING_KEY must be set when EW_ENV={self.env} "
+                    "(make a key pair with `python -m shared.events.signing`)"
+                )
+            if not self.event_public_keys:
+                raise ValueError(
+                    f"EW_EVENT_PUBLIC_KEYS must name every publisher's key when EW_ENV={self.env}"
+                )
         public = self.event_public_key_map()
         missing = sorted({p for p in consumed if p not in public})
         if missing:

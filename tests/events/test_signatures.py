@@ -136,12 +136,13 @@ class TestSettings:
         }
         return ServiceSettings.model_validate(base | values, by_name=True)
 
-    def test_production_refuses_the_development_keys(self):
+    def test_production_refuses_to_start_with_the_development_keys(self):
+        without_private = self._settings(event_public_keys=EVENT_PUBLIC_KEYS)
         with pytest.raises(ValueError, match="EW_EVENT_SIGNING_KEY must be set"):
-            self._settings(event_public_keys=EVENT_PUBLIC_KEYS)
-        private, _ = generate_keypair()
+            without_private.check_event_keys(["subsidies"])
+        without_public = self._settings(event_signing_key=event_private_key("jobs"))
         with pytest.raises(ValueError, match="EW_EVENT_PUBLIC_KEYS must name"):
-            self._settings(event_signing_key=private)
+            without_public.check_event_keys(["subsidies"])
 
     @pytest.mark.parametrize("bad", ["not base64!", "c2hvcnQ="])
     def test_malformed_keys_are_refused_naming_the_setting(self, bad):
