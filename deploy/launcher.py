@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from deploy.event_keys import load_or_create_event_keys, signing_environment
+
 HOST = "127.0.0.1"
 NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
 DEFAULT_PORTS = {"jobs": 8101, "products": 8102, "subsidies": 8103, "gateway": 8000}
@@ -61,6 +63,7 @@ class Launcher:
         self.env = dict(os.environ)
         self.env["EW_DATA_DIR"] = str(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
+        self.event_keys = load_or_create_event_keys(self.data_dir)
         for name, port in PORTS.items():
             if name != "gateway":
                 self.env[f"GATEWAY_{name.upper()}_URL"] = f"http://{HOST}:{port}"
@@ -71,7 +74,7 @@ class Launcher:
         proc = subprocess.Popen(  # noqa: S603 - our own commands, no shell
             args,
             cwd=ROOT,
-            env=self.env,
+            env=self.env | signing_environment(self.event_keys, name),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -16,6 +16,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events.consumer import ConsumerRunner, Subscription
 from shared.events.relay import OutboxRelay
+from shared.events.signing import EventSigner, EventVerifier
 from shared.events.streams import ensure_dead_letter_stream, ensure_stream
 from shared.logging import configure_logging
 from shared.migrations import current_revision, head_revision, upgrade_to_head
@@ -70,6 +71,7 @@ async def start_messaging(
         app.state.sessionmaker,
         js,
         service=settings.service_name,
+        signer=EventSigner(settings.event_private_key()),
         poll_seconds=settings.relay_poll_seconds,
         publish_timeout=settings.publish_timeout_seconds,
         namespace=settings.event_namespace,
@@ -81,6 +83,7 @@ async def start_messaging(
             app.state.sessionmaker,
             js,
             list(subscriptions),
+            verifier=EventVerifier(settings.event_public_key_map()),
             max_deliver=settings.consumer_max_deliver,
             ack_wait=settings.consumer_ack_wait_seconds,
             retry_delay=settings.consumer_retry_delay_seconds,
@@ -119,6 +122,7 @@ def create_service_app(
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
 ) -> FastAPI:
     service = settings.service_name
+    settings.check_event_keys([sub.publisher for sub in subscriptions])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -172,9 +176,13 @@ def create_service_app(
         head = request.app.state.head_revision
         return (current == head, "at head" if current == head else f"at {current}, head is {head}")
 
+    # NATS down only delays events (they wait in the outbox): ready, degraded. An orchestrator
+    # must not take every replica out of rotation because the broker is away.
     app.include_router(
         health_router(
-            {"database": check_database, "nats": check_nats, "migrations": check_migrations}
+            {"database": check_database, "nats": check_nats, "migrations": check_migrations},
+            degrading=frozenset({"nats"}),
+            ready_summary="Ready to serve: database and migrations; NATS down is `degraded`",
         )
     )
     for router in routers:

@@ -94,15 +94,18 @@ async def check_database(request: Request) -> tuple[bool, str]:
 async def check_nats(request: Request) -> tuple[bool, str]:
     nc = getattr(request.app.state, "nats", None)
     if nc is None or not nc.is_connected:
-        return False, "not connected"
+        return False, "degraded: not connected; events wait in the outbox"
     return True, "ok"
 
 
 def health_router(
     checks: dict[str, Check],
     *,
+    degrading: frozenset[str] = frozenset(),
     ready_summary: str = "Ready to serve: database, NATS and migrations",
 ) -> APIRouter:
+    """``/readyz`` answers 503 when a check fails, except the ``degrading`` ones: without them
+    the process still serves requests, so it answers 200 with status ``degraded``."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive", operation_id="healthz")
@@ -113,18 +116,21 @@ def health_router(
         "/readyz",
         summary=ready_summary,
         operation_id="readyz",
-        responses={503: {"description": "Not ready"}},
+        responses={503: {"description": "Not ready: a required check failed"}},
     )
     async def readyz(request: Request) -> JSONResponse:
         results: dict[str, Any] = {}
-        ready = True
+        ready, degraded = True, False
         for name, check in checks.items():
             ok, detail = await check(request)
             results[name] = detail
-            ready = ready and ok
+            if name in degrading:
+                degraded = degraded or not ok
+            else:
+                ready = ready and ok
+        status = "not ready" if not ready else "degraded" if degraded else "ready"
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": results},
-            status_code=200 if ready else 503,
+            {"status": status, "checks": results}, status_code=200 if ready else 503
         )
 
     @router.get(

@@ -11,6 +11,16 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.events.signing import (
+    DEV_SIGNING_SEED,
+    check_private_key,
+    derive_private_key,
+    dev_public_keys,
+    public_key_of,
+    split_public_keys,
+)
+from shared.events.streams import PUBLISHERS
+
 DEV_IDENTITY_SECRET = "dev-identity-secret-change-me-0123456789"  # noqa: S105
 DEV_PII_KEY = "dev-pii-key-change-me-0123456789abcdef"
 DEFAULT_DATA_DIR = Path("data")
@@ -27,6 +37,11 @@ class CommonSettings(BaseSettings):
     identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
     # Key material for encrypting and hashing personal data (ID numbers, phones, accounts).
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
+    # Ed25519 keys of event signatures (shared/events/signing.py), base64 of the raw 32 bytes:
+    # this service's private seed, and the public key of every publishing service (JSON
+    # object). Empty: development keys derived from a public seed, refused outside development.
+    event_signing_key: SecretStr = SecretStr("")
+    event_public_keys: dict[str, str] = Field(default_factory=dict)
     log_level: str = "INFO"
     log_json: bool = True
     # Relay and consumer tuning; tests shorten them.
@@ -39,6 +54,14 @@ class CommonSettings(BaseSettings):
     # Prefix of every subject and stream name; empty in deployments. Tests give each test its
     # own namespace so that runs sharing one NATS server never see each other's events.
     event_namespace: str = Field(default="", pattern=r"^[a-z0-9]*$", max_length=30)
+
+    @model_validator(mode="after")
+    def _check_event_keys(self) -> Self:
+        if self.event_signing_key.get_secret_value():
+            check_private_key(self.event_signing_key.get_secret_value())
+        for service, keys in self.event_public_keys.items():
+            split_public_keys(keys, f"EW_EVENT_PUBLIC_KEYS[{service}]")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:
@@ -72,3 +95,39 @@ class ServiceSettings(CommonSettings):
         if not self.database_url:
             self.database_url = self.sqlite_url(self.service_name)
         return self
+
+    def event_private_key(self) -> str:
+        """This service's signing key: the configured one, or in development a derived one."""
+        configured = self.event_signing_key.get_secret_value()
+        return configured or derive_private_key(DEV_SIGNING_SEED, self.service_name)
+
+    def event_public_key_map(self) -> dict[str, str]:
+        """Public keys of the publishers: the configured ones, or the development ones."""
+        return dict(self.event_public_keys) or dev_public_keys(PUBLISHERS)
+
+    def check_event_keys(self, consumed: list[str]) -> None:
+        """Fail at start-up, not on the first event, when the keys are missing or cannot work
+        together. Checked when a service starts, not when its settings load: the migration
+        and reconciliation commands sign nothing and need no keys."""
+        if self.env != "development":
+            if not self.event_signing_key.get_secret_value():
+                raise ValueError(
+                    f"EW_EVENT_SIGNING_KEY must be set when EW_ENV={self.env} "
+                    "(make a key pair with `python -m shared.events.signing`)"
+                )
+            if not self.event_public_keys:
+                raise ValueError(
+                    f"EW_EVENT_PUBLIC_KEYS must name every publisher's key when EW_ENV={self.env}"
+                )
+        public = self.event_public_key_map()
+        missing = sorted({p for p in consumed if p not in public})
+        if missing:
+            raise ValueError(f"EW_EVENT_PUBLIC_KEYS has no key for {', '.join(missing)}")
+        own = public.get(self.service_name)
+        if own is not None:
+            mine = public_key_of(self.event_private_key())
+            if mine not in split_public_keys(own):
+                raise ValueError(
+                    f"EW_EVENT_SIGNING_KEY is not the key of {self.service_name} "
+                    "in EW_EVENT_PUBLIC_KEYS"
+                )

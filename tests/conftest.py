@@ -42,10 +42,12 @@ async def namespace(databases: TestDatabases) -> AsyncIterator[str]:
 
 
 def _settings(
-    service: str, databases: TestDatabases, nats_url: str, namespace: str, **overrides: Any
+    service: str, databases: TestDatabases, nats_url: str, namespace: str, /, **overrides: Any
 ) -> Any:
+    """This run's settings of ``service``; ``database_url`` and ``nats_url`` may be overridden."""
     url = overrides.pop("database_url", None) or databases.url(service)
-    return service_settings(service, url, nats_url, namespace, **overrides)
+    nats = overrides.pop("nats_url", None) or nats_url
+    return service_settings(service, url, nats, namespace, **overrides)
 
 
 @pytest.fixture

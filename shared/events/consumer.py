@@ -1,11 +1,15 @@
 """Durable pull consumers whose handlers run exactly once per event.
 
-For each message: parse the envelope, then in one transaction record the event id in the inbox
-and run the handler; commit; only then ack. A redelivered event finds its id in the inbox and is
-acked without a second effect. A handler that raises :class:`RetryLater` (or fails for a transient
-reason) is nak'ed with a delay; an event that cannot be valid (:class:`PoisonEvent`, or a payload
-that fails validation) is terminated and kept as a dead letter, and so is one that has used up
-its deliveries. Later events keep flowing either way.
+For each message: verify that the publishing service signed it (signing.py) before reading it,
+parse the envelope and check that it claims to come from that service on its own subject; then,
+in one transaction, record the event id in the inbox and run the handler; commit; only then ack.
+A message that is not the publisher's own is terminated and kept as a dead letter, with no effect.
+A redelivered event finds its id in the inbox and is acked without a second effect. A handler
+that raises :class:`RetryLater` (or fails for a transient reason) is nak'ed with a delay; an event
+that cannot be valid (:class:`PoisonEvent`, or a payload that fails validation) is terminated and
+kept as a dead letter, and so is one that has used up its deliveries. Later events keep flowing
+either way. A dead letter keeps the message body byte for byte (NUL bytes and invalid UTF-8
+included: PostgreSQL text would refuse them), so that any poison message can be kept.
 """
 
 import asyncio
@@ -19,12 +23,13 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import column, insert, select, table
+from sqlalchemy import LargeBinary, column, insert, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import UTCDateTime, utcnow
 from shared.events.envelope import Envelope
+from shared.events.signing import SIGNATURE_HEADER, EventVerifier
 from shared.events.streams import ensure_stream, subject_for
 from shared.faults import fault_point
 
@@ -47,7 +52,7 @@ dead_letters_t = table(
     column("stream_seq"),
     column("deliveries"),
     column("reason"),
-    column("payload"),
+    column("payload", LargeBinary()),
     column("created_at", UTCDateTime()),
 )
 
@@ -87,6 +92,7 @@ class ConsumerRunner:
         js: JetStreamContext,
         subscriptions: list[Subscription],
         *,
+        verifier: EventVerifier,
         max_deliver: int = 8,
         ack_wait: float = 30.0,
         retry_delay: float = 1.0,
@@ -98,6 +104,10 @@ class ConsumerRunner:
         self.sessionmaker = sessionmaker
         self.js = js
         self.subscriptions = subscriptions
+        missing = verifier.missing(sub.publisher for sub in subscriptions)
+        if missing:
+            raise ValueError(f"no public key to verify events of {', '.join(missing)}")
+        self.verifier = verifier
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
         self.retry_delay = retry_delay
@@ -151,6 +161,13 @@ class ConsumerRunner:
     async def _handle(
         self, sub: Subscription, msg: Msg, deliveries: int, stream_seq: int | None
     ) -> None:
+        signature = (msg.headers or {}).get(SIGNATURE_HEADER)
+        problem = self.verifier.problem(sub.publisher, msg.data, signature)
+        if problem is not None:  # not read any further: nothing in it can be trusted
+            await self._dead_letter(
+                sub, msg, None, stream_seq, deliveries, f"not signed by {sub.publisher}: {problem}"
+            )
+            return
         try:
             envelope = Envelope.model_validate_json(msg.data)
         except ValidationError as exc:
@@ -161,6 +178,12 @@ class ConsumerRunner:
                 stream_seq,
                 deliveries,
                 f"invalid envelope: {exc.error_count()} error(s)",
+            )
+            return
+        mismatch = self._misaddressed(sub, msg, envelope)
+        if mismatch is not None:
+            await self._dead_letter(
+                sub, msg, str(envelope.id), stream_seq, deliveries, f"misaddressed: {mismatch}"
             )
             return
         handler = sub.handlers.get(envelope.type)
@@ -233,6 +256,15 @@ class ConsumerRunner:
             deliveries=deliveries,
         )
 
+    def _misaddressed(self, sub: Subscription, msg: Msg, envelope: Envelope) -> str | None:
+        """A signed envelope is still refused where it claims to be something else: another
+        service's event, or a type other than the subject it was published on."""
+        if envelope.source != sub.publisher:
+            return f"source {envelope.source!r} on the {sub.publisher} stream"
+        if msg.subject != subject_for(envelope.type, self.namespace):
+            return f"type {envelope.type!r} published on subject {msg.subject!r}"
+        return None
+
     async def _dead_letter(
         self,
         sub: Subscription,
@@ -258,8 +290,9 @@ class ConsumerRunner:
                         event_id=event_id,
                         stream_seq=stream_seq,
                         deliveries=deliveries,
-                        reason=reason[:2000],
-                        payload=msg.data.decode("utf-8", "replace"),
+                        # The reason may quote event data, and PostgreSQL text refuses NUL.
+                        reason=reason.replace("\x00", "\\x00")[:2000],
+                        payload=bytes(msg.data),
                         created_at=utcnow(),
                     )
                 )

@@ -6,6 +6,8 @@
   them relay at a time (which keeps per-aggregate order), and ``FOR UPDATE SKIP LOCKED`` keeps a
   row from being taken twice.
 * A failed publish keeps the row pending and backs off; requests never wait on NATS.
+* Every message carries the service's signature of its body (``Ew-Signature``, see signing.py),
+  computed as it is published: the outbox holds no signatures, so re-sends sign the same way.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
 from shared.events.outbox import outbox_t
+from shared.events.signing import EventSigner
 from shared.events.streams import subject_for
 from shared.faults import fault_point
 
@@ -33,6 +36,7 @@ class OutboxRelay:
         js: JetStreamContext,
         *,
         service: str,
+        signer: EventSigner,
         batch_size: int = 200,
         poll_seconds: float = 0.5,
         publish_timeout: float = 3.0,
@@ -43,6 +47,7 @@ class OutboxRelay:
         self.sessionmaker = sessionmaker
         self.js = js
         self.service = service
+        self.signer = signer
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.publish_timeout = publish_timeout
@@ -140,12 +145,14 @@ class OutboxRelay:
         return sent, False
 
     async def _publish(self, row: Any) -> Any:
+        body = row.payload.encode()
         headers = json.loads(row.headers or "{}")
         headers["Nats-Msg-Id"] = row.event_id
+        headers |= self.signer.headers(body)
         fault_point("relay.before_publish")
         ack = await self.js.publish(
             subject_for(row.subject, self.namespace),
-            row.payload.encode(),
+            body,
             timeout=self.publish_timeout,
             headers=headers,
         )

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -61,7 +62,8 @@ class EventTables:
             Column("stream_seq", BigInteger, nullable=True),
             Column("deliveries", Integer, nullable=False),
             Column("reason", Text, nullable=False),
-            Column("payload", Text, nullable=False),
+            # The message body exactly as received: a poison message may hold any bytes.
+            Column("payload", LargeBinary, nullable=False),
             Column("created_at", UTCDateTime(), nullable=False),
         )
         self.idempotency_keys = Table(

@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity
+from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
 from tests.support.infra import (
     NatsServer,
     asyncpg_url,
@@ -144,6 +145,9 @@ class Platform:
             "EW_IDENTITY_SECRET": IDENTITY_SECRET,
             "EW_PII_KEY": "bench-pii-key-0123456789abcdef0123456789",
             "EW_NATS_URL": self.nats.url,
+            # The products service signs what it publishes (the gateway ignores these).
+            "EW_EVENT_SIGNING_KEY": event_private_key("products"),
+            "EW_EVENT_PUBLIC_KEYS": json.dumps(EVENT_PUBLIC_KEYS),
             "EW_LOG_LEVEL": "WARNING",
             "EW_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "GATEWAY_TOKEN_SECRET": "bench-gateway-token-secret-0123456789abc",

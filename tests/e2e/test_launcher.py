@@ -29,7 +29,7 @@ def _pids_alive(pids):
 
 
 class Platform:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **extra_env: str) -> None:
         self.ports = {name: free_port() for name in ("gateway", "jobs", "products", "subsidies")}
         self.nats_port = free_port()
         env = {
@@ -39,6 +39,7 @@ class Platform:
         }
         env |= {f"EW_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
         env |= {"EW_NATS_PORT": str(self.nats_port), "EW_DATA_DIR": str(tmp_path / "data")}
+        env |= extra_env
         self.output = tmp_path / "launcher.out"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "deploy.launcher"],
@@ -137,3 +138,19 @@ class TestMakeRun:
         assert platform.proc.wait(timeout=60) == 0
         assert "All processes stopped." in platform.text()
         assert _pids_alive(children) == []
+
+    def test_starts_while_an_external_nats_is_unreachable(self, tmp_path):
+        # Readiness means "can serve requests": events wait in the outbox until NATS comes.
+        platform = Platform(tmp_path, EW_NATS_URL=f"nats://127.0.0.1:{free_port()}")
+        try:
+            platform.wait_ready()
+            assert len(platform.child_pids()) == 4  # no NATS of its own
+            for name in ("jobs", "products", "subsidies"):
+                r = httpx.get(f"http://127.0.0.1:{platform.ports[name]}/readyz", timeout=5)
+                assert r.status_code == 200, (name, r.text)
+                assert r.json()["status"] == "degraded"
+            assert platform.stop() == 0
+        finally:
+            if platform.proc.poll() is None:
+                platform.proc.kill()
+                platform.proc.wait()

@@ -23,6 +23,7 @@ from shared.events import (
     add_event_tables,
     ensure_stream,
 )
+from tests.support import events as test_keys
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 notes = Table(
@@ -98,13 +99,20 @@ async def _main() -> None:
             note_id = await write_note(session, args.body)
         print(note_id, flush=True)
     if args.role in ("write-and-relay", "relay"):
-        relay = OutboxRelay(sessionmaker, js, service="kit", namespace=args.namespace)
+        relay = OutboxRelay(
+            sessionmaker,
+            js,
+            service="kit",
+            signer=test_keys.signer("kit"),
+            namespace=args.namespace,
+        )
         await relay.relay_once()
     if args.role == "consume":
         runner = ConsumerRunner(
             sessionmaker,
             js,
             [subscription()],
+            verifier=test_keys.verifier(),
             namespace=args.namespace,
             retry_delay=0.1,
             ack_wait=1.0,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from shared.events import ConsumerRunner, Envelope, OutboxRelay, ensure_stream, stream_name
 from shared.events.outbox import outbox_t
 from tests.events import kit
+from tests.support.events import publish_signed, signer, verifier
 from tests.support.infra import NatsServer, free_port, wait_until
 
 RUNNERS: list[ConsumerRunner] = []
@@ -23,6 +24,7 @@ async def start_consumer(kit_sessions, js, namespace, **kw):
         kit_sessions,
         js,
         [kit.subscription()],
+        verifier=verifier(),
         namespace=namespace,
         retry_delay=0.05,
         ack_wait=1.0,
@@ -82,7 +84,9 @@ class TestOutbox:
     async def test_event_reaches_consumer_exactly_once(self, kit_sessions, js, namespace):
         async with kit_sessions() as s, s.begin():
             note_id = await kit.write_note(s, "hello")
-        relay = OutboxRelay(kit_sessions, js, service="kit", namespace=namespace)
+        relay = OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        )
         _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             assert await relay.relay_once() == (1, False)
@@ -101,14 +105,18 @@ class TestOutbox:
             async with kit_sessions() as s, s.begin():
                 await kit.write_note(s, "never")
                 raise RuntimeError("the request failed after writing")
-        relay = OutboxRelay(kit_sessions, js, service="kit", namespace=namespace)
+        relay = OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        )
         assert await relay.relay_once() == (0, False)
         assert await stream_messages(js, namespace) == 0
 
     async def test_events_keep_their_order(self, kit_sessions, js, namespace):
         async with kit_sessions() as s, s.begin():
             ids = [await kit.write_note(s, f"n{i}") for i in range(30)]
-        await OutboxRelay(kit_sessions, js, service="kit", namespace=namespace).relay_once()
+        await OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        ).relay_once()
         sub = await js.pull_subscribe(
             f"{namespace}.kit.>", durable="order-check", stream=stream_name("kit", namespace)
         )
@@ -163,7 +171,9 @@ class TestCrashes:
     ):
         async with kit_sessions() as s, s.begin():
             note_id = await kit.write_note(s, "once")
-        await OutboxRelay(kit_sessions, js, service="kit", namespace=namespace).relay_once()
+        await OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        ).relay_once()
         crashed = run_kit(
             "consume", kit_db_url, nats_url, namespace, faults="consumer.after_commit"
         )
@@ -181,9 +191,11 @@ class TestRedelivery:
     async def test_same_event_three_times_has_one_effect(self, kit_sessions, js, namespace):
         envelope = Envelope.wrap(kit.NoteWritten(note_id=str(uuid.uuid4()), body="x"), source="kit")
         for _ in range(3):  # distinct Nats-Msg-Id: the stream keeps all three
-            await js.publish(
+            await publish_signed(
+                js,
                 f"{namespace}.kit.note.written",
                 envelope.model_dump_json().encode(),
+                publisher="kit",
                 headers={"Nats-Msg-Id": uuid.uuid4().hex},
             )
         assert await stream_messages(js, namespace) == 3
@@ -199,15 +211,16 @@ class TestRedelivery:
         self, kit_sessions, js, namespace
     ):
         subject = f"{namespace}.kit.note.written"
-        await js.publish(subject, b"{not json")
+        await publish_signed(js, subject, b"{not json", publisher="kit")
         bad_data = Envelope(type="kit.note.written", source="kit", data={"body": "no id"})
-        await js.publish(subject, bad_data.model_dump_json().encode())
+        await publish_signed(js, subject, bad_data.model_dump_json().encode(), publisher="kit")
         poison = Envelope.wrap(
             kit.NoteWritten(note_id=str(uuid.uuid4()), body="poison"), source="kit"
         )
-        await js.publish(subject, poison.model_dump_json().encode())
+        await publish_signed(js, subject, poison.model_dump_json().encode(), publisher="kit")
         good = kit.NoteWritten(note_id=str(uuid.uuid4()), body="fine")
-        await js.publish(subject, Envelope.wrap(good, source="kit").model_dump_json().encode())
+        good_body = Envelope.wrap(good, source="kit").model_dump_json().encode()
+        await publish_signed(js, subject, good_body, publisher="kit")
         runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             await wait_until(lambda: count(kit_sessions, good.note_id), what="the good event")
@@ -226,6 +239,32 @@ class TestRedelivery:
         finally:
             await stop(tasks)
 
+    async def test_any_bytes_are_kept_in_the_dead_letter(self, kit_sessions, js, namespace):
+        # PostgreSQL text refuses NUL and invalid UTF-8: such a poison message used to be
+        # redelivered until it ran out of deliveries, and no dead letter was ever kept.
+        subject = f"{namespace}.kit.note.written"
+        signed = b'{"id": "\x00", "type": "kit.note.written", "data": "\xff\xfe\x00"}'
+        await publish_signed(js, subject, signed, publisher="kit")
+        unsigned = b"\x00\xc3\x28 not utf-8, not signed"
+        await js.publish(subject, unsigned)
+        good = kit.NoteWritten(note_id=str(uuid.uuid4()), body="fine")
+        good_body = Envelope.wrap(good, source="kit").model_dump_json().encode()
+        await publish_signed(js, subject, good_body, publisher="kit")
+        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        try:
+            await wait_until(lambda: _dead_letters(kit_sessions, 2), what="two dead letters")
+            await wait_until(lambda: count(kit_sessions, good.note_id), what="the good event")
+        finally:
+            await stop(tasks)
+        async with kit_sessions() as s:
+            table = kit.metadata.tables["dead_letters"]
+            rows = (await s.execute(select(table).order_by(table.c.id))).all()
+        assert [(r.payload, r.reason.split(":")[0]) for r in rows] == [
+            (signed, "invalid envelope"),
+            (unsigned, "not signed by kit"),
+        ]
+        assert runner.dead_lettered == 2
+
     async def test_transient_failure_is_retried_then_dead_lettered(
         self, kit_sessions, js, namespace
     ):
@@ -242,6 +281,7 @@ class TestRedelivery:
             kit_sessions,
             js,
             [sub],
+            verifier=verifier(),
             namespace=namespace,
             retry_delay=0.01,
             ack_wait=1.0,
@@ -250,7 +290,12 @@ class TestRedelivery:
         tasks = await runner.start()
         try:
             envelope = Envelope.wrap(kit.NoteWritten(note_id="n", body="b"), source="kit")
-            await js.publish(f"{namespace}.kit.note.written", envelope.model_dump_json().encode())
+            await publish_signed(
+                js,
+                f"{namespace}.kit.note.written",
+                envelope.model_dump_json().encode(),
+                publisher="kit",
+            )
             await wait_until(lambda: _dead_letters(kit_sessions, 1), what="the dead letter")
             assert attempts == 3
             assert await count(kit_sessions) == 0  # every failed attempt rolled back
@@ -270,6 +315,7 @@ class TestBrokerFaults:
             kit_sessions,
             js,
             service="kit",
+            signer=signer("kit"),
             namespace=namespace,
             publish_timeout=0.5,
             poll_seconds=0.05,
@@ -312,7 +358,10 @@ class TestBrokerFaults:
         async with makers[0]() as s, s.begin():
             ids = [await kit.write_note(s, f"r{i}") for i in range(200)]
         relays = [
-            OutboxRelay(m, js, service="kit", namespace=namespace, batch_size=20) for m in makers
+            OutboxRelay(
+                m, js, service="kit", signer=signer("kit"), namespace=namespace, batch_size=20
+            )
+            for m in makers
         ]
         try:
 
@@ -376,7 +425,9 @@ class TestReconciliation:
 
         async with kit_sessions() as s, s.begin():
             ids = [await kit.write_note(s, f"lost {i}") for i in range(3)]
-        relay = OutboxRelay(kit_sessions, js, service="kit", namespace=namespace)
+        relay = OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        )
         assert await relay.relay_once() == (3, False)
         # The broker loses the stream and everything in it (its store was lost).
         await js.delete_stream(stream_name("kit", namespace))

@@ -1,13 +1,18 @@
 """What every service answers when input or infrastructure is bad, shown on the jobs service:
 problem+json 4xx for bad input, 503 when the database is down, never a 500."""
 
+import asyncio
 import uuid
 
+import nats
 import pytest
+from sqlalchemy import text
 
+from shared.events import stream_name
 from shared.pagination import encode_cursor
+from shared.pii import national_id_check_char
 from tests.support.apps import identity_headers, running_service
-from tests.support.infra import free_port
+from tests.support.infra import NatsServer, free_port, wait_until
 
 PROBLEM = "application/problem+json"
 
@@ -78,6 +83,82 @@ class TestDatabaseDown:
             ready = await jobs.client.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["checks"]["database"].startswith("unreachable")
+
+
+async def _unpublished(jobs) -> int:
+    async with jobs.sessionmaker() as s:
+        return int(await s.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")))
+
+
+async def _readiness(jobs) -> tuple[int, str, str]:
+    r = await jobs.client.get("/readyz")
+    return r.status_code, r.json()["status"], r.json()["checks"]["nats"]
+
+
+class TestNatsDown:
+    """Readiness means "can serve requests": without NATS a service still takes writes into its
+    outbox, so it is ready but degraded (RELIABILITY row 32), and it starts without NATS."""
+
+    DEGRADED = (200, "degraded", "degraded: not connected; events wait in the outbox")
+    READY = (200, "ready", "ok")
+
+    async def test_starts_without_nats_takes_writes_and_publishes_when_nats_comes(
+        self, settings_for, namespace, tmp_path
+    ):
+        server = NatsServer(store_dir=tmp_path)  # not started yet
+        settings = settings_for("jobs", nats_url=server.url)
+        try:
+            async with (
+                asyncio.timeout(60),
+                running_service("jobs", settings, wait_for_messaging=False) as jobs,
+            ):
+                assert await _readiness(jobs) == self.DEGRADED
+                first17 = "52052219900307123"
+                r = await jobs.client.post(
+                    "/v1/jobs/workers",
+                    headers=identity_headers("bureau_clerk"),
+                    json={
+                        "name": "Wang Fang",
+                        "national_id": first17 + national_id_check_char(first17),
+                        "phone": "13985012345",
+                        "township": "Houchang",
+                        "poor_household": True,
+                        "skills": [],
+                    },
+                )
+                assert r.status_code == 201, r.text
+                assert await _unpublished(jobs) == 1
+                server.start()
+                await wait_until(lambda: _published_all(jobs), timeout=30, what="the event sent")
+                await wait_until(lambda: _is(jobs, self.READY), timeout=10, what="ready")
+            nc = await nats.connect(server.url)
+            try:
+                info = await nc.jetstream().stream_info(stream_name("jobs", namespace))
+                assert info.state.messages == 1
+            finally:
+                await nc.close()
+        finally:
+            server.stop()
+
+    async def test_readyz_stays_200_degraded_while_nats_is_down(self, settings_for, tmp_path):
+        server = NatsServer(store_dir=tmp_path).start()
+        try:
+            async with running_service("jobs", settings_for("jobs", nats_url=server.url)) as jobs:
+                assert await _readiness(jobs) == self.READY
+                server.kill()
+                await wait_until(lambda: _is(jobs, self.DEGRADED), what="readiness degraded")
+                server.start()
+                await wait_until(lambda: _is(jobs, self.READY), timeout=30, what="ready again")
+        finally:
+            server.stop()
+
+
+async def _is(jobs, readiness) -> bool:
+    return await _readiness(jobs) == readiness
+
+
+async def _published_all(jobs) -> bool:
+    return await _unpublished(jobs) == 0
 
 
 async def test_metrics_count_requests(jobs):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.subsidies.models import Worker
 from shared.events import Envelope
 from tests.support.apps import RunningService, identity_headers
+from tests.support.events import publish_signed
 from tests.support.infra import wait_until
 
 API = "/v1/subsidies"
@@ -88,9 +89,11 @@ class JobsFeed:
         msg_id: str | None = None,
     ) -> Envelope:
         envelope = envelope or Envelope(type=event_type, source="jobs", data=data)
-        await self.js.publish(
+        await publish_signed(
+            self.js,
             f"{self.namespace}.{envelope.type}",
             envelope.model_dump_json().encode(),
+            publisher="jobs",
             headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
         )
         self.published.append(envelope)

@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from shared.identity import IDENTITY_HEADER, Identity, Role, sign_identity
+from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
 from tests.support.infra import wait_until
 
 TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"
@@ -33,6 +34,8 @@ def service_settings(
         "nats_url": nats_url,
         "identity_secret": TEST_IDENTITY_SECRET,
         "pii_key": TEST_PII_KEY,
+        "event_signing_key": event_private_key(service),
+        "event_public_keys": EVENT_PUBLIC_KEYS,
         "event_namespace": namespace,
         "relay_poll_seconds": 0.05,
         "consumer_retry_delay_seconds": 0.1,
@@ -72,13 +75,17 @@ class RunningService:
 
 
 @asynccontextmanager
-async def running_service(service: str, settings: Any) -> AsyncIterator[RunningService]:
+async def running_service(
+    service: str, settings: Any, *, wait_for_messaging: bool = True
+) -> AsyncIterator[RunningService]:
+    """Start the service; unless told not to, wait until its relay and consumers run."""
     module = importlib.import_module(f"services.{service}.app")
     app: FastAPI = module.create_app(settings)
     async with app.router.lifespan_context(app):
-        await wait_until(
-            lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
-        )
+        if wait_for_messaging:
+            await wait_until(
+                lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
+            )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
             yield RunningService(service, app, client)
