@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,10 @@ from gateway.dependencies import (
     Caller,
     RuntimeDep,
     UserById,
+    client_address,
     login_rate_limit,
 )
+from gateway.errors import InvalidLogin
 from gateway.models import (
     ApiKey,
     ApiKeyCreate,
@@ -87,10 +89,16 @@ def _next(items: list[Any], limit: int) -> str | None:
     responses={**R401, **R422, **R429},
     openapi_extra={"security": []},
 )
-async def login(data: LoginRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
+async def login(
+    data: LoginRequest, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> TokenResponse:
     """Exchange a username and password for a short-lived token. Send it as
     `Authorization: Bearer <access_token>` on every call; log in again when it expires."""
-    user = await service.login(session, data.username, data.password)
+    try:
+        user = await service.login(session, data.username, data.password)
+    except InvalidLogin:
+        runtime.login_limiter.acquire(client_address(request))
+        raise
     ttl = runtime.settings.token_ttl_seconds
     token = issue_staff_token(str(user.id), runtime.settings.staff_token_key(), ttl)
     return TokenResponse(access_token=token, expires_in=ttl)
@@ -203,7 +211,7 @@ async def create_api_key(
     store or partner organisation it acts for. The `key` is in this response only: the platform
     keeps just its hash and its visible prefix."""
     row, key = await service.create_api_key(session, data, created_by=admin.actor)
-    runtime.auth.key_created(row.key_hash)
+    runtime.auth.key_created(row.prefix)
     return ApiKeyCreated.model_validate(row.model_dump() | {"key": key})
 
 
