@@ -35,6 +35,7 @@ from gateway.models import (
     UserUpdate,
 )
 from gateway.security import issue_staff_token
+from gateway.subjects import check_subject
 from shared.db import SessionDep
 from shared.errors import Forbidden, Unprocessable
 from shared.identity import Role
@@ -203,13 +204,18 @@ async def update_user(
     summary="Create an API key",
     status_code=201,
     response_model=ApiKeyCreated,
+    responses=_problem(503, "The subject's service cannot be asked; no key was created"),
 )
 async def create_api_key(
     data: ApiKeyCreate, admin: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> ApiKeyCreated:
     """A key for a machine client, bound to one role and, for `store` and `partner`, to the
-    store or partner organisation it acts for. The `key` is in this response only: the platform
-    keeps just its hash and its visible prefix."""
+    store or partner organisation it acts for (which must exist: 422 otherwise, 503 when its
+    service cannot be asked). The `key` is in this response only: the platform keeps just its
+    hash and its visible prefix."""
+    await check_subject(
+        runtime.http, runtime.upstreams, runtime.signer.header(admin), data.role, data.subject_id
+    )
     row, key = await service.create_api_key(session, data, created_by=admin.actor)
     runtime.auth.key_created(row.prefix)
     return ApiKeyCreated.model_validate(row.model_dump() | {"key": key})
