@@ -168,6 +168,10 @@ class Launcher:
                     "--port",
                     str(port),
                     "--no-access-log",
+                    # The client address is the socket peer: uvicorn would otherwise believe
+                    # X-Forwarded-For from 127.0.0.1 (the gateway trusts proxies itself, from
+                    # GATEWAY_TRUSTED_PROXIES).
+                    "--no-proxy-headers",
                     "--loop",
                     "uvloop",
                     "--http",

@@ -1,16 +1,29 @@
 """Who is calling: turns an ``Authorization`` header into a verified :class:`Identity`.
 
-Verified credentials are remembered for ``credential_cache_seconds`` (keyed by the key's hash or
-the user id) so the hot path does not ask the database on every request. Revoking a key or
-disabling a user on this gateway forgets it at once; other replicas notice within that time.
+Verified credentials are remembered for ``credential_cache_seconds`` (an API key's row by its
+prefix, a user by id) so the hot path does not ask the database on every request. Revoking a key
+or disabling a user on this gateway forgets it at once; other replicas notice within that time.
 
-Invalid credentials are counted per client address (``auth_failure_*``): once that budget is
-spent the address gets 429 before any lookup. An API key that matched nothing is remembered by
-its hash for ``auth_negative_cache_seconds``, so repeating it does not reach the database.
+Invalid credentials are counted per client address (``auth_failure_*``), and only those: a
+credential is checked before the budget is consulted, so a valid API key or login token is
+served even from an address whose budget is spent (behind a NAT or a load balancer many clients
+share one address, and one client's bad keys must not lock the others out). From such an
+address an invalid credential is 429.
+
+Checking first must not let bad keys buy database work. A key is found by its prefix, and what
+the database said about a prefix is remembered (its row for ``credential_cache_seconds``, that
+there is no usable key for ``auth_negative_cache_seconds``), so any number of secrets tried with
+one prefix cost one lookup. From an address over its budget a key is looked up only if its
+prefix is among the active keys' prefixes, a set kept in memory and reloaded at most once a
+second: random keys cost no lookup at all. Login tokens are checked by signature before any
+lookup, so only a genuine token reaches the database.
 """
 
+import asyncio
 import hmac
+import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,18 +51,31 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+# How often, at most, the set of active key prefixes is reloaded for an address over its budget
+# (a key created on another replica is looked up from such an address after at most this).
+PREFIX_RELOAD_SECONDS = 1.0
+
+
 class Authenticator:
     def __init__(
-        self, settings: GatewaySettings, sessionmaker: async_sessionmaker[AsyncSession]
+        self,
+        settings: GatewaySettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_secret = settings.staff_token_key()
         self.sessionmaker = sessionmaker
-        self.keys = TtlCache(settings.credential_cache_seconds)
+        self.clock = clock
+        self.keys = TtlCache(settings.credential_cache_seconds)  # prefix → (hash, identity)
         self.users = TtlCache(settings.credential_cache_seconds)
-        self.unknown_keys = TtlCache(settings.auth_negative_cache_seconds)
+        self.unknown_keys = TtlCache(settings.auth_negative_cache_seconds)  # prefix → True
         self.failures = RateLimiter(
             settings.auth_failure_rate_per_second, settings.auth_failure_burst
         )
+        self._prefixes: set[str] = set()
+        self._prefixes_loaded_at: float | None = None
+        self._prefixes_lock = asyncio.Lock()
 
     async def authenticate(self, authorization: str | None, client: str) -> Identity | None:
         """The caller's identity; None without a credential. ``client`` is the caller's address,
@@ -57,20 +83,20 @@ class Authenticator:
         if not authorization:
             return None
         retry_after = self.failures.blocked(client)
-        if retry_after is not None:
-            raise TooManyFailedCredentials(retry_after)
         try:
-            return await self._verify(authorization)
+            return await self._verify(authorization, over_budget=retry_after is not None)
         except InvalidCredential:
+            if retry_after is not None:
+                raise TooManyFailedCredentials(retry_after) from None
             self.failures.acquire(client)
             raise
 
-    async def _verify(self, authorization: str) -> Identity | None:
+    async def _verify(self, authorization: str, *, over_budget: bool) -> Identity | None:
         token = bearer_token(authorization)
         if token is None:
             return None
         if looks_like_api_key(token):
-            return await self._api_key(token)
+            return await self._api_key(token, over_budget=over_budget)
         claims = read_staff_token(token, self.token_secret)
         if claims is None:
             raise InvalidCredential()
@@ -80,22 +106,25 @@ class Authenticator:
             raise InvalidCredential("The password has changed since this login: log in again.")
         return identity
 
-    async def _api_key(self, key: str) -> Identity:
-        digest = hash_api_key(key)
-        cached = self.keys.get(digest)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
+    async def _api_key(self, key: str, *, over_budget: bool) -> Identity:
         prefix = api_key_prefix(key)
-        if prefix is None or self.unknown_keys.get(digest) is not None:
+        if prefix is None or self.unknown_keys.get(prefix) is not None:
             raise InvalidCredential()
+        known = self.keys.get(prefix)
+        if known is None:
+            if over_budget and not await self._is_active_prefix(prefix):
+                raise InvalidCredential()
+            known = await self._load_key(prefix)
+        key_hash, identity = known
+        if not hmac.compare_digest(key_hash, hash_api_key(key)):
+            raise InvalidCredential()
+        return identity  # type: ignore[no-any-return]
+
+    async def _load_key(self, prefix: str) -> tuple[str, Identity]:
         async with self.sessionmaker() as session:
             row = await repository.get_api_key_by_prefix(session, prefix)
-        if (
-            row is None
-            or row.revoked_at is not None
-            or not hmac.compare_digest(row.key_hash, digest)
-        ):
-            self.unknown_keys.put(digest, True, tag=digest)
+        if row is None or row.revoked_at is not None:
+            self.unknown_keys.put(prefix, True, tag=prefix)
             raise InvalidCredential()
         identity = Identity(
             principal_id=str(row.id),
@@ -104,8 +133,24 @@ class Authenticator:
             subject_id=str(row.subject_id) if row.subject_id else None,
             name=row.name,
         )
-        self.keys.put(digest, identity, tag=str(row.id))
-        return identity
+        self.keys.put(prefix, (row.key_hash, identity), tag=str(row.id))
+        return row.key_hash, identity
+
+    async def _is_active_prefix(self, prefix: str) -> bool:
+        """Whether a key not revoked has this prefix, from memory; the set is reloaded when it
+        does not have the prefix, at most once every PREFIX_RELOAD_SECONDS."""
+        if prefix in self._prefixes:
+            return True
+        async with self._prefixes_lock:
+            loaded = self._prefixes_loaded_at
+            if prefix in self._prefixes or (
+                loaded is not None and self.clock() - loaded < PREFIX_RELOAD_SECONDS
+            ):
+                return prefix in self._prefixes
+            async with self.sessionmaker() as session:
+                self._prefixes = await repository.active_api_key_prefixes(session)
+            self._prefixes_loaded_at = self.clock()
+            return prefix in self._prefixes
 
     async def _user(self, user_id: str) -> tuple[Identity, int]:
         """The user's identity, and the epoch millisecond before which its tokens are refused."""
@@ -131,9 +176,10 @@ class Authenticator:
         self.users.put(user_id, (identity, valid_after), tag=user_id)
         return identity, valid_after
 
-    def key_created(self, key_hash: str) -> None:
-        """A key was just created here: a miss remembered for its hash must not refuse it."""
-        self.unknown_keys.forget(key_hash)
+    def key_created(self, prefix: str) -> None:
+        """A key was just created here: a miss remembered for its prefix must not refuse it."""
+        self.unknown_keys.forget(prefix)
+        self._prefixes.add(prefix)
 
     def forget_key(self, key_id: uuid.UUID) -> None:
         self.keys.forget(str(key_id))

@@ -7,7 +7,8 @@
     python -m gateway.cli reset-password --username admin                      (asks the password)
 
 The key or password is printed once, to stdout. Reads the same settings as the gateway
-(``GATEWAY_DATABASE_URL``, ``EW_DATA_DIR``…).
+(``GATEWAY_DATABASE_URL``, ``EW_DATA_DIR``, ``GATEWAY_PRODUCTS_URL``…): a store or partner key
+is created only once its service confirms the store or partner organisation exists.
 """
 
 import argparse
@@ -24,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import repository, service
 from gateway.config import GatewaySettings, get_settings
 from gateway.models import ApiKeyCreate, UserCreate, UserUpdate
+from gateway.proxy import http_session
+from gateway.subjects import check_subject
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import AppError
-from shared.identity import ROLES, STAFF_ROLES
+from shared.identity import ROLES, STAFF_ROLES, Identity, sign_identity
 
 OPERATOR = "operator:cli"
 
@@ -44,6 +47,17 @@ async def _in_transaction(
         await engine.dispose()
 
 
+async def _check_subject(settings: GatewaySettings, data: ApiKeyCreate) -> None:
+    """The store or partner organisation must exist: asked of its service, as the admin API
+    does (so the CLI needs the services reachable, like the gateway)."""
+    operator = Identity(principal_id=OPERATOR, kind="user", role="admin", name=OPERATOR)
+    token = sign_identity(operator, settings.identity_secret.get_secret_value())
+    async with http_session(
+        1, settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds
+    ) as http:
+        await check_subject(http, settings.upstreams(), token, data.role, data.subject_id)
+
+
 def _password(given: str | None) -> str:
     if given:
         return given
@@ -56,6 +70,7 @@ def _password(given: str | None) -> str:
 async def run(args: argparse.Namespace, settings: GatewaySettings) -> int:
     if args.command == "create-api-key":
         data = ApiKeyCreate(name=args.name, role=args.role, subject_id=args.subject)
+        await _check_subject(settings, data)
         row, key = await _in_transaction(
             settings, lambda s: service.create_api_key(s, data, created_by=OPERATOR)
         )

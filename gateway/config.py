@@ -2,11 +2,13 @@
 
 import hashlib
 import hmac
+import ipaddress
+import json
 from functools import lru_cache
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
@@ -64,9 +66,18 @@ class GatewaySettings(ServiceSettings):
     )
     login_burst: int = Field(default=10, ge=1, le=10_000, validation_alias=_alias("login_burst"))
 
+    # Proxies in front of the gateway (addresses or CIDR ranges, comma-separated or a JSON
+    # list) whose X-Forwarded-For is believed; the client address is then the right-most hop
+    # that is not one of them. Empty: no proxy is trusted and the client address is the
+    # connection's own peer, whatever headers say (uvicorn must run with --no-proxy-headers).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_alias("trusted_proxies")
+    )
+
     # Requests with an invalid credential (unknown, revoked or malformed API key, bad login
-    # token) per client address: once spent, every credential from that address is 429 before
-    # any lookup, so keys cannot be guessed at full speed nor the database hammered with them.
+    # token) per client address: once spent, an invalid credential from that address is 429
+    # (unknown API keys without a database lookup). A valid credential is checked first and
+    # always served: only failures are counted, so bad keys cannot lock anyone else out.
     auth_failure_rate_per_second: float = Field(
         default=1.0, gt=0, le=1000, validation_alias=_alias("auth_failure_rate_per_second")
     )
@@ -98,6 +109,31 @@ class GatewaySettings(ServiceSettings):
     # First start with no user at all: the admin's password. Empty → one is generated and printed.
     bootstrap_admin_password: SecretStr | None = None  # EW_BOOTSTRAP_ADMIN_PASSWORD
     migrate_on_start: bool = Field(default=False, validation_alias=_alias("migrate_on_start"))
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"GATEWAY_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR range"
+                ) from exc
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:

@@ -22,7 +22,7 @@ RuntimeDep = Annotated[GatewayRuntime, Depends(get_runtime)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return get_runtime(request).client_address(request.scope)
 
 
 async def caller(request: Request, runtime: RuntimeDep) -> Identity:
@@ -51,7 +51,11 @@ Admin = Annotated[Identity, Depends(admin)]
 
 
 async def login_rate_limit(request: Request, runtime: RuntimeDep) -> None:
-    retry_after = runtime.login_limiter.acquire(client_address(request))
+    """Failed logins are counted per client address (by the login route); once that budget is
+    spent the address gets 429 before any password is checked. Unlike an API key a password can
+    be guessed, so here the budget is consulted first: a 200 among 429s would tell a guesser the
+    password at full speed. Successful logins spend nothing."""
+    retry_after = runtime.login_limiter.blocked(client_address(request))
     if retry_after is not None:
         raise RateLimited(retry_after)
 

@@ -9,6 +9,7 @@ from shared.errors import (
     PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
+    Unprocessable,
 )
 
 
@@ -45,6 +46,18 @@ class UserNotFound(NotFound):
 class ApiKeyNotFound(NotFound):
     def __init__(self, key_id: uuid.UUID) -> None:
         super().__init__("API key", key_id)
+
+
+class UnknownSubject(Unprocessable):
+    """The ``subject_id`` of a new API key names nothing its role can act for."""
+
+    code = "unknown-subject"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            errors=[{"field": "subject_id", "message": detail, "type": "unknown_subject"}],
+        )
 
 
 class BodyTooLarge(PayloadTooLarge):

@@ -258,7 +258,7 @@ class Proxy:
         runtime = self.runtime
         method: str = scope["method"]
         authorization = header(scope, b"authorization")
-        client_host = (scope.get("client") or ("unknown", 0))[0]
+        client_host = runtime.client_address(scope)
         identity: Identity | None = await runtime.auth.authenticate(
             authorization.decode("latin-1") if authorization is not None else None, client_host
         )

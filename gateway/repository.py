@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.models import ApiKey, User
 
@@ -39,6 +40,12 @@ async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None
 async def get_api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
     result = await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))  # type: ignore[arg-type]
     return result.scalar_one_or_none()
+
+
+async def active_api_key_prefixes(session: AsyncSession) -> set[str]:
+    """The prefixes of every key not revoked: small (one short string per key)."""
+    query = select(col(ApiKey.prefix)).where(col(ApiKey.revoked_at).is_(None))
+    return set((await session.execute(query)).scalars())
 
 
 async def list_api_keys(

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,10 @@ from gateway.dependencies import (
     Caller,
     RuntimeDep,
     UserById,
+    client_address,
     login_rate_limit,
 )
+from gateway.errors import InvalidLogin
 from gateway.models import (
     ApiKey,
     ApiKeyCreate,
@@ -33,6 +35,7 @@ from gateway.models import (
     UserUpdate,
 )
 from gateway.security import issue_staff_token
+from gateway.subjects import check_subject
 from shared.db import SessionDep
 from shared.errors import Forbidden, Unprocessable
 from shared.identity import Role
@@ -87,10 +90,16 @@ def _next(items: list[Any], limit: int) -> str | None:
     responses={**R401, **R422, **R429},
     openapi_extra={"security": []},
 )
-async def login(data: LoginRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
+async def login(
+    data: LoginRequest, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> TokenResponse:
     """Exchange a username and password for a short-lived token. Send it as
     `Authorization: Bearer <access_token>` on every call; log in again when it expires."""
-    user = await service.login(session, data.username, data.password)
+    try:
+        user = await service.login(session, data.username, data.password)
+    except InvalidLogin:
+        runtime.login_limiter.acquire(client_address(request))
+        raise
     ttl = runtime.settings.token_ttl_seconds
     token = issue_staff_token(str(user.id), runtime.settings.staff_token_key(), ttl)
     return TokenResponse(access_token=token, expires_in=ttl)
@@ -195,15 +204,20 @@ async def update_user(
     summary="Create an API key",
     status_code=201,
     response_model=ApiKeyCreated,
+    responses=_problem(503, "The subject's service cannot be asked; no key was created"),
 )
 async def create_api_key(
     data: ApiKeyCreate, admin: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> ApiKeyCreated:
     """A key for a machine client, bound to one role and, for `store` and `partner`, to the
-    store or partner organisation it acts for. The `key` is in this response only: the platform
-    keeps just its hash and its visible prefix."""
+    store or partner organisation it acts for (which must exist: 422 otherwise, 503 when its
+    service cannot be asked). The `key` is in this response only: the platform keeps just its
+    hash and its visible prefix."""
+    await check_subject(
+        runtime.http, runtime.upstreams, runtime.signer.header(admin), data.role, data.subject_id
+    )
     row, key = await service.create_api_key(session, data, created_by=admin.actor)
-    runtime.auth.key_created(row.key_hash)
+    runtime.auth.key_created(row.prefix)
     return ApiKeyCreated.model_validate(row.model_dump() | {"key": key})
 
 

@@ -4,11 +4,12 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Scope
 
 from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy
-from gateway.security import IdentitySigner, RateLimiter
+from gateway.security import IdentitySigner, RateLimiter, client_address
 
 
 class GatewayRuntime:
@@ -27,6 +28,7 @@ class GatewayRuntime:
         self.login_limiter = RateLimiter(settings.login_rate_per_second, settings.login_burst)
         self.signer = IdentitySigner(settings.identity_secret.get_secret_value())
         self.upstreams = settings.upstreams()
+        self.trusted_proxies = settings.trusted_networks()
         self.proxy = Proxy(self)
         self.openapi_cache: dict[str, Any] = {}
 
@@ -37,3 +39,12 @@ class GatewayRuntime:
         service = path[4:].split("/", 1)[0]
         base = self.upstreams.get(service)
         return (service, base) if base is not None else None
+
+    def client_address(self, scope: Scope) -> str:
+        """The caller's address, by which failure budgets and anonymous rate limits are kept:
+        the connection's peer, or what a trusted proxy says in X-Forwarded-For."""
+        peer: str = (scope.get("client") or ("unknown", 0))[0]
+        if not self.trusted_proxies:
+            return peer
+        forwarded = (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for")
+        return client_address(peer, forwarded, self.trusted_proxies)

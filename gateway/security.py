@@ -4,12 +4,13 @@ database work is in :mod:`gateway.repository` and :mod:`gateway.service`."""
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import re
 import secrets
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -180,6 +181,47 @@ class TtlCache:
 
     def clear(self) -> None:
         self._items.clear()
+
+
+# --- client address ------------------------------------------------------------------------------
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def client_address(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Network]) -> str:
+    """The address rate limits and failure budgets are kept by: the connection's peer, unless
+    that peer is a trusted proxy; then, walking ``X-Forwarded-For`` from the right (each proxy
+    appends the address it saw), the first hop that is not a trusted proxy. Hops to the left of
+    it were written by the client and are never believed; nor is a hop that is not an address."""
+    address = peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+    while hops and _is_trusted(address, trusted):
+        hop = _ip(hops.pop())
+        if hop is None:
+            break
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    if not trusted:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def _ip(hop: str) -> str | None:
+    """The address of one X-Forwarded-For entry (``1.2.3.4``, ``1.2.3.4:80``, ``[::1]:80``)."""
+    if hop.startswith("[") and "]" in hop:
+        hop = hop[1 : hop.index("]")]
+    elif hop.count(":") == 1:
+        hop = hop.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None
 
 
 # --- rate limit ----------------------------------------------------------------------------------

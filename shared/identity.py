@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.db import utcnow
 from shared.errors import Forbidden, Unauthorized
@@ -67,7 +67,14 @@ def verify_identity(token: str, secret: str) -> Identity:
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("The identity passed by the gateway is invalid or expired.") from exc
-    return Identity.model_validate({k: claims.get(k) for k in Identity.model_fields})
+    try:
+        return Identity.model_validate({k: claims.get(k) for k in Identity.model_fields})
+    except ValidationError as exc:
+        # Correctly signed but not an identity this version knows (a role it does not have, a
+        # missing principal): still no identity, so 401 like any other bad token, never a 500.
+        raise Unauthorized(
+            "The identity passed by the gateway is not one this service understands."
+        ) from exc
 
 
 async def current_identity(request: Request) -> Identity:

@@ -1,6 +1,7 @@
 """The deployment descriptions, checked offline: they parse, and every setting they pass is one
 the code reads (a typo in an environment variable would otherwise be silently ignored)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,32 @@ def test_streams_are_replicated_in_production():
     assert configs and all(c["data"]["EW_STREAM_REPLICAS"] == "3" for c in configs)
     nats = next(d for _, d in documents() if d.get("kind") == "StatefulSet")
     assert nats["spec"]["replicas"] == 3
+
+
+def _gateway_commands():
+    for name, doc in documents():
+        for node in _walk(doc):
+            command = node.get("command") if isinstance(node, dict) else None
+            if isinstance(command, list) and "gateway.app:app" in command:
+                yield name, command
+    containerfile = (DEPLOY / "Containerfile").read_text()
+    cmd = next(line for line in containerfile.splitlines() if line.startswith("CMD "))
+    yield "Containerfile", json.loads(cmd.removeprefix("CMD "))
+
+
+def _walk(node):
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        yield from _walk(child)
+
+
+def test_the_gateway_never_takes_its_client_address_from_headers():
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default (and a sidecar or a node-local
+    # hop is exactly that): a client could then pick its own address and escape the gateway's
+    # failed-credential budget. The gateway trusts proxies itself (GATEWAY_TRUSTED_PROXIES).
+    commands = list(_gateway_commands())
+    assert {name for name, _ in commands} == {"compose.yaml", "gateway.yaml", "Containerfile"}
+    for name, command in commands:
+        assert command[0] == "uvicorn", name
+        assert "--no-proxy-headers" in command, f"{name}: {command}"

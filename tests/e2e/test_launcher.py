@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.security import generate_api_key
 from tests.support.infra import free_port
 
 pytestmark = pytest.mark.timeout(300)
@@ -154,3 +155,26 @@ class TestMakeRun:
             if platform.proc.poll() is None:
                 platform.proc.kill()
                 platform.proc.wait()
+
+
+class TestGatewayClientAddress:
+    def test_a_spoofed_forwarded_for_does_not_escape_the_failed_credential_budget(self, platform):
+        # The gateway as `make run` starts it: each bad key claims another client address.
+        platform.wait_ready()
+        statuses = []
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{platform.ports['gateway']}", timeout=10
+        ) as client:
+            for i in range(30):
+                r = client.get(
+                    "/v1/auth/me",
+                    headers={
+                        "Authorization": f"Bearer {generate_api_key()[1]}",
+                        "X-Forwarded-For": f"6.6.{i}.1",
+                    },
+                )
+                statuses.append(r.status_code)
+        # The default budget is 20 failures, refilled at one a second.
+        assert statuses[:20] == [401] * 20
+        assert statuses.count(429) >= 5, statuses
+        assert platform.stop() == 0

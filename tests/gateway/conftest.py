@@ -3,6 +3,7 @@
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,18 +18,31 @@ from tests.support.apps import ADMIN_PASSWORD, DEAD_URL, gateway_settings
 from tests.support.infra import TestDatabases
 from tests.support.servers import RunningServer, serve
 
+SUBJECT_PATH = re.compile(r"^/v1/(products/stores|jobs/employers)/([0-9a-f-]{36})$")
+
 
 @dataclass
 class EchoUpstream:
     """Answers every request with what it received; ``/…/slow`` waits first, ``/…/big``
-    answers 1 MiB in chunks."""
+    answers 1 MiB in chunks.
+
+    Also plays the owning services for the gateway's checks of an API key's subject (a GET of a
+    store or an employer by id): every id exists (employers as Haizhu partners) except those in
+    ``missing_subjects``. These lookups go to ``subject_lookups``, not ``received``."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
     aborted: int = 0
     slow_seconds: float = 5.0
+    subject_lookups: list[dict[str, Any]] = field(default_factory=list)
+    missing_subjects: set[str] = field(default_factory=set)
+    employer_kind: str = "haizhu_partner"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
+        subject = SUBJECT_PATH.match(scope["path"])
+        if subject is not None and scope["method"] == "GET":
+            await self._subject(scope, send, subject.group(1), subject.group(2))
+            return
         body = b""
         while True:
             message = await receive()
@@ -79,6 +93,24 @@ class EchoUpstream:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    async def _subject(self, scope: Scope, send: Send, collection: str, ident: str) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        self.subject_lookups.append({"path": scope["path"], "headers": headers})
+        if ident in self.missing_subjects:
+            status, body = 404, {"status": 404, "detail": f"No such item {ident}."}
+        elif collection == "jobs/employers":
+            status, body = 200, {"id": ident, "kind": self.employer_kind, "name": "E"}
+        else:
+            status, body = 200, {"id": ident, "kind": "flagship_store", "archived_at": None}
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
     def last(self) -> dict[str, Any]:
         assert self.received, "the upstream received no request"

@@ -5,9 +5,12 @@ import os
 import sys
 import uuid
 
+import pytest
 from sqlalchemy import text
 
-from tests.gateway.conftest import bearer, create_api_key, create_user
+from shared.identity import verify_identity
+from tests.gateway.conftest import DEAD_URL, bearer, create_api_key, create_user
+from tests.support.apps import TEST_IDENTITY_SECRET
 
 
 class TestCreateApiKey:
@@ -65,6 +68,70 @@ class TestCreateApiKey:
         key = await create_api_key(gateway, "store", str(uuid.uuid4()))
         r = await gateway.client.get("/v1/admin/api-keys", headers=bearer(key["key"]))
         assert r.status_code == 403
+
+
+class TestApiKeySubject:
+    """A store or partner key's subject must exist in its service (asked by the gateway)."""
+
+    async def test_the_owning_service_is_asked_as_the_admin(self, gateway, upstream):
+        store_id, partner_id = str(uuid.uuid4()), str(uuid.uuid4())
+        await create_api_key(gateway, "store", store_id)
+        await create_api_key(gateway, "partner", partner_id)
+        await create_api_key(gateway, "auditor")
+        paths = [lookup["path"] for lookup in upstream.subject_lookups]
+        assert paths == [f"/v1/products/stores/{store_id}", f"/v1/jobs/employers/{partner_id}"]
+        for lookup in upstream.subject_lookups:
+            identity = verify_identity(lookup["headers"]["x-ew-identity"], TEST_IDENTITY_SECRET)
+            assert (identity.kind, identity.role) == ("user", "admin")
+
+    @pytest.mark.parametrize("role", ["store", "partner"])
+    async def test_unknown_subject_is_422_and_no_key_is_made(self, gateway, upstream, role):
+        subject_id = str(uuid.uuid4())
+        upstream.missing_subjects.add(subject_id)
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "till", "role": role, "subject_id": subject_id},
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["field"] == "subject_id"
+        assert subject_id in r.json()["detail"]
+        assert await _key_count(gateway) == 0
+
+    async def test_partner_key_for_an_employer_that_is_not_a_partner_is_422(
+        self, gateway, upstream
+    ):
+        upstream.employer_kind = "workshop"
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            headers=bearer(await gateway.admin_token()),
+            json={"name": "x", "role": "partner", "subject_id": str(uuid.uuid4())},
+        )
+        assert r.status_code == 422, r.text
+        assert "not a Haizhu partner" in r.json()["detail"]
+        assert await _key_count(gateway) == 0
+
+    @pytest.mark.parametrize(("role", "service"), [("store", "products"), ("partner", "jobs")])
+    async def test_owning_service_down_is_503_and_no_key_is_made(
+        self, start_gateway, role, service
+    ):
+        async with start_gateway() as gw:  # every upstream is a dead address
+            r = await gw.client.post(
+                "/v1/admin/api-keys",
+                headers=bearer(await gw.admin_token()),
+                json={"name": "x", "role": role, "subject_id": str(uuid.uuid4())},
+            )
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.headers["retry-after"]
+            assert r.json()["service"] == service
+            assert await _key_count(gw) == 0
+
+
+async def _key_count(gw) -> int:
+    async with gw.sessionmaker() as session:
+        return int((await session.execute(text("SELECT count(*) FROM api_keys"))).scalar_one())
 
 
 class TestListApiKeys:
@@ -257,9 +324,12 @@ class TestBootstrapAdmin:
 
 
 class TestCli:
-    async def test_create_api_key_works_at_the_gateway(self, gateway, databases):
+    async def test_create_api_key_works_at_the_gateway(self, gateway, databases, echo):
         store_id = str(uuid.uuid4())
-        env = os.environ | {"GATEWAY_DATABASE_URL": databases.url("gateway")}
+        env = os.environ | {
+            "GATEWAY_DATABASE_URL": databases.url("gateway"),
+            "GATEWAY_PRODUCTS_URL": echo[1],
+        }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -301,3 +371,40 @@ class TestCli:
         assert proc.returncode == 2
         assert "subject_id" in err.decode()
         assert "ew_" not in out.decode()
+
+    @pytest.mark.parametrize(
+        ("missing", "products_up", "message"),
+        [(True, True, "There is no store with id"), (False, False, "cannot be reached")],
+        ids=["unknown-store", "products-down"],
+    )
+    async def test_store_key_for_an_unknown_store_or_with_products_down_is_refused(
+        self, gateway, databases, echo, missing, products_up, message
+    ):
+        upstream, url = echo
+        store_id = str(uuid.uuid4())
+        if missing:
+            upstream.missing_subjects.add(store_id)
+        env = os.environ | {
+            "GATEWAY_DATABASE_URL": databases.url("gateway"),
+            "GATEWAY_PRODUCTS_URL": url if products_up else DEAD_URL,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "create-api-key",
+            "--role",
+            "store",
+            "--subject",
+            store_id,
+            "--name",
+            "x",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 1, err.decode()
+        assert message in err.decode()
+        assert "ew_" not in out.decode()
+        assert await _key_count(gateway) == 0

@@ -233,7 +233,7 @@ class TestInvalidCredentialLimits:
     """Invalid credentials are counted per client address, and unknown API keys are remembered
     for a moment, so keys cannot be guessed at full speed nor the database flooded with them."""
 
-    async def test_bad_keys_from_one_address_are_429_before_any_lookup(
+    async def test_bad_keys_from_one_address_are_429_without_a_lookup(
         self, start_gateway, echo, monkeypatch
     ):
         _, url = echo
@@ -256,17 +256,71 @@ class TestInvalidCredentialLimits:
             assert r.headers["content-type"] == "application/problem+json"
             assert int(r.headers["retry-after"]) >= 1
             assert "invalid credential" in r.json()["detail"]
-            # Refused before the database is asked, whatever the credential.
-            r = await gw.client.get("/v1/products/x", headers=bearer(key["key"]))
-            assert r.status_code == 429
+            for _ in range(10):
+                r = await gw.client.get("/v1/products/x", headers=bearer(generate_api_key()[1]))
+                assert r.status_code == 429
+            # Random keys from an address over its budget cost no lookup at all.
             assert lookups == []
-            # Another address is not affected, and its good key works.
+            # A valid key from that same address is still served.
+            r = await gw.client.get("/v1/products/x", headers=bearer(key["key"]))
+            assert r.status_code == 200, r.text
+            # Another address is not affected either.
             async with httpx.AsyncClient(
                 base_url=gw.url, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")
             ) as other:
                 r = await other.get("/v1/auth/me", headers=bearer(key["key"]))
                 assert r.status_code == 200, r.text
                 assert r.json()["role"] == "auditor"
+
+    async def test_valid_credentials_are_served_from_an_address_over_its_budget(
+        self, start_gateway, echo, monkeypatch
+    ):
+        # One address shared by many clients (an office NAT, a load balancer): one client's
+        # bad keys must not lock out the others' valid ones.
+        _, url = echo
+        async with start_gateway(
+            jobs_url=url,
+            products_url=url,
+            subsidies_url=url,
+            auth_failure_burst=20,
+            auth_failure_rate_per_second=0.01,
+        ) as gw:
+            token = await gw.admin_token()
+            store = await create_api_key(gw, "store", str(uuid.uuid4()), token=token)
+            auditor = await create_api_key(gw, "auditor", token=token)
+            statuses = []
+            for _ in range(25):
+                r = await gw.client.get("/v1/products/x", headers=bearer(generate_api_key()[1]))
+                statuses.append(r.status_code)
+            assert statuses == [401] * 20 + [429] * 5
+            lookups = _count_key_lookups(monkeypatch)
+
+            for key, role in ((store, "store"), (auditor, "auditor")):
+                r = await gw.client.get("/v1/auth/me", headers=bearer(key["key"]))
+                assert r.status_code == 200, r.text
+                assert r.json()["role"] == role
+                r = await gw.client.get("/v1/products/x", headers=bearer(key["key"]))
+                assert r.status_code == 200, r.text
+            r = await gw.client.get("/v1/auth/me", headers=bearer(token))
+            assert r.status_code == 200, r.text
+            for password in ("wrong-password-1", "wrong-password-2"):
+                r = await gw.client.post(
+                    "/v1/auth/login", json={"username": "admin", "password": password}
+                )
+                assert r.status_code == 401
+            r = await gw.client.post(
+                "/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            assert r.status_code == 200, r.text
+
+            # Bad keys, including wrong secrets for a real key's prefix, are still refused.
+            store_prefix = store["prefix"]
+            wrong_secret = f"ew_{store_prefix}_" + generate_api_key()[1].rsplit("_", 1)[1]
+            for bad in (generate_api_key()[1], wrong_secret, wrong_secret[:-1] + "x", "ew_x"):
+                r = await gw.client.get("/v1/products/x", headers=bearer(bad))
+                assert r.status_code == 429, bad
+            # Each valid key's row was looked up once; no bad key reached the database.
+            assert sorted(lookups) == sorted([store_prefix, auditor["prefix"]])
 
     async def test_malformed_keys_and_tokens_count_too(self, start_gateway):
         async with start_gateway(auth_failure_burst=4, auth_failure_rate_per_second=0.01) as gw:
@@ -277,6 +331,23 @@ class TestInvalidCredentialLimits:
             r = await gw.client.get("/v1/auth/me", headers={"Authorization": "Basic eA=="})
         assert statuses == [401, 401, 401, 401, 429]
         assert r.status_code == 429
+
+    async def test_successful_logins_do_not_spend_the_budget(self, start_gateway):
+        async with start_gateway(login_burst=3, login_rate_per_second=0.01) as gw:
+            statuses = []
+            for password in ["wrong-password", "wrong-password"] + [ADMIN_PASSWORD] * 5:
+                r = await gw.client.post(
+                    "/v1/auth/login", json={"username": "admin", "password": password}
+                )
+                statuses.append(r.status_code)
+            assert statuses == [401, 401, 200, 200, 200, 200, 200]
+            # The third failure spends the budget: from then on no password is even checked.
+            for password in ("wrong-password", ADMIN_PASSWORD):
+                r = await gw.client.post(
+                    "/v1/auth/login", json={"username": "admin", "password": password}
+                )
+                statuses.append(r.status_code)
+            assert statuses[-2:] == [401, 429]
 
     async def test_good_credentials_are_not_counted(self, start_gateway):
         async with start_gateway(auth_failure_burst=2, auth_failure_rate_per_second=0.01) as gw:
@@ -344,3 +415,72 @@ def _count_key_lookups(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(repository, "get_api_key_by_prefix", counting)
     return calls
+
+
+class TestClientAddress:
+    """Budgets are kept by the real client address: X-Forwarded-For counts only when it comes
+    from a proxy named in GATEWAY_TRUSTED_PROXIES (none by default)."""
+
+    async def test_rotating_forwarded_for_does_not_escape_the_budget(self, start_gateway):
+        async with start_gateway(
+            auth_failure_burst=3,
+            auth_failure_rate_per_second=0.01,
+            login_burst=2,
+            login_rate_per_second=0.01,
+        ) as gw:
+            statuses = []
+            for i in range(6):
+                r = await gw.client.get(
+                    "/v1/auth/me",
+                    headers={**bearer(generate_api_key()[1]), "X-Forwarded-For": f"6.6.6.{i}"},
+                )
+                statuses.append(r.status_code)
+            assert statuses == [401, 401, 401, 429, 429, 429]
+            statuses = []
+            for i in range(4):
+                r = await gw.client.post(
+                    "/v1/auth/login",
+                    json={"username": "admin", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": f"7.7.7.{i}", "X-Real-IP": f"7.7.7.{i}"},
+                )
+                statuses.append(r.status_code)
+            assert statuses == [401, 401, 429, 429]
+
+    async def test_a_trusted_proxy_gives_each_client_its_own_budget(self, start_gateway, echo):
+        upstream, url = echo
+        async with start_gateway(
+            jobs_url=url,
+            products_url=url,
+            subsidies_url=url,
+            trusted_proxies=["127.0.0.1"],
+            auth_failure_burst=2,
+            auth_failure_rate_per_second=0.01,
+        ) as gw:
+
+            async def attempt(forwarded_for: str, client: httpx.AsyncClient = gw.client) -> int:
+                r = await client.get(
+                    "/v1/jobs/x",
+                    headers={**bearer(generate_api_key()[1]), "X-Forwarded-For": forwarded_for},
+                )
+                return r.status_code
+
+            assert [await attempt("203.0.113.5") for _ in range(3)] == [401, 401, 429]
+            # Another client behind the same proxy has its own budget...
+            assert await attempt("203.0.113.6") == 401
+            # ...but a client cannot pose as another by prepending addresses: the proxy
+            # appended the address it saw, and that right-most one is the client.
+            assert await attempt("203.0.113.77, 203.0.113.5") == 429
+            # A peer that is not a trusted proxy is its own client, whatever it claims.
+            async with httpx.AsyncClient(
+                base_url=gw.url, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            ) as direct:
+                assert [await attempt("203.0.113.8", direct) for _ in range(3)] == [401, 401, 429]
+                assert await attempt("203.0.113.9", direct) == 429
+            # The service is told the client address the gateway went by.
+            key = await create_api_key(gw, "auditor")
+            r = await gw.client.get(
+                "/v1/jobs/x",
+                headers={**bearer(key["key"]), "X-Forwarded-For": "6.6.6.6, 203.0.113.10"},
+            )
+            assert r.status_code == 200, r.text
+            assert upstream.last()["headers"]["x-forwarded-for"] == ["203.0.113.10"]

@@ -1,11 +1,14 @@
 """The small parts of the gateway's security, with an injected clock."""
 
+import ipaddress
+
 from gateway.proxy import clean_request_headers, is_public
 from gateway.security import (
     IdentitySigner,
     RateLimiter,
     TtlCache,
     api_key_prefix,
+    client_address,
     generate_api_key,
     hash_api_key,
 )
@@ -135,3 +138,35 @@ class TestPublicRoutes:
         assert not is_public("GET", "/v1/jobs/postings/123/applications")
         assert not is_public("GET", "/v1/jobs/postingsx")
         assert not is_public("GET", "/v1/products/postings")
+
+
+class TestClientAddress:
+    proxies = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+    def test_without_trusted_proxies_the_peer_is_the_client(self):
+        assert client_address("127.0.0.1", ["6.6.6.6"], ()) == "127.0.0.1"
+
+    def test_an_untrusted_peer_is_the_client_whatever_it_claims(self):
+        assert client_address("203.0.113.9", ["6.6.6.6"], self.proxies) == "203.0.113.9"
+
+    def test_a_trusted_proxy_names_the_client(self):
+        assert client_address("10.0.0.5", ["203.0.113.9"], self.proxies) == "203.0.113.9"
+
+    def test_the_right_most_untrusted_hop_wins_over_what_the_client_prepended(self):
+        # The client sent "X-Forwarded-For: 6.6.6.6"; the proxy appended what it saw.
+        assert client_address("10.0.0.5", ["6.6.6.6, 203.0.113.9"], self.proxies) == "203.0.113.9"
+        # Two proxies in a row: both skipped; several header lines read as one list.
+        hops = ["6.6.6.6", "203.0.113.9, 10.1.1.1"]
+        assert client_address("10.0.0.5", hops, self.proxies) == "203.0.113.9"
+
+    def test_a_hop_that_is_not_an_address_stops_the_walk(self):
+        assert client_address("10.0.0.5", ["203.0.113.9, junk"], self.proxies) == "10.0.0.5"
+        assert client_address("10.0.0.5", [""], self.proxies) == "10.0.0.5"
+
+    def test_ports_and_ipv6(self):
+        assert client_address("::1", ["203.0.113.9:4711"], self.proxies) == "203.0.113.9"
+        assert client_address("::1", ["[2001:db8::7]:443"], self.proxies) == "2001:db8::7"
+        assert client_address("10.0.0.5", ["2001:db8::7"], self.proxies) == "2001:db8::7"
+
+    def test_only_proxies_in_the_chain_gives_the_left_most(self):
+        assert client_address("10.0.0.5", ["10.2.2.2, 10.1.1.1"], self.proxies) == "10.2.2.2"

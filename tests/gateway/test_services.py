@@ -54,7 +54,7 @@ class TestReadiness:
 
 class TestThroughTheGateway:
     async def test_service_answer_comes_back_with_the_same_request_id(self, platform):
-        key = await create_api_key(platform, "store", str(uuid.uuid4()))
+        key = await create_api_key(platform, "auditor")
         r = await platform.client.get(
             "/v1/products/no-such-thing", headers={**bearer(key["key"]), "X-Request-ID": "req-42"}
         )
@@ -74,6 +74,49 @@ class TestThroughTheGateway:
         r = await platform.client.get("/openapi.json")
         assert r.status_code == 200
         assert "Not shown now" not in r.json()["info"]["description"]
+
+
+class TestApiKeySubjects:
+    async def test_store_and_partner_keys_are_bound_only_to_real_subjects(self, platform):
+        admin = bearer(await platform.admin_token())
+
+        async def create(path: str, body: dict[str, str]) -> str:
+            r = await platform.client.post(path, headers=admin, json=body)
+            assert r.status_code == 201, r.text
+            return r.json()["id"]  # type: ignore[no-any-return]
+
+        async def key(role: str, subject_id: str) -> httpx.Response:
+            return await platform.client.post(
+                "/v1/admin/api-keys",
+                headers=admin,
+                json={"name": "k", "role": role, "subject_id": subject_id},
+            )
+
+        store = await create(
+            "/v1/products/stores",
+            {"name": "Jiangnan West flagship store", "kind": "flagship_store", "address": "Haizhu"},
+        )
+        partner = await create(
+            "/v1/jobs/employers",
+            {"kind": "haizhu_partner", "name": "Pearl River Electronics", "location": "Haizhu"},
+        )
+        workshop = await create(
+            "/v1/jobs/employers", {"kind": "workshop", "name": "W", "location": "Yongyang"}
+        )
+        assert (await key("store", store)).status_code == 201
+        assert (await key("partner", partner)).status_code == 201
+        for role, subject in (
+            ("store", str(uuid.uuid4())),
+            ("store", partner),
+            ("partner", str(uuid.uuid4())),
+            ("partner", store),
+            ("partner", workshop),
+        ):
+            r = await key(role, subject)
+            assert r.status_code == 422, (role, r.text)
+            assert r.json()["errors"][0]["field"] == "subject_id"
+        r = await platform.client.get("/v1/admin/api-keys", headers=admin)
+        assert sorted(k["subject_id"] for k in r.json()["items"]) == sorted([store, partner])
 
 
 class TestServiceReachedDirectly:

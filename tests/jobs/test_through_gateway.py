@@ -2,7 +2,6 @@
 its own uvicorn server. The job board answers without a credential; everything else needs a
 key, and the organisation comes from the key."""
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from gateway.app import create_app as create_gateway
 from gateway.config import GatewaySettings
 from services.jobs.app import create_app as create_jobs
+from services.products.app import create_app as create_products
 from tests.jobs.conftest import posting_body, worker_body
 from tests.support.apps import TEST_IDENTITY_SECRET, TEST_PII_KEY
 from tests.support.infra import wait_until
@@ -37,8 +37,13 @@ async def edge(settings_for, databases) -> AsyncIterator[httpx.AsyncClient]:
         },
         by_name=True,
     )
-    async with serve(create_jobs(settings_for("jobs"))) as jobs_server:
+    async with (
+        serve(create_jobs(settings_for("jobs"))) as jobs_server,
+        # Only for the store key below: the gateway asks products whether its store exists.
+        serve(create_products(settings_for("products"))) as products_server,
+    ):
         gateway_settings.jobs_url = jobs_server.url
+        gateway_settings.products_url = products_server.url
         async with (
             serve(create_gateway(gateway_settings), proxy_headers=False) as gw,
             httpx.AsyncClient(base_url=gw.url, timeout=20) as client,
@@ -104,7 +109,13 @@ class TestThroughTheGateway:
         r = await edge.get(f"/v1/jobs/postings/{posting_id}")
         assert r.json()["employer"]["name"] == "Pearl River Electronics"
 
-        store = await api_key(edge, token, "store", str(uuid.uuid4()))
+        r = await edge.post(
+            "/v1/products/stores",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"name": "Jiangnan West store", "kind": "flagship_store", "address": "Haizhu"},
+        )
+        assert r.status_code == 201, r.text
+        store = await api_key(edge, token, "store", r.json()["id"])
         r = await edge.get("/v1/jobs/postings", headers=store)
         assert r.status_code == 403
         assert r.headers["content-type"] == "application/problem+json"

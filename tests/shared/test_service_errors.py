@@ -3,15 +3,19 @@ problem+json 4xx for bad input, 503 when the database is down, never a 500."""
 
 import asyncio
 import uuid
+from datetime import timedelta
 
+import jwt
 import nats
 import pytest
 from sqlalchemy import text
 
+from shared.db import utcnow
 from shared.events import stream_name
+from shared.identity import AUDIENCE, IDENTITY_HEADER, ISSUER
 from shared.pagination import encode_cursor
 from shared.pii import national_id_check_char
-from tests.support.apps import identity_headers, running_service
+from tests.support.apps import TEST_IDENTITY_SECRET, identity_headers, running_service
 from tests.support.infra import NatsServer, free_port, wait_until
 
 PROBLEM = "application/problem+json"
@@ -64,6 +68,23 @@ class TestBadInput:
     async def test_forged_identity_is_401(self, jobs):
         r = await jobs.client.get("/v1/jobs/workers", headers={"X-EW-Identity": "forged.token.x"})
         assert r.status_code == 401
+
+    async def test_signed_identity_with_an_unknown_role_is_401(self, jobs):
+        claims = {
+            "principal_id": str(uuid.uuid4()),
+            "kind": "user",
+            "role": "superuser",
+            "subject_id": None,
+            "name": "someone",
+            "aud": AUDIENCE,
+            "iss": ISSUER,
+            "exp": utcnow() + timedelta(seconds=60),
+        }
+        token = jwt.encode(claims, TEST_IDENTITY_SECRET, algorithm="HS256")
+        r = await jobs.client.get("/v1/jobs/workers", headers={IDENTITY_HEADER: token})
+        assert r.status_code == 401, r.text
+        assert r.headers["content-type"] == PROBLEM
+        assert "superuser" not in r.text
 
     async def test_wrong_method_is_405_problem(self, jobs):
         r = await jobs.client.delete("/v1/jobs/statistics", headers=identity_headers("admin"))

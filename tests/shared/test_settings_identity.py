@@ -54,3 +54,16 @@ class TestIdentityToken:
         claims = self.identity.model_dump() | {"aud": AUDIENCE, "iss": ISSUER, "exp": 9999999999}
         with pytest.raises(Unauthorized):
             verify_identity(jwt.encode(claims, None, algorithm="none"), SECRET)
+
+    @pytest.mark.parametrize(
+        "change",
+        [{"role": "superuser"}, {"kind": "robot"}, {"principal_id": None}],
+        ids=["unknown-role", "unknown-kind", "no-principal"],
+    )
+    def test_signed_but_not_an_identity_is_unauthorized(self, change):
+        # Correctly signed (a gateway of another version, a leaked secret): still refused as a
+        # credential (401), not a crash.
+        claims = self.identity.model_dump() | change | {"aud": AUDIENCE, "iss": ISSUER}
+        claims["exp"] = 9999999999
+        with pytest.raises(Unauthorized):
+            verify_identity(jwt.encode(claims, SECRET, algorithm="HS256"), SECRET)
