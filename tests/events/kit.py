@@ -7,7 +7,6 @@ import asyncio
 import os
 import uuid
 
-import nats
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +22,7 @@ from shared.events import (
     add_event_tables,
     ensure_stream,
 )
+from tests.support.infra import connect_harness
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 notes = Table(
@@ -90,7 +90,7 @@ async def _main() -> None:
     args = parser.parse_args()
     engine = make_engine(args.db)
     sessionmaker = make_sessionmaker(engine)
-    nc = await nats.connect(args.nats)
+    nc = await connect_harness(args.nats)
     js = nc.jetstream()
     await ensure_stream(js, "kit", namespace=args.namespace)
     if args.role == "write-and-relay":
