@@ -54,6 +54,7 @@ class Platform:
         env |= {f"EW_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
         env |= {"EW_NATS_PORT": str(self.nats_port), "EW_DATA_DIR": str(tmp_path / "data")}
         self.data_dir = tmp_path / "data"
+        self.seen_children: set[int] = set()
         self.output = tmp_path / "launcher.out"
         command = [sys.executable, "-m", "deploy.launcher"]
         if background:
@@ -90,11 +91,13 @@ class Platform:
             text=True,
             check=True,
         ).stdout.split("\n")[1:]
-        return [
+        children = [
             int(p)
             for p, pp in (line.split() for line in out if line.strip())
             if int(pp) == self.proc.pid
         ]
+        self.seen_children.update(children)
+        return children
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -112,11 +115,11 @@ def platforms(tmp_path):
 
     yield start
     for p in started:
-        children = p.child_pids() if p.proc.poll() is None else []
         if p.proc.poll() is None:
+            p.child_pids()
             p.proc.kill()
             p.proc.wait()
-        for pid in _pids_alive(children):  # never leave a platform behind a failed test
+        for pid in _pids_alive(p.seen_children):  # never leave a platform behind a failed test
             os.kill(pid, signal.SIGKILL)
 
 
