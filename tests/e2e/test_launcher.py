@@ -99,6 +99,14 @@ class Platform:
         self.seen_children.update(children)
         return children
 
+    def owns(self, pid: int) -> bool:
+        """The process was started by this platform's launcher (not a later one with its pid)."""
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            return False
+        return f"EW_DATA_DIR={self.data_dir.resolve()}".encode() in environ.split(b"\0")
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -120,7 +128,8 @@ def platforms(tmp_path):
             p.proc.kill()
             p.proc.wait()
         for pid in _pids_alive(p.seen_children):  # never leave a platform behind a failed test
-            os.kill(pid, signal.SIGKILL)
+            if p.owns(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
