@@ -29,6 +29,7 @@ import httpx
 
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity
 from tests.support.infra import (
+    TEST_NATS_PASSWORDS,
     NatsServer,
     asyncpg_url,
     free_port,
@@ -182,7 +183,8 @@ class Platform:
                         "--http",
                         "httptools",
                     ],
-                    env=env,
+                    env=env
+                    | {"EW_NATS_USER": service, "EW_NATS_PASSWORD": TEST_NATS_PASSWORDS[service]},
                     cwd=ROOT,
                     stdout=subprocess.DEVNULL,
                 )
