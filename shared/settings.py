@@ -33,6 +33,10 @@ class CommonSettings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = DEFAULT_DATA_DIR
     nats_url: str = "nats://127.0.0.1:4322"
+    # This process's own NATS user (jobs, products, subsidies, gateway or ops) and password: the
+    # broker grants each user only its own subjects (shared/events/permissions.py).
+    nats_user: str = ""
+    nats_password: SecretStr = SecretStr("")
     # One secret signs the identity the gateway hands to services; services only verify it.
     identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
     # Key material for encrypting and hashing personal data (ID numbers, phones, accounts).

@@ -30,6 +30,7 @@ import httpx
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity
 from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
 from tests.support.infra import (
+    TEST_NATS_PASSWORDS,
     NatsServer,
     asyncpg_url,
     free_port,
@@ -186,7 +187,8 @@ class Platform:
                         "--http",
                         "httptools",
                     ],
-                    env=env,
+                    env=env
+                    | {"EW_NATS_USER": service, "EW_NATS_PASSWORD": TEST_NATS_PASSWORDS[service]},
                     cwd=ROOT,
                     stdout=subprocess.DEVNULL,
                 )

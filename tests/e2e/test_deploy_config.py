@@ -2,6 +2,8 @@
 the code reads (a typo in an environment variable would otherwise be silently ignored)."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from gateway.config import GatewaySettings
 from services.jobs.config import JobsSettings
 from services.products.config import ProductsSettings
 from services.subsidies.config import SubsidiesSettings
+from shared.events.permissions import NATS_USERS, nats_authorization, password_variable
 from shared.settings import CommonSettings
+from tests.support.infra import nats_server_binary
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -119,3 +123,72 @@ def test_the_gateway_never_takes_its_client_address_from_headers():
     for name, command in commands:
         assert command[0] == "uvicorn", name
         assert "--no-proxy-headers" in command, f"{name}: {command}"
+
+
+# ---------------------------------------------------------------- NATS users and permissions
+
+
+def _without_comments(text: str) -> str:
+    return "".join(line + "\n" for line in text.splitlines() if not line.startswith("#"))
+
+
+class TestNatsAuthorization:
+    """Compose and Kubernetes grant exactly the permissions shared/events/permissions.py
+    generates (the same function the embedded run and the tests use), take every password from a
+    secret, and give each process its own user."""
+
+    def test_compose_servers_use_the_generated_authorization(self):
+        assert _without_comments((DEPLOY / "nats-auth.conf").read_text()) == nats_authorization()
+        compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+        servers = {n: s for n, s in compose["services"].items() if n.startswith("nats-")}
+        assert len(servers) == 3
+        for name, server in servers.items():
+            assert server["command"][:2] == ["-c", "/etc/nats/auth.conf"], name
+            assert "./nats-auth.conf:/etc/nats/auth.conf:ro" in server["volumes"], name
+            assert set(server["environment"]) == {password_variable(u) for u in NATS_USERS}
+            assert all(v.startswith("${") for v in server["environment"].values())
+
+    def test_compose_processes_connect_as_their_own_user(self):
+        compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+        for name in ("jobs", "products", "subsidies", "gateway"):
+            env = compose["services"][name]["environment"]
+            assert env["EW_NATS_USER"] == name
+            assert env["EW_NATS_PASSWORD"] == f"${{{password_variable(name)}}}"
+
+    def test_kubernetes_servers_use_the_generated_authorization(self):
+        config = next(
+            d for _, d in documents() if d.get("metadata", {}).get("name") == "nats-config"
+        )
+        assert config["data"]["auth.conf"] == nats_authorization()
+        assert "include ./auth.conf" in config["data"]["nats.conf"]
+        nats = next(d for _, d in documents() if d.get("kind") == "StatefulSet")
+        env = {e["name"]: e for e in nats["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for user in NATS_USERS:
+            ref = env[password_variable(user)]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "nats-users", "key": user}
+
+    def test_kubernetes_processes_connect_as_their_own_user(self):
+        for _, d in documents():
+            if d.get("kind") != "Deployment":
+                continue
+            name = d["metadata"]["name"]
+            env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["EW_NATS_USER"]["value"] == name
+            ref = env["EW_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "nats-users", "key": name}
+
+    def test_nats_server_accepts_the_configurations_only_with_every_password(self, tmp_path):
+        config = next(
+            d for _, d in documents() if d.get("metadata", {}).get("name") == "nats-config"
+        )
+        for name, text in config["data"].items():
+            (tmp_path / name).write_text(text)
+        passwords = {password_variable(u): f"secret-{u}" for u in NATS_USERS}
+        for conf in (tmp_path / "nats.conf", DEPLOY / "nats-auth.conf"):
+            env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "nats-0"}
+            check = [nats_server_binary(), "-t", "-c", str(conf)]
+            ok = subprocess.run(check, env=env | passwords, capture_output=True, text=True)
+            assert ok.returncode == 0, ok.stderr
+            missing = subprocess.run(check, env=env, capture_output=True, text=True)
+            assert missing.returncode != 0
+            assert "NATS_JOBS_PASSWORD" in missing.stderr + missing.stdout

@@ -6,10 +6,8 @@ import json
 import re
 from datetime import date
 
-import nats
-
 from shared.pii import is_valid_national_id
-from tests.support.infra import wait_until
+from tests.support.infra import connect_harness, wait_until
 
 NATIONAL_ID = "520522199003071233"  # Weng'an county code, valid MOD 11-2 check digit
 PHONE = "13985012345"
@@ -18,7 +16,7 @@ ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
 async def all_stream_payloads(nats_url: str, namespace: str) -> list[bytes]:
-    nc = await nats.connect(nats_url)
+    nc = await connect_harness(nats_url)
     js = nc.jetstream()
     payloads = []
     for stream in ("JOBS", "PRODUCTS", "SUBSIDIES"):

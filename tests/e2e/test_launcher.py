@@ -1,6 +1,8 @@
 """`make run` as a newcomer runs it: every process comes up ready, a dying process is reported,
-and Ctrl-C leaves nothing running."""
+and Ctrl-C leaves nothing running; nor does killing the launcher, however it is done."""
 
+import asyncio
+import json
 import os
 import re
 import signal
@@ -10,6 +12,8 @@ import time
 from pathlib import Path
 
 import httpx
+import nats
+import nats.errors
 import pytest
 
 from gateway.security import generate_api_key
@@ -19,18 +23,28 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def _pids_alive(pids):
+    """The processes still running (a zombie waiting for a reaper that may not come, as when
+    PID 1 of a container reaps nothing, has finished)."""
     alive = []
     for pid in pids:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        alive.append(pid)
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            alive.append(pid)
     return alive
 
 
+def _wait_all_gone(pids, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while _pids_alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return _pids_alive(pids)
+
+
 class Platform:
-    def __init__(self, tmp_path: Path, **extra_env: str) -> None:
+    def __init__(self, tmp_path: Path, *, background: bool = False, **extra_env: str) -> None:
         self.ports = {name: free_port() for name in ("gateway", "jobs", "products", "subsidies")}
         self.nats_port = free_port()
         env = {
@@ -41,13 +55,21 @@ class Platform:
         env |= {f"EW_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
         env |= {"EW_NATS_PORT": str(self.nats_port), "EW_DATA_DIR": str(tmp_path / "data")}
         env |= extra_env
+        self.data_dir = tmp_path / "data"
+        self.seen_children: set[int] = set()
         self.output = tmp_path / "launcher.out"
+        command = [sys.executable, "-m", "deploy.launcher"]
+        if background:
+            # As a non-interactive shell starts `make run &`: SIGINT ignored; and in a process
+            # group of its own, as `setsid make run &` would.
+            command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deploy.launcher"],
+            command,
             env=env,
             stdout=self.output.open("wb"),
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parents[2],
+            start_new_session=background,
         )
 
     def text(self) -> str:
@@ -71,11 +93,21 @@ class Platform:
             text=True,
             check=True,
         ).stdout.split("\n")[1:]
-        return [
+        children = [
             int(p)
             for p, pp in (line.split() for line in out if line.strip())
             if int(pp) == self.proc.pid
         ]
+        self.seen_children.update(children)
+        return children
+
+    def owns(self, pid: int) -> bool:
+        """The process was started by this platform's launcher (not a later one with its pid)."""
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            return False
+        return f"EW_DATA_DIR={self.data_dir.resolve()}".encode() in environ.split(b"\0")
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -84,12 +116,38 @@ class Platform:
 
 
 @pytest.fixture
-def platform(tmp_path):
-    p = Platform(tmp_path)
-    yield p
-    if p.proc.poll() is None:
-        p.proc.kill()
-        p.proc.wait()
+def platforms(tmp_path):
+    started: list[Platform] = []
+
+    def start(**options):
+        started.append(Platform(tmp_path, **options))
+        return started[-1]
+
+    yield start
+    for p in started:
+        if p.proc.poll() is None:
+            p.child_pids()
+            p.proc.kill()
+            p.proc.wait()
+        for pid in _pids_alive(p.seen_children):  # never leave a platform behind a failed test
+            if p.owns(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def platform(platforms):
+    return platforms()
+
+
+async def _nats_refuses(url: str, **credentials: str) -> bool:
+    try:
+        nc = await nats.connect(
+            url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2, **credentials
+        )
+    except nats.errors.Error as exc:
+        return "Authorization Violation" in str(exc)
+    await nc.close()
+    return False
 
 
 class TestMakeRun:
@@ -110,6 +168,19 @@ class TestMakeRun:
             timeout=5,
         )
         assert login.status_code == 200, login.text
+
+        # NATS requires credentials; they were generated, kept private and shown nowhere.
+        secrets_file = platform.data_dir / "secrets.json"
+        assert secrets_file.stat().st_mode & 0o777 == 0o600
+        assert (platform.data_dir / "nats.conf").stat().st_mode & 0o777 == 0o600
+        secrets = json.loads(secrets_file.read_text())
+        passwords = [secrets[f"nats_password_{u}"] for u in ("jobs", "products", "subsidies")]
+        nats_url = f"nats://127.0.0.1:{platform.nats_port}"
+        assert asyncio.run(_nats_refuses(nats_url))
+        assert asyncio.run(_nats_refuses(nats_url, user="jobs", password="guess"))
+        assert not asyncio.run(_nats_refuses(nats_url, user="jobs", password=passwords[0]))
+        logs = [p.read_text(errors="replace") for p in (platform.data_dir / "logs").iterdir()]
+        assert not any(pw in text for pw in passwords for text in [out, *logs])
 
         assert platform.stop() == 0
         assert "All processes stopped." in platform.text()
@@ -178,3 +249,33 @@ class TestGatewayClientAddress:
         assert statuses[:20] == [401] * 20
         assert statuses.count(429) >= 5, statuses
         assert platform.stop() == 0
+
+
+class TestLauncherDeath:
+    """Issue 8 item 7: the processes must die with the launcher, however it dies."""
+
+    def test_started_in_the_background_ctrl_c_still_stops_everything(self, platforms):
+        platform = platforms(background=True)
+        platform.wait_ready()
+        children = platform.child_pids()
+        assert len(children) == 5
+        assert platform.stop() == 0
+        assert "All processes stopped." in platform.text()
+        assert _pids_alive(children) == []
+
+    def test_killing_its_process_group_leaves_no_process_behind(self, platforms):
+        platform = platforms(background=True)
+        platform.wait_ready()
+        children = platform.child_pids()
+        assert len(children) == 5
+        os.killpg(platform.proc.pid, signal.SIGKILL)
+        platform.proc.wait(timeout=10)
+        assert _wait_all_gone(children) == []
+
+    def test_a_launcher_killed_outright_takes_its_processes_with_it(self, platform):
+        platform.wait_ready()
+        children = platform.child_pids()
+        assert len(children) == 5
+        platform.proc.kill()
+        platform.proc.wait(timeout=10)
+        assert _wait_all_gone(children) == []

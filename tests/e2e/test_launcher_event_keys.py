@@ -4,15 +4,16 @@ secrets (owner-only), each service given only its own private key and every publ
 import json
 import stat
 
-from deploy.event_keys import load_or_create_event_keys, signing_environment
+from deploy.event_keys import signing_environment
+from deploy.secrets import load_or_create_secrets
 from shared.events.signing import EventSigner, EventVerifier
 from shared.settings import ServiceSettings
 
 
 def test_generated_once_kept_private_and_other_secrets_untouched(tmp_path):
     (tmp_path / "secrets.json").write_text(json.dumps({"other_secret": "kept"}))
-    first = load_or_create_event_keys(tmp_path)
-    again = load_or_create_event_keys(tmp_path)
+    first = load_or_create_secrets(tmp_path)
+    again = load_or_create_secrets(tmp_path)
     assert first == again
     assert first["other_secret"] == "kept"
     assert {k for k in first if k.startswith("event_signing_key_")} == {
@@ -24,7 +25,7 @@ def test_generated_once_kept_private_and_other_secrets_untouched(tmp_path):
 
 
 def test_each_service_gets_its_own_private_key_and_every_public_key(tmp_path):
-    secrets = load_or_create_event_keys(tmp_path)
+    secrets = load_or_create_secrets(tmp_path)
     assert signing_environment(secrets, "gateway") == {}
     assert signing_environment(secrets, "nats") == {}
     envs = {s: signing_environment(secrets, s) for s in ("jobs", "products", "subsidies")}

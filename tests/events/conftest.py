@@ -1,14 +1,13 @@
 from collections.abc import AsyncIterator
 
 import asyncpg
-import nats
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import make_engine, make_sessionmaker
 from tests.events import kit
-from tests.support.infra import TestDatabases, asyncpg_url, sqlalchemy_url
+from tests.support.infra import TestDatabases, asyncpg_url, connect_harness, sqlalchemy_url
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +44,7 @@ def kit_sessions(kit_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def js(nats_url: str, namespace: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
+    nc = await connect_harness(nats_url)
     jetstream = nc.jetstream()
     await kit.ensure_stream(jetstream, "kit", namespace=namespace)
     yield jetstream

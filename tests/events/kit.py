@@ -7,7 +7,6 @@ import asyncio
 import os
 import uuid
 
-import nats
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +23,7 @@ from shared.events import (
     ensure_stream,
 )
 from tests.support import events as test_keys
+from tests.support.infra import connect_harness
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 notes = Table(
@@ -91,7 +91,7 @@ async def _main() -> None:
     args = parser.parse_args()
     engine = make_engine(args.db)
     sessionmaker = make_sessionmaker(engine)
-    nc = await nats.connect(args.nats)
+    nc = await connect_harness(args.nats)
     js = nc.jetstream()
     await ensure_stream(js, "kit", namespace=args.namespace)
     if args.role == "write-and-relay":

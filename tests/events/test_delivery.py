@@ -6,7 +6,6 @@ import subprocess
 import sys
 import uuid
 
-import nats
 import pytest
 from sqlalchemy import func, select, update
 
@@ -14,7 +13,7 @@ from shared.events import ConsumerRunner, Envelope, OutboxRelay, ensure_stream, 
 from shared.events.outbox import outbox_t
 from tests.events import kit
 from tests.support.events import publish_signed, signer, verifier
-from tests.support.infra import NatsServer, free_port, wait_until
+from tests.support.infra import NatsServer, connect_harness, free_port, wait_until
 
 RUNNERS: list[ConsumerRunner] = []
 
@@ -308,7 +307,7 @@ class TestBrokerFaults:
         self, kit_sessions, namespace, tmp_path
     ):
         server = NatsServer(store_dir=tmp_path, port=free_port()).start()
-        nc = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+        nc = await connect_harness(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
         js = nc.jetstream()
         await ensure_stream(js, "kit", namespace=namespace)
         relay = OutboxRelay(

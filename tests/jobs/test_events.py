@@ -3,7 +3,6 @@
 
 import json
 
-import nats
 import pytest
 
 from services.jobs import events
@@ -18,7 +17,7 @@ from tests.jobs.conftest import (
     staff,
     worker_body,
 )
-from tests.support.infra import wait_until
+from tests.support.infra import connect_harness, wait_until
 
 CONTRACT = {cls.event_type: cls for cls in events.PUBLISHED_EVENTS}
 
@@ -64,7 +63,7 @@ async def run_every_action(jobs):
 
 @pytest.fixture
 async def js(nats_url):
-    nc = await nats.connect(nats_url)
+    nc = await connect_harness(nats_url)
     try:
         yield nc.jetstream()
     finally:

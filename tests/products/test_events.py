@@ -9,12 +9,12 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.products.events import DayClosed, SaleCorrected, SaleRecorded
 from tests.products.factories import as_store, create_product, create_store, report_sale, sale_body
-from tests.support.infra import wait_until
+from tests.support.infra import connect_harness, wait_until
 
 
 async def published(nats_url: str, namespace: str, count: int) -> list[dict]:
     """The first ``count`` events on this test's products stream, in order."""
-    nc = await nats.connect(nats_url)
+    nc = await connect_harness(nats_url)
     try:
         js = nc.jetstream()
         stream = f"{namespace.upper()}_PRODUCTS"

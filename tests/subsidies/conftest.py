@@ -3,18 +3,18 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import nats
 import pytest
 from nats.js import JetStreamContext
 
 from shared.events import ensure_stream
 from tests.subsidies.factories import Clock, JobsFeed
 from tests.support.apps import RunningService
+from tests.support.infra import connect_harness
 
 
 @pytest.fixture
 async def js(nats_url: str, namespace: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
+    nc = await connect_harness(nats_url)
     js = nc.jetstream()
     await ensure_stream(js, "jobs", namespace=namespace)
     try:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from shared.identity import IDENTITY_HEADER, Identity, Role, sign_identity
 from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
-from tests.support.infra import wait_until
+from tests.support.infra import TEST_NATS_PASSWORDS, wait_until
 
 TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"
 TEST_PII_KEY = "test-pii-key-0123456789abcdef-0123456789"
@@ -32,6 +32,8 @@ def service_settings(
         "env": "test",
         "database_url": database_url,
         "nats_url": nats_url,
+        "nats_user": service,
+        "nats_password": TEST_NATS_PASSWORDS[service],
         "identity_secret": TEST_IDENTITY_SECRET,
         "pii_key": TEST_PII_KEY,
         "event_signing_key": event_private_key(service),

@@ -14,9 +14,23 @@ from contextlib import closing
 from pathlib import Path
 
 import asyncpg
+import nats
+from nats.aio.client import Client as NATS
+
+from shared.events.permissions import NATS_USERS, connect_options, nats_authorization
 
 PG_URL = os.environ.get("EW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+# An external server (EW_TEST_NATS_URL) is used as it is: if it has no authorization, the
+# credentials below are ignored by it, and nothing checks the permissions (the broker's own tests,
+# tests/events/test_broker_auth.py, always start a server of their own).
 EXTERNAL_NATS = os.environ.get("EW_TEST_NATS_URL")
+# The test server's users: each service connects as its own user, as in production.
+TEST_NATS_PASSWORDS = {user: f"test-nats-{user}-password-0123" for user in NATS_USERS}
+# The harness (the tests themselves: playing the jobs service, reading every stream to check
+# what was published, the event-kit processes) connects as a user with no restriction. Only the
+# test server has it; it is WIDER than anything in production, on purpose.
+HARNESS_USER = "harness"
+HARNESS_PASSWORD = "test-nats-harness-password-0123"
 SERVICES = ("jobs", "products", "subsidies", "gateway")
 
 
@@ -47,11 +61,31 @@ def nats_server_binary() -> str:
     return found
 
 
-class NatsServer:
-    """A nats-server process with JetStream, on a free port, storing in a private folder."""
+async def connect_harness(url: str, **options: object) -> NATS:
+    """A connection of the test harness itself (see HARNESS_USER)."""
+    return await nats.connect(url, **connect_options(HARNESS_USER, HARNESS_PASSWORD), **options)  # type: ignore[arg-type]
 
-    def __init__(self, store_dir: Path | None = None, port: int | None = None) -> None:
+
+class NatsServer:
+    """A nats-server process with JetStream, on a free port, storing in a private folder.
+
+    It requires credentials like every configuration: the users of :data:`TEST_NATS_PASSWORDS`
+    with the permissions production grants, made to fit test namespaces (``namespaced``, see
+    :func:`shared.events.permissions.user_permissions`), plus the harness user. With
+    ``namespaced=False`` and ``harness=False`` it is exactly the production authorization.
+    """
+
+    def __init__(
+        self,
+        store_dir: Path | None = None,
+        port: int | None = None,
+        *,
+        namespaced: bool = True,
+        harness: bool = True,
+    ) -> None:
         self.port = port or free_port()
+        self.namespaced = namespaced
+        self.harness = harness
         self._owns_dir = store_dir is None
         self.store_dir = store_dir or Path(tempfile.mkdtemp(prefix="ew-nats-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -65,6 +99,11 @@ class NatsServer:
         conf.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
             f'jetstream {{ store_dir: "{self.store_dir / "js"}", sync_interval: always }}\n'
+            + nats_authorization(
+                TEST_NATS_PASSWORDS,
+                namespaced=self.namespaced,
+                extra_users={HARNESS_USER: HARNESS_PASSWORD} if self.harness else {},
+            )
         )
         self.proc = subprocess.Popen(
             [nats_server_binary(), "-c", str(conf)],
