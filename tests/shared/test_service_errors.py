@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 import jwt
-import nats
 import pytest
 from sqlalchemy import text
 
@@ -16,7 +15,7 @@ from shared.identity import AUDIENCE, IDENTITY_HEADER, ISSUER
 from shared.pagination import encode_cursor
 from shared.pii import national_id_check_char
 from tests.support.apps import TEST_IDENTITY_SECRET, identity_headers, running_service
-from tests.support.infra import NatsServer, free_port, wait_until
+from tests.support.infra import NatsServer, connect_harness, free_port, wait_until
 
 PROBLEM = "application/problem+json"
 
@@ -152,7 +151,7 @@ class TestNatsDown:
                 server.start()
                 await wait_until(lambda: _published_all(jobs), timeout=30, what="the event sent")
                 await wait_until(lambda: _is(jobs, self.READY), timeout=10, what="ready")
-            nc = await nats.connect(server.url)
+            nc = await connect_harness(server.url)
             try:
                 info = await nc.jetstream().stream_info(stream_name("jobs", namespace))
                 assert info.state.messages == 1
