@@ -93,8 +93,12 @@ def sqlite_transactions(engine: AsyncEngine) -> None:
     IMMEDIATE also serialises read-then-append sequences such as the audit chain. Its cost is
     that readers queue behind writers; in WAL mode a DEFERRED transaction reads beside a writer,
     so read-only requests (GET, HEAD) ask for DEFERRED through the ``sqlite_begin`` execution
-    option. Measured on a subsidies service on SQLite, 2 cores: see tests/shared/
-    test_transactions.py ``TestReadersBesideWriters`` for the figures and the check.
+    option. Measured (2 cores; 5 readers of a 100-row page beside 3 writers each holding its
+    transaction 20 ms): IMMEDIATE readers p50 8 ms, p95 1.3 s, max 4.9 s (they queue in
+    SQLite's busy-handler back-off); DEFERRED readers p50 15 ms, p95 64 ms, max 81 ms. A GET
+    that writes (the audited re-download of a payment file) still cannot commit anything
+    half-done: if another writer committed since its read, SQLite refuses its write (503,
+    nothing saved) and the client retries.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
