@@ -3,6 +3,10 @@
 the transaction itself and commit it on release (issue 8, item 2)."""
 
 import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.db import SQLITE_BEGIN, SessionDep, make_engine, make_sessionmaker, utcnow
@@ -18,6 +22,7 @@ from shared.errors import Conflict, install_error_handlers
 from shared.events import Event, add_event
 from shared.events.outbox import outbox_t
 from shared.idempotency import keys_t
+from shared.migrations import ROOT, SERVICE_DIRS, head_revision
 from tests.support.sqlite import migrated_sqlite_url
 
 
@@ -167,8 +172,6 @@ class TestSqliteBegin:
         eng = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
         seen: list[str] = []
 
-        from sqlalchemy import event
-
         @event.listens_for(eng.sync_engine, "before_cursor_execute")
         def record(conn, cursor, statement, *args: Any) -> None:  # type: ignore[no-untyped-def]
             seen.append(statement)
@@ -186,3 +189,23 @@ class TestSqliteBegin:
             "BEGIN DEFERRED",
             "SELECT 2",
         ]
+
+
+class TestMigrationsOnSqlite:
+    def test_the_command_line_upgrade_still_reaches_head(self, tmp_path):
+        """`make migrate` on the SQLite files of `make run`, now that each upgrade runs inside
+        our own BEGIN IMMEDIATE … COMMIT (the fixtures above migrate through make_engine)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "shared.migrations", "all", "upgrade"],
+            cwd=ROOT,
+            env=os.environ | {"EW_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+        for service in SERVICE_DIRS:
+            with sqlite3.connect(tmp_path / f"{service}.db") as db:
+                version = db.execute("SELECT version_num FROM alembic_version").fetchall()
+            assert version == [(head_revision(service),)], service
