@@ -2,7 +2,9 @@
 default of ``make run``), where the savepoint around the insert used to start the transaction
 itself and commit the worker on release (issue 8, item 2)."""
 
+import time
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,7 +12,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from services.jobs import service
-from tests.jobs.conftest import outbox_events, staff, worker_body
+from tests.jobs.conftest import (
+    TODAY,
+    assert_problem,
+    make_partner,
+    make_posting,
+    outbox_events,
+    staff,
+    worker_body,
+)
 from tests.support.apps import RunningService, running_service
 from tests.support.sqlite import migrated_sqlite_url
 
@@ -21,6 +31,7 @@ async def jobs_on(request, settings_for, tmp_path) -> AsyncIterator[RunningServi
     if request.param == "sqlite":
         overrides["database_url"] = await migrated_sqlite_url("jobs", tmp_path)
     async with running_service("jobs", settings_for("jobs", **overrides)) as running:
+        running.app.state.clock = lambda: TODAY
         yield running
 
 
@@ -46,3 +57,26 @@ class TestRegisterWorker:
         assert r.status_code == 201, r.text
         assert await workers(jobs_on) == 1
         assert [e["type"] for e in await outbox_events(jobs_on)] == ["jobs.worker.registered"]
+
+
+class TestChangeAPosting:
+    """A change to a posting first expires overdue postings in a transaction of its own, while
+    the request's own transaction is open: on SQLite the two must not wait for each other."""
+
+    async def test_closing_a_posting_is_prompt(self, jobs_on):
+        _, headers = await make_partner(jobs_on)
+        posting = await make_posting(jobs_on, headers, valid_through="2026-12-31")
+        started = time.monotonic()
+        r = await jobs_on.client.post(f"/v1/jobs/postings/{posting['id']}/close", headers=headers)
+        assert r.status_code == 200, r.text
+        assert time.monotonic() - started < 5
+
+    async def test_the_next_change_to_an_overdue_posting_expires_it(self, jobs_on):
+        _, headers = await make_partner(jobs_on)
+        posting = await make_posting(jobs_on, headers, valid_through="2026-06-30")
+        jobs_on.app.state.clock = lambda: date(2026, 7, 1)
+        started = time.monotonic()
+        r = await jobs_on.client.post(f"/v1/jobs/postings/{posting['id']}/close", headers=headers)
+        assert_problem(r, 409, contains="expired")
+        assert time.monotonic() - started < 5
+        assert len(await outbox_events(jobs_on, "jobs.posting.closed")) == 1
