@@ -113,14 +113,19 @@ class TestDeadOwner:
         body = sale_body(tea["sku"])
         url = products.app.state.settings.database_url
         claim = [url, "POST", PATH, store["id"], "till-9-0001", json.dumps(body)]
-        owner = subprocess.run(
-            [sys.executable, "-m", "tests.support.claim_and_die", *claim],
+        # Asynchronously: the service in this process keeps running (its relay, on SQLite,
+        # takes the write lock now and then) while the owner claims and dies.
+        owner = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.support.claim_and_die",
+            *claim,
             cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
-        assert owner.stdout.strip() == "claimed" and owner.returncode == 137, owner.stderr
+        out, err = await asyncio.wait_for(owner.communicate(), timeout=60)
+        assert out.decode().strip() == "claimed" and owner.returncode == 137, err.decode()
 
         headers = as_store(store["id"]) | {"Idempotency-Key": "till-9-0001"}
         started = time.monotonic()
