@@ -70,6 +70,47 @@ def columns(model: Any) -> Any:
     return model.__table__.c
 
 
+SQLITE_BEGIN = "sqlite_begin"
+"""Execution option naming how a transaction begins on SQLite: ``IMMEDIATE`` (the default) or
+``DEFERRED`` (read-only work, see :func:`sqlite_transactions`)."""
+
+
+def sqlite_transactions(engine: AsyncEngine) -> None:
+    """Make SQLite transactions as atomic as PostgreSQL's: every transaction begins with our
+    own ``BEGIN``, so a savepoint is always nested inside one.
+
+    The sqlite3 driver (and aiosqlite over it) by default begins a transaction only before
+    INSERT/UPDATE/DELETE. A ``SAVEPOINT`` as the first statement then starts the transaction
+    itself and its ``RELEASE`` commits: a bulk approval whose request failed later had already
+    committed the items before the failure, and a worker could commit without its outbox event.
+    SQLAlchemy documents the remedy (pysqlite/aiosqlite, "Serializable isolation / Savepoints /
+    Transactional DDL"): turn the driver's own BEGIN off and emit BEGIN in the ``begin`` event.
+
+    ``BEGIN IMMEDIATE`` takes the write lock at the start, waiting up to ``busy_timeout`` for
+    another writer. With ``BEGIN DEFERRED`` a transaction that reads and then writes cannot
+    wait: if another connection committed since its read, SQLite refuses the write at once
+    ("database is locked", the 503s of bulk verify while a second clerk entered bank accounts).
+    IMMEDIATE also serialises read-then-append sequences such as the audit chain. Its cost is
+    that readers queue behind writers; in WAL mode a DEFERRED transaction reads beside a writer,
+    so read-only requests (GET, HEAD) ask for DEFERRED through the ``sqlite_begin`` execution
+    option. Measured (2 cores; 5 readers of a 100-row page beside 3 writers each holding its
+    transaction 20 ms): IMMEDIATE readers p50 8 ms, p95 1.3 s, max 4.9 s (they queue in
+    SQLite's busy-handler back-off); DEFERRED readers p50 15 ms, p95 64 ms, max 81 ms. A GET
+    that writes (the audited re-download of a payment file) still cannot commit anything
+    half-done: if another writer committed since its read, SQLite refuses its write (503,
+    nothing saved) and the client retries.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _driver_begins_nothing(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -83,6 +124,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        sqlite_transactions(engine)
         return engine
     # hide_parameters: a logged SQL error must never carry the personal data it was writing.
     return create_async_engine(
@@ -107,7 +149,10 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
-    async with state.sessionmaker() as session:
+    # Reads begin DEFERRED on SQLite, so they proceed beside a writer (see sqlite_transactions).
+    read_only = request.method in ("GET", "HEAD")
+    options = {SQLITE_BEGIN: "DEFERRED"} if read_only else {}
+    async with state.sessionmaker(execution_options=options) as session:
         try:
             yield session
             wrote_events = bool(session.info.get("outbox_written"))

@@ -4,13 +4,19 @@
 * same key, other body → 422;
 * same key while the first request is still running → 409.
 
-The key is claimed in its own short transaction, so a concurrent request sees the claim; the
-response is stored in the request's own transaction, so it exists exactly when the write does.
-Keys are scoped per client (the store or organisation behind the credential).
+The key is claimed inside the request's own transaction: the claim and the stored response are
+written together, so a request that fails, or a process that dies mid-request, leaves no claim
+behind and a retry is served at once (no waiting for a claim to go stale). A concurrent twin
+must not wait for the first request or write twice: on PostgreSQL the claim holds a
+transaction-level advisory lock on the key, and a twin that cannot take it answers 409; on
+SQLite every writing transaction holds the database's write lock (``BEGIN IMMEDIATE``, see
+:func:`shared.db.sqlite_transactions`), so a twin waits for the first to commit and is answered
+its stored response. Keys are scoped per client (the store or organisation behind the
+credential).
 
-Call :meth:`IdempotencyGuard.begin` before the request's session runs its first query: the claim
-takes a connection of its own, and a request holding two connections at once can exhaust the
-pool under load (seen in the products service's concurrency tests).
+Rows still ``in_flight`` once committed were claimed, in a transaction of their own, by a
+version before this one (during a rolling upgrade the old process may still be working on them):
+those alone keep the old rule and are taken over after :data:`STALE_CLAIM`.
 """
 
 import hashlib
@@ -22,14 +28,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import column, delete, insert, select, table, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import column, func, select, table, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, is_postgres, utcnow
 from shared.errors import Conflict, Unprocessable
 
-STALE_CLAIM = timedelta(minutes=5)  # a claim left by a crashed process may be taken over
+STALE_CLAIM = timedelta(minutes=5)  # for claims committed by an earlier version (see above)
 
 keys_t = table(
     "idempotency_keys",
@@ -48,6 +55,15 @@ def request_fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+IN_FLIGHT = "A request with this Idempotency-Key is still being processed; retry in a moment."
+
+
+def _lock_key(scope: str, key: str) -> int:
+    """The key's PostgreSQL advisory-lock number (a signed 64-bit integer)."""
+    digest = hashlib.sha256(f"idempotency\x00{scope}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class IdempotencyGuard:
     def __init__(self, request: Request, key: str | None) -> None:
         self.request = request
@@ -56,68 +72,67 @@ class IdempotencyGuard:
         self._claimed = False
 
     async def begin(self, session: AsyncSession, scope: str, payload: Any) -> JSONResponse | None:
-        """Claim the key, or return the stored response of an earlier identical request."""
+        """Claim the key in the request's transaction, or return the stored response of an
+        earlier identical request."""
         if self.key is None:
             return None
         self.scope = scope
         fingerprint = request_fingerprint(self.request.method, self.request.url.path, payload)
-        sessionmaker = self.request.app.state.sessionmaker
-        try:
-            async with sessionmaker() as claim, claim.begin():
-                await claim.execute(
-                    insert(keys_t).values(
-                        scope=scope,
-                        key=self.key,
-                        request_hash=fingerprint,
-                        state="in_flight",
-                        created_at=utcnow(),
-                    )
-                )
-        except IntegrityError:
-            async with sessionmaker() as seen, seen.begin():
-                row = (
-                    await seen.execute(
-                        select(keys_t).where(keys_t.c.scope == scope, keys_t.c.key == self.key)
-                    )
-                ).one_or_none()
-                if row is None:  # released between our insert and this read
-                    raise Conflict(
-                        "A request with this Idempotency-Key was just abandoned; retry it."
-                    ) from None
-                if row.request_hash != fingerprint:
-                    raise Unprocessable(
-                        "This Idempotency-Key was already used with a different request body. "
-                        "Use a new key for a new request."
-                    ) from None
-                if row.state == "done":
-                    return JSONResponse(
-                        json.loads(row.response_body),
-                        status_code=row.status_code,
-                        headers={"Idempotent-Replayed": "true"},
-                    )
-                if utcnow() - row.created_at < STALE_CLAIM:
-                    raise Conflict(
-                        "A request with this Idempotency-Key is still being processed; "
-                        "retry in a moment."
-                    ) from None
-                # Take over a claim left by a crashed process, if no one else just did.
-                taken = await seen.execute(
-                    update(keys_t)
-                    .where(
-                        keys_t.c.scope == scope,
-                        keys_t.c.key == self.key,
-                        keys_t.c.state == "in_flight",
-                        keys_t.c.created_at == row.created_at,
-                    )
-                    .values(created_at=utcnow())
-                )
-                if getattr(taken, "rowcount", 0) != 1:
-                    raise Conflict(
-                        "A request with this Idempotency-Key is still being processed; "
-                        "retry in a moment."
-                    ) from None
+        postgres = is_postgres(session)
+        if postgres and not await session.scalar(
+            select(func.pg_try_advisory_xact_lock(_lock_key(scope, self.key)))
+        ):
+            raise Conflict(IN_FLIGHT)
+        insert = pg_insert if postgres else sqlite_insert
+        claimed = await session.scalar(
+            insert(keys_t)
+            .values(
+                scope=scope,
+                key=self.key,
+                request_hash=fingerprint,
+                state="in_flight",
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(keys_t.c.key)
+        )
+        if claimed is not None:
+            self._claimed = True
+            return None
+        row = (
+            await session.execute(
+                select(keys_t).where(keys_t.c.scope == scope, keys_t.c.key == self.key)
+            )
+        ).one_or_none()
+        if row is None:  # released by an earlier version between our insert and this read
+            raise Conflict("A request with this Idempotency-Key was just abandoned; retry it.")
+        if row.request_hash != fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was already used with a different request body. "
+                "Use a new key for a new request."
+            )
+        if row.state == "done":
+            return JSONResponse(
+                json.loads(row.response_body),
+                status_code=row.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        # A committed claim of an earlier version: its owner may still be working on it.
+        if utcnow() - row.created_at < STALE_CLAIM:
+            raise Conflict(IN_FLIGHT)
+        taken = await session.execute(
+            update(keys_t)
+            .where(
+                keys_t.c.scope == scope,
+                keys_t.c.key == self.key,
+                keys_t.c.state == "in_flight",
+                keys_t.c.created_at == row.created_at,
+            )
+            .values(created_at=utcnow())
+        )
+        if getattr(taken, "rowcount", 0) != 1:
+            raise Conflict(IN_FLIGHT)
         self._claimed = True
-        session.info.setdefault("after_rollback", []).append(self.release)
         return None
 
     async def complete(self, session: AsyncSession, status_code: int, body: Any) -> None:
@@ -133,19 +148,6 @@ class IdempotencyGuard:
                 response_body=json.dumps(jsonable_encoder(body)),
             )
         )
-
-    async def release(self) -> None:
-        if not self._claimed:
-            return
-        self._claimed = False
-        async with self.request.app.state.sessionmaker() as s, s.begin():
-            await s.execute(
-                delete(keys_t).where(
-                    keys_t.c.scope == self.scope,
-                    keys_t.c.key == self.key,
-                    keys_t.c.state == "in_flight",
-                )
-            )
 
 
 async def _guard(

@@ -19,6 +19,8 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.db import sqlite_transactions
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_DIRS = {
     "jobs": ROOT / "services" / "jobs",
@@ -65,6 +67,8 @@ def run_env(metadata: MetaData) -> None:
 
     async def run() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)
+        if engine.dialect.name == "sqlite":
+            sqlite_transactions(engine)  # all of an upgrade commits, or none of it
         async with engine.connect() as conn:
             await conn.run_sync(_do_run, metadata)
             await conn.commit()

@@ -17,7 +17,7 @@ from services.jobs.errors import (
     WorkerNotFound,
 )
 from services.jobs.models import Employer, JobFair, Placement, Posting, TrainingSession, Worker
-from shared.db import SessionDep
+from shared.db import SQLITE_BEGIN, SessionDep
 from shared.errors import Forbidden
 from shared.identity import Identity, OptionalIdentity, Role, require_roles
 
@@ -81,11 +81,15 @@ async def sweep_expired_postings(request: Request, today: Today) -> None:
     """Before a change to a posting, postings past their valid-through date become expired (with
     their ``jobs.posting.closed``), as the background sweep does. Runs in its own transaction so
     that the expiry stands even if the change itself is refused. Reads never write: they show
-    such a posting as expired from its dates alone (``service.effective_status``)."""
+    such a posting as expired from its dates alone (``service.effective_status``).
+
+    Routes list it in their decorator (``dependencies=[FreshPostings]``) so that it runs before
+    anything queries the request's session: on SQLite a writing request holds the database's
+    write lock from its first query, and this transaction would wait for it."""
     from services.jobs import service
 
     sessionmaker = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    async with sessionmaker(execution_options={SQLITE_BEGIN: "DEFERRED"}) as session:
         if not await repo.any_overdue_postings(session, today):
             return
     async with sessionmaker() as session, session.begin():

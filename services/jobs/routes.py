@@ -25,6 +25,7 @@ from services.jobs.dependencies import (
     BureauWriter,
     CurrentPartner,
     FairById,
+    FreshPostings,
     PartnerOrBureau,
     PartnerOrStaffReader,
     PlacementById,
@@ -422,6 +423,7 @@ async def get_posting(
     operation_id="updatePosting",
     summary="Edit a draft or open posting",
     responses=WRITE_ERRORS,
+    dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def update_posting(
     body: PostingUpdate,
@@ -444,6 +446,7 @@ async def update_posting(
     operation_id="publishPosting",
     summary="Publish a draft posting",
     responses=WRITE_ERRORS,
+    dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def publish_posting(
     partner: CurrentPartner, posting: PostingToChange, session: SessionDep, today: Today
@@ -461,6 +464,7 @@ async def publish_posting(
     operation_id="closePosting",
     summary="Close an open posting",
     responses=WRITE_ERRORS,
+    dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def close_posting(
     partner: CurrentPartner, posting: PostingToChange, session: SessionDep, today: Today
@@ -479,6 +483,7 @@ async def close_posting(
     operation_id="createApplication",
     summary="Apply on a worker's behalf",
     responses=WRITE_ERRORS,
+    dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def create_application(
     body: ApplicationCreate,

@@ -1,18 +1,42 @@
-"""Idempotency-Key behaviour that no single service owns, on a real service database: a claim
-left behind by a crashed process is taken over by exactly one retry."""
+"""Idempotency-Key behaviour that no single service owns, on a real service database (on
+PostgreSQL and on SQLite): the claim lives in the request's transaction, so a request whose
+process died leaves nothing behind and its retry is served at once, with one effect; claims
+committed by an earlier version are still taken over by exactly one retry once stale."""
 
 import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import insert, select
+import pytest
+from sqlalchemy import func, insert, select
 
+from services.products.models import Sale
 from shared.db import utcnow
 from shared.errors import Conflict
 from shared.idempotency import IdempotencyGuard, keys_t, request_fingerprint
+from shared.migrations import ROOT
+from tests.products.factories import as_store, create_product, create_store, sale_body
+from tests.support.apps import RunningService, running_service
+from tests.support.sqlite import migrated_sqlite_url
 
 PATH = "/v1/products/stores/me/sales"
 BODY = {"receipt_number": "R-1", "lines": []}
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def products(request, settings_for, tmp_path) -> AsyncIterator[RunningService]:  # type: ignore[no-untyped-def]
+    """The products service, on this run's PostgreSQL database or on a SQLite file."""
+    overrides: dict[str, Any] = {}
+    if request.param == "sqlite":
+        overrides["database_url"] = await migrated_sqlite_url("products", tmp_path)
+    async with running_service("products", settings_for("products", **overrides)) as running:
+        yield running
 
 
 def fake_request(app):
@@ -36,12 +60,22 @@ class TestStaleClaim:
             async with products.sessionmaker() as session:
                 guard = IdempotencyGuard(fake_request(products.app), "till-3-0042")
                 try:
-                    return await guard.begin(session, "store-1", BODY)
+                    replay = await guard.begin(session, "store-1", BODY)
                 except Conflict:
                     return "conflict"
+                if replay is not None:
+                    return "replayed"
+                await asyncio.sleep(0.05)  # the request's work
+                await guard.complete(session, 201, {"sale": "the one"})
+                await session.commit()  # the takeover is part of the request's transaction
+                return "took over"
 
         outcomes = await asyncio.gather(*(retry() for _ in range(10)))
-        assert sorted(map(str, outcomes)) == ["None"] + ["conflict"] * 9
+        assert outcomes.count("took over") == 1
+        assert set(outcomes) <= {"took over", "conflict", "replayed"}
+        async with products.sessionmaker() as s:
+            row = (await s.execute(select(keys_t))).one()
+        assert (row.state, json.loads(row.response_body)) == ("done", {"sale": "the one"})
 
     async def test_a_fresh_claim_is_not_taken_over(self, products):
         async with products.sessionmaker() as s, s.begin():
@@ -64,3 +98,47 @@ class TestStaleClaim:
                 raise AssertionError("a claim in progress was taken over")
         async with products.sessionmaker() as s:
             assert (await s.execute(select(keys_t.c.state))).scalars().all() == ["in_flight"]
+
+
+async def count_sales(products: RunningService) -> int:
+    async with products.sessionmaker() as s:
+        return int(await s.scalar(select(func.count()).select_from(Sale)) or 0)
+
+
+class TestDeadOwner:
+    async def test_a_retry_after_the_owner_died_is_served_at_once_with_one_effect(self, products):
+        """Issue 8: after a crash the in-flight request's key answered 409 for 5 minutes."""
+        store = await create_store(products)
+        tea = await create_product(products)
+        body = sale_body(tea["sku"])
+        url = products.app.state.settings.database_url
+        claim = [url, "POST", PATH, store["id"], "till-9-0001", json.dumps(body)]
+        # Asynchronously: the service in this process keeps running (its relay, on SQLite,
+        # takes the write lock now and then) while the owner claims and dies.
+        owner = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.support.claim_and_die",
+            *claim,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(owner.communicate(), timeout=60)
+        assert out.decode().strip() == "claimed" and owner.returncode == 137, err.decode()
+
+        headers = as_store(store["id"]) | {"Idempotency-Key": "till-9-0001"}
+        started = time.monotonic()
+        while True:
+            r = await products.client.post(PATH, json=body, headers=headers)
+            if r.status_code != 409 or time.monotonic() - started > 5:
+                break
+            await asyncio.sleep(0.2)
+        assert r.status_code == 201, r.text
+        assert time.monotonic() - started < 5
+        assert await count_sales(products) == 1
+
+        again = await products.client.post(PATH, json=body, headers=headers)
+        assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+        assert again.json() == r.json()
+        assert await count_sales(products) == 1
