@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
 from shared.identity import ROLES, STAFF_ROLES, Role
+from shared.validation import as_written
 
 # Credentials bound to one organisation: the subject is a store id or a partner organisation id.
 SUBJECT_ROLES: tuple[Role, ...] = ("partner", "store")
@@ -27,9 +28,15 @@ metadata = GatewayModel.metadata
 
 
 class Input(SQLModel):
-    """Every request body of the gateway: unknown fields are refused (422)."""
+    """Every request body of the gateway: unknown fields are refused (422), and values are taken
+    only as JSON writes them (no 1 or "yes" for a flag, no "3" or 3.0 for a number)."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_written(cls, data: Any) -> Any:
+        return as_written(cls, data)
 
 
 # --- users -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ one statement, all in the request's one transaction.
 import csv
 import io
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,9 @@ from services.products.service import PreparedSale, _ensure_active, prepare_sale
 
 Format = Literal["ndjson", "csv"]
 CSV_COLUMNS = ("receipt_number", "sold_at", "sku", "quantity", "unit_price_fen")
+# A CSV cell is text: a number column holds a whole number in ASCII digits (int() would also take
+# " 3", "1_000" and other scripts' digits; "128.00" is yuan sent as fen, refused, not rounded).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,30}")
 
 
 @dataclass
@@ -91,6 +95,15 @@ def parse_ndjson(text: str, max_lines: int) -> list[Entry]:
                 f"appears on line {first} of this batch.",
             )
     return entries
+
+
+def _not_whole_number(column: str) -> str:
+    if column == "unit_price_fen":
+        return (
+            "unit_price_fen must be a whole number of fen in digits only, "
+            "e.g. 12800 for 128.00 yuan."
+        )
+    return f"{column} must be a whole number in digits only, e.g. 3."
 
 
 def parse_csv(text: str, max_lines: int) -> list[Entry]:
@@ -161,20 +174,26 @@ def parse_csv(text: str, max_lines: int) -> list[Entry]:
                 break
         if entry.error:
             continue
+        lines = []
+        for number, values in zip(entry.lines, entry.rows, strict=True):
+            bad = [
+                c for c in ("quantity", "unit_price_fen") if not _WHOLE_NUMBER.fullmatch(values[c])
+            ]
+            if bad:
+                entry.reject("invalid", _not_whole_number(bad[0]), number)
+                break
+            lines.append(
+                {
+                    "sku": values["sku"],
+                    "quantity": int(values["quantity"]),
+                    "unit_price_fen": int(values["unit_price_fen"]),
+                }
+            )
+        if entry.error:
+            continue
         try:
             entry.sale = SaleCreate.model_validate(
-                {
-                    "receipt_number": entry.receipt_number,
-                    "sold_at": sold_at,
-                    "lines": [
-                        {
-                            "sku": v["sku"],
-                            "quantity": v["quantity"],
-                            "unit_price_fen": v["unit_price_fen"],
-                        }
-                        for v in entry.rows
-                    ],
-                }
+                {"receipt_number": entry.receipt_number, "sold_at": sold_at, "lines": lines}
             )
         except ValidationError as exc:
             first = exc.errors(include_input=False)[0]

@@ -422,7 +422,7 @@ class Objection(SubsidiesModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ObjectionCreate(SubsidiesModel):
+class ObjectionCreate(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
@@ -465,7 +465,7 @@ class ApplicationPublic(SubsidiesModel):
     objections: list[ObjectionPublic] = []
 
 
-class ApplicationCreate(SubsidiesModel):
+class ApplicationCreate(_JsonInput):
     """A hand-made application for a confirmed month the events did not grant."""
 
     model_config = ConfigDict(  # type: ignore[assignment]
@@ -487,7 +487,7 @@ class ApplicationCreate(SubsidiesModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class ReasonBody(SubsidiesModel):
+class ReasonBody(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
@@ -509,7 +509,7 @@ class NoteBody(_JsonInput):
     expected_amount_fen: int | None = Field(default=None, ge=0, le=10**15)
 
 
-class BulkIds(SubsidiesModel):
+class BulkIds(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
@@ -560,7 +560,7 @@ class Payee(SubsidiesModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class PayeeCreate(SubsidiesModel):
+class PayeeCreate(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={
@@ -633,7 +633,7 @@ class BatchLine(SubsidiesModel, table=True):
     settled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class BatchCreate(SubsidiesModel):
+class BatchCreate(_JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         json_schema_extra={

@@ -282,6 +282,20 @@ class TestUpdateUser:
         )
         assert r.status_code == 409
 
+    async def test_flags_only_as_true_or_false(self, gateway):
+        # Pydantic read 1 and "true" as true: the gateway's bodies now go through the same
+        # shared check as the services' (numbers only as JSON integers, flags only as booleans).
+        token = await gateway.admin_token()
+        user = await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
+        for flag in (1, "true", "yes"):
+            r = await gateway.client.patch(
+                f"/v1/admin/users/{user['id']}", json={"disabled": flag}, headers=bearer(token)
+            )
+            assert r.status_code == 422
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "disabled: must be true or false" in r.json()["detail"]
+        await gateway.login("li.clerk", "a-long-enough-password")  # still enabled
+
     async def test_role_change_takes_effect(self, gateway):
         token = await gateway.admin_token()
         user = await create_user(gateway, "li.clerk", "bureau_clerk", token=token)

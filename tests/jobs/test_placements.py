@@ -134,6 +134,16 @@ class TestPartnerHire:
             await hire(jobs, headers, posting, {"id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10"}), 404
         )
 
+    async def test_wage_only_as_a_json_integer(self, jobs):
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers)
+        worker = await make_worker(jobs)
+        for wage in ("520000", 520000.0, 5.2e5, "100"):
+            r = await hire(jobs, headers, posting, worker, monthly_wage_fen=wage)
+            assert_problem(r, 422, contains="monthly_wage_fen: must be a whole number of fen")
+        async with jobs.sessionmaker() as session:
+            assert await session.scalar(text("SELECT count(*) FROM placements")) == 0
+
     async def test_application_is_marked_hired(self, jobs):
         _, headers = await make_partner(jobs)
         posting = await make_posting(jobs, headers)
@@ -232,6 +242,16 @@ class TestConfirmMonth:
         for wage in (True, False):
             r = await confirm(jobs, headers, placement["id"], "2026-03", wage)
             assert_problem(r, 422, contains="wage_paid_fen: must be a whole number")
+        r = await jobs.client.get(f"{URL}/{placement['id']}", headers=headers)
+        assert r.json()["confirmed_months"] == []
+        assert await outbox_events(jobs, "jobs.placement.month_confirmed") == []
+
+    async def test_wage_only_as_a_json_integer(self, jobs):
+        # Pydantic read "520000", 5200.00 and 5.2e5 as fen.
+        placement, headers = await make_placement(jobs, start_date="2026-03-02")
+        for wage in ("520000", 5200.00, 5.2e5, "100"):
+            r = await confirm(jobs, headers, placement["id"], "2026-03", wage)
+            assert_problem(r, 422, contains="wage_paid_fen: must be a whole number of fen")
         r = await jobs.client.get(f"{URL}/{placement['id']}", headers=headers)
         assert r.json()["confirmed_months"] == []
         assert await outbox_events(jobs, "jobs.placement.month_confirmed") == []

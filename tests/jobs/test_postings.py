@@ -4,6 +4,7 @@ search, and who sees what."""
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from services.jobs.models import Posting
@@ -37,6 +38,16 @@ class TestCreatePosting:
         _, headers = await make_partner(jobs)
         r = await jobs.client.post(URL, json=posting_body(openings=True), headers=headers)
         assert_problem(r, 422, contains="openings: must be a whole number")
+        async with jobs.sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(Posting)) == 0
+
+    @pytest.mark.parametrize("field", ["openings", "salary_min_fen", "salary_max_fen"])
+    async def test_numbers_only_as_json_integers(self, jobs, field):
+        # Pydantic read "3", 3.0 and 1e3 as whole numbers.
+        _, headers = await make_partner(jobs)
+        for value in ("3", 3.0, 1e3, "100"):
+            r = await jobs.client.post(URL, json=posting_body(**{field: value}), headers=headers)
+            assert_problem(r, 422, contains=f"{field}: must be a whole number")
         async with jobs.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Posting)) == 0
 

@@ -99,6 +99,29 @@ class TestNdjsonBatch:
         assert receipts == {"OLD-1", "B-1", "B-2"}
         assert by_line[1]["sale_id"] in {s["id"] for s in listing.json()["items"]}
 
+    async def test_numbers_only_as_json_integers_per_line(self, products):
+        store = await create_store(products)
+        tea = await create_product(products)
+        bad_price = sale_body(tea["sku"], receipt_number="N-2")
+        bad_price["lines"][0]["unit_price_fen"] = 128.00  # yuan sent as fen
+        bad_quantity = sale_body(tea["sku"], receipt_number="N-3")
+        bad_quantity["lines"][0]["quantity"] = "3"
+        body = ndjson(
+            sale_body(tea["sku"], receipt_number="N-1"),
+            bad_price,
+            bad_quantity,
+            sale_body(tea["sku"], receipt_number="N-4")
+            | {"lines": [{"sku": tea["sku"], "quantity": 1e3, "unit_price_fen": 100}]},
+        )
+        r = await upload(products, store["id"], body, NDJSON)
+        assert r.status_code == 200, r.text
+        by_line = {row["line"]: row for row in r.json()["results"]}
+        assert by_line[1]["status"] == "accepted"
+        for line, field in ((2, "unit_price_fen"), (3, "quantity"), (4, "quantity")):
+            assert (by_line[line]["status"], by_line[line]["code"]) == ("rejected", "invalid")
+            assert f"{field}: must be a whole number" in by_line[line]["reason"]
+        assert await counts(products) == (1, 1, 1)
+
     async def test_replay_returns_same_results_and_records_once(self, products):
         store = await create_store(products)
         tea = await create_product(products)
@@ -237,6 +260,33 @@ class TestCsvBatch:
         assert result["total_fen"] == 2 * 16800 + 2500
         assert result["total_grams"] == 2 * 250 + 500
         assert await counts(products) == (1, 2, 1)
+
+    async def test_number_cells_are_digits_only(self, products):
+        # "128.00" is yuan sent as fen: refused on its line, not read as 128 or 12800.
+        store = await create_store(products)
+        tea = await create_product(products)
+        rows = [
+            "receipt_number,sold_at,sku,quantity,unit_price_fen",
+            f"D-1,2024-03-10T04:00:00Z,{tea['sku']},2,16800",
+            f"D-2,2024-03-10T04:00:00Z,{tea['sku']},1,16800",
+            f"D-2,2024-03-10T04:00:00Z,{tea['sku']},1,128.00",
+            f"D-3,2024-03-10T05:00:00Z,{tea['sku']},3.0,100",
+            f"D-4,2024-03-10T05:00:00Z,{tea['sku']},1e3,100",
+            f"D-5,2024-03-10T05:00:00Z,{tea['sku']},1_000,100",
+            f"D-6,2024-03-10T05:00:00Z,{tea['sku']},+2,100",
+        ]
+        r = await upload(products, store["id"], "\r\n".join(rows) + "\r\n", CSV)
+        assert r.status_code == 200, r.text
+        result = r.json()
+        by_line = {row["line"]: row for row in result["results"]}
+        assert by_line[2]["status"] == "accepted"
+        assert (by_line[3]["code"], by_line[4]["code"]) == ("receipt_rejected", "invalid")
+        assert "unit_price_fen must be a whole number of fen in digits only" in by_line[4]["reason"]
+        for line in (5, 6, 7, 8):
+            assert by_line[line]["code"] == "invalid", by_line[line]
+            assert "quantity must be a whole number in digits only" in by_line[line]["reason"]
+        assert (result["sales_accepted"], result["total_fen"]) == (1, 2 * 16800)
+        assert await counts(products) == (1, 1, 1)
 
     async def test_bad_header(self, products):
         store = await create_store(products)

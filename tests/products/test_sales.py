@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from services.products.models import Sale, SaleLine
@@ -91,6 +92,23 @@ class TestReportSale:
         r = await products.client.post(SALES, json=line, headers=as_store(store["id"]))
         assert r.status_code == 422
         assert await count_sales(products) == 0
+
+    @pytest.mark.parametrize("field", ["quantity", "unit_price_fen"])
+    async def test_numbers_only_as_json_integers(self, products, field):
+        # Pydantic read "3", 3.0 and 1e3 as integers: a till sending 128.00 yuan as the price in
+        # fen was recorded 100 times too low, with no error.
+        store = await create_store(products)
+        tea = await create_product(products)
+        for value in ("3", 3.0, 1e3, "100", 128.00):
+            body = sale_body(tea["sku"])
+            body["lines"][0][field] = value
+            r = await products.client.post(SALES, json=body, headers=as_store(store["id"]))
+            assert r.status_code == 422, (value, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            assert f"{field}: must be a whole number" in r.json()["detail"], value
+        assert await count_sales(products) == 0
+        await report_sale(products, store["id"], sale_body(tea["sku"], quantity=3))
+        assert await count_sales(products) == 1
 
     async def test_unknown_sku_names_the_line(self, products):
         store = await create_store(products)

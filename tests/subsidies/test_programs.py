@@ -55,6 +55,18 @@ class TestCreateFund:
         assert r.status_code == 422
         assert r.headers["content-type"] == "application/problem+json"
 
+    @pytest.mark.parametrize("budget", ["3", 3.0, 1e3, "100"])
+    async def test_budget_only_as_a_json_integer(self, subsidies, budget):
+        # Pydantic read 1e3 as a budget of 1,000 fen.
+        r = await subsidies.client.post(
+            f"{API}/funds", headers=ADMIN, json={"code": "f1", "name": "x", "budget_fen": budget}
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "budget_fen: must be a whole number of fen" in r.json()["detail"]
+        r = await subsidies.client.get(f"{API}/funds", headers=ADMIN)
+        assert r.json()["items"] == []
+
     @pytest.mark.parametrize("headers", [CLERK, PARTNER, STORE, AUDITOR])
     async def test_only_admins_create_funds(self, subsidies, headers):
         r = await subsidies.client.post(
@@ -93,6 +105,18 @@ class TestUpdateFund:
         assert r.status_code == 422
         assert r.headers["content-type"] == "application/problem+json"
         assert "budget_fen: must be a whole number" in r.json()["detail"]
+        assert (await get_fund(subsidies, fund["id"]))["budget_fen"] == fund["budget_fen"]
+
+    @pytest.mark.parametrize("budget", ["3", 3.0, 1e3, "100"])
+    async def test_budget_only_as_a_json_integer(self, subsidies, budget):
+        # Pydantic read "100", 3.0 and 1e3 as fen.
+        fund = await create_fund(subsidies)
+        r = await subsidies.client.patch(
+            f"{API}/funds/{fund['id']}", headers=ADMIN, json={"budget_fen": budget}
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "budget_fen: must be a whole number of fen" in r.json()["detail"]
         assert (await get_fund(subsidies, fund["id"]))["budget_fen"] == fund["budget_fen"]
 
     async def test_unknown_fund_is_404(self, subsidies):
@@ -152,6 +176,12 @@ class TestCreateProgram:
             ({"valid_until": 1609372800}, "valid_until: must be a date written YYYY-MM-DD"),
             ({"notice_days": True}, "notice_days: must be a whole number"),
             ({"amount_fen": True}, "amount_fen: must be a whole number"),
+            ({"amount_fen": "500000"}, "amount_fen: must be a whole number of fen"),
+            ({"amount_fen": 5000.00}, "amount_fen: must be a whole number of fen"),
+            ({"amount_fen": 5e5}, "amount_fen: must be a whole number of fen"),
+            ({"cap_per_person_fen": "100"}, "cap_per_person_fen: must be a whole number"),
+            ({"notice_days": "3"}, "notice_days: must be a whole number"),
+            ({"required_months": 3.0}, "required_months: must be a whole number"),
         ],
     )
     async def test_numbers_and_dates_only_as_written(self, subsidies, change, field):
