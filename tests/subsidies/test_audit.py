@@ -21,6 +21,7 @@ from tests.subsidies.factories import (
     dedicated_applications,
     verify,
 )
+from tests.support.apps import TEST_AUDIT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,8 +45,21 @@ async def reviewed_application(svc, feed) -> dict:  # type: ignore[no-untyped-de
     return app  # type: ignore[no-any-return]
 
 
-async def run_cli(database_url: str) -> tuple[int, dict]:
-    env = os.environ | {"SUBSIDIES_DATABASE_URL": database_url, "EW_LOG_JSON": "true"}
+async def run_cli(database_url: str, svc, **env_overrides: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    """``python -m services.subsidies.audit verify`` as an operator runs it, with the service's
+    database, audit key, NATS and event namespace."""
+    settings = svc.app.state.settings
+    env = (
+        os.environ
+        | {
+            "SUBSIDIES_DATABASE_URL": database_url,
+            "SUBSIDIES_AUDIT_KEY": TEST_AUDIT_KEY,
+            "EW_NATS_URL": settings.nats_url,
+            "EW_EVENT_NAMESPACE": settings.event_namespace,
+            "EW_LOG_JSON": "true",
+        }
+        | env_overrides
+    )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -56,7 +70,8 @@ async def run_cli(database_url: str) -> tuple[int, dict]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, _ = await proc.communicate()
+    out, err = await proc.communicate()
+    assert out.strip(), err.decode()[-3000:]
     return proc.returncode or 0, json.loads(out.decode().strip().splitlines()[-1])
 
 
@@ -114,7 +129,7 @@ class TestVerifyChain:
         body = r.json()
         assert body["ok"] is True and body["first_broken_seq"] is None
         assert body["entries_checked"] >= 6  # fund, program, created, verified, approved, …
-        code, report = await run_cli(databases.url("subsidies"))
+        code, report = await run_cli(databases.url("subsidies"), subsidies)
         assert code == 0 and report["ok"] is True
 
     async def _tamper(self, subsidies, statement: str, seq: int) -> None:  # type: ignore[no-untyped-def]
@@ -144,7 +159,7 @@ class TestVerifyChain:
         assert body["ok"] is False
         assert body["first_broken_seq"] == rejected["seq"]
         assert "edited" in body["problem"]
-        code, report = await run_cli(databases.url("subsidies"))
+        code, report = await run_cli(databases.url("subsidies"), subsidies)
         assert code == 1 and report["first_broken_seq"] == rejected["seq"]
 
     async def test_removed_entry_is_detected(self, subsidies, feed):
