@@ -13,6 +13,7 @@ to PostgreSQL (``postgresql+asyncpg://user@host:5432/db``).
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -60,6 +61,8 @@ class Launcher:
         self.credential: str | None = None
         self.env = dict(os.environ)
         self.env["EW_DATA_DIR"] = str(self.data_dir)
+        if not self.env.get("SUBSIDIES_AUDIT_KEY"):
+            self.env["SUBSIDIES_AUDIT_KEY"] = load_or_create_audit_key(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         for name, port in PORTS.items():
             if name != "gateway":
@@ -254,6 +257,24 @@ def tail(path: Path, lines: int = 20) -> str:
             return "".join(deque(f, maxlen=lines))
     except OSError:
         return ""
+
+
+def load_or_create_audit_key(data_dir: Path) -> str:
+    """``SUBSIDIES_AUDIT_KEY`` of the embedded run: made on the first start and kept in
+    ``data/secrets.json`` (mode 0600, never printed). It must never change afterwards: the audit
+    chain written with it verifies only with it. (Kept apart from the other launcher secrets in
+    this small function; the file is one JSON object of variable names.)"""
+    path = data_dir / "secrets.json"
+    secrets_: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if not secrets_.get("SUBSIDIES_AUDIT_KEY"):
+        secrets_["SUBSIDIES_AUDIT_KEY"] = secrets.token_urlsafe(32)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(secrets_, f)
+        os.replace(tmp, path)
+    return secrets_["SUBSIDIES_AUDIT_KEY"]
 
 
 def main() -> int:
