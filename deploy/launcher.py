@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from deploy.event_keys import signing_environment
-from deploy.secrets import load_or_create_secrets, nats_password_key, write_private
+from deploy.secrets import AUDIT_KEY, load_or_create_secrets, nats_password_key, write_private
 from shared.events.permissions import NATS_USERS, nats_authorization
 
 HOST = "127.0.0.1"
@@ -81,8 +81,11 @@ class Launcher:
     # -- processes ---------------------------------------------------------------------------
     def child_env(self, name: str) -> dict[str, str]:
         """The environment of one process: the common one plus its own NATS credentials and
-        event-signing key (and every publisher's public key)."""
+        event-signing key (and every publisher's public key); subsidies also its audit key."""
         env = self.env | signing_environment(self.secrets, name)
+        if name == "subsidies":
+            # An operator's own key wins; it must never change once entries are written.
+            env.setdefault(AUDIT_KEY, self.secrets[AUDIT_KEY])
         if self.own_nats and name in APPS:
             env["EW_NATS_USER"] = name
             env["EW_NATS_PASSWORD"] = self.secrets[nats_password_key(name)]

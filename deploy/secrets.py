@@ -25,11 +25,17 @@ def _token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The key of the subsidies audit chain. It must never change: the chain written with it verifies
+# only with it (services/subsidies/README.md).
+AUDIT_KEY = "SUBSIDIES_AUDIT_KEY"
+
 # name → how to make a new value. NATS: one password per process user (jobs, …, ops); one
-# event-signing key per publishing service.
-GENERATORS: dict[str, Callable[[], str]] = {
-    nats_password_key(user): _token for user in NATS_USERS
-} | EVENT_KEY_GENERATORS
+# event-signing key per publishing service; the audit key.
+GENERATORS: dict[str, Callable[[], str]] = (
+    {nats_password_key(user): _token for user in NATS_USERS}
+    | EVENT_KEY_GENERATORS
+    | {AUDIT_KEY: _token}
+)
 
 
 def write_private(path: Path, text: str) -> None:

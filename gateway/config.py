@@ -25,6 +25,9 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     database_url: str = Field(default="", validation_alias=_alias("database_url"))
+    migration_database_url: str = Field(
+        default="", validation_alias=_alias("migration_database_url")
+    )
 
     # Where the services listen. The gateway is their only public entry.
     jobs_url: str = Field(default="http://127.0.0.1:8101", validation_alias=_alias("jobs_url"))

@@ -3,6 +3,13 @@
 ``python -m shared.migrations jobs upgrade`` migrates one service; ``… jobs revision -m "slug"``
 autogenerates a revision from the service's metadata; ``… jobs check`` fails when the models and
 the migrations disagree. Migration files are named by date and slug.
+
+Database roles (PostgreSQL): migrations run as the role of ``<SERVICE>_MIGRATION_DATABASE_URL``,
+which owns the tables; the service runs as the role of ``<SERVICE>_DATABASE_URL``. When the two
+differ, every upgrade ends by granting the service's role what it needs and no more (see
+:func:`grant_app_role`): it cannot ALTER or TRUNCATE tables, control triggers, write the migration
+version, or UPDATE/DELETE an append-only table (``info={"append_only": True}``, e.g. the audit
+trail). Without a migration URL both are the service's URL (one role; SQLite has no roles).
 """
 
 import argparse
@@ -15,7 +22,7 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -44,6 +51,27 @@ def head_revision(service: str) -> str | None:
     return script.get_current_head()
 
 
+def grant_app_role(connection: Connection, metadata: MetaData, role: str) -> None:
+    """What the service's role may do on tables the migration role owns: read and write rows,
+    append only to append-only tables, use sequences. Owning nothing, it can neither ALTER,
+    TRUNCATE nor disable triggers. Run after every upgrade, so new tables are covered."""
+    if connection.dialect.name != "postgresql":
+        return
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    statements = [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {quoted}",
+    ]
+    for table in metadata.sorted_tables:
+        if table.info.get("append_only"):
+            name = connection.dialect.identifier_preparer.quote(table.name)
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {name} FROM {quoted}")
+    for statement in statements:
+        connection.execute(text(statement))
+
+
 def _do_run(connection: Connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
@@ -51,8 +79,11 @@ def _do_run(connection: Connection, metadata: MetaData) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
+    app_role = context.config.attributes.get("app_role")
     with context.begin_transaction():
         context.run_migrations()
+        if app_role:
+            grant_app_role(connection, metadata, app_role)
 
 
 def run_env(metadata: MetaData) -> None:
@@ -64,6 +95,8 @@ def run_env(metadata: MetaData) -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     assert url
+    # ``alembic`` run by hand: the configuration names the role to grant to, if any.
+    config.attributes.setdefault("app_role", config.get_main_option("app_role"))
 
     async def run() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)
@@ -77,11 +110,15 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(run())
 
 
-async def upgrade_to_head(engine: AsyncEngine, service: str) -> None:
+async def upgrade_to_head(
+    engine: AsyncEngine, service: str, *, app_role: str | None = None
+) -> None:
+    """Migrate with ``engine`` (the owner's), then grant ``app_role`` its privileges."""
     cfg = alembic_config(service, engine.url.render_as_string(hide_password=False))
 
     def upgrade(conn: Connection) -> None:
         cfg.attributes["connection"] = conn
+        cfg.attributes["app_role"] = app_role
         command.upgrade(cfg, "head")
 
     async with engine.begin() as conn:
@@ -112,7 +149,7 @@ def main() -> None:
     if args.action == "upgrade":
         upgrade_service(args.service)
         return
-    cfg = alembic_config(args.service, load_settings(args.service).database_url)
+    cfg = migration_config(args.service)
     if args.action == "revision":
         command.revision(cfg, message=args.message, autogenerate=True)
     elif args.action == "check":
@@ -129,8 +166,19 @@ def load_settings(service: str) -> Any:
     return settings
 
 
+def migration_config(service: str) -> Config:
+    """Alembic's configuration as the migration role, naming the service's role to grant to."""
+    settings = load_settings(service)
+    url = settings.migration_database_url or settings.database_url
+    cfg = alembic_config(service, url)
+    app_user = make_url(settings.database_url).username
+    if app_user and app_user != make_url(url).username:
+        cfg.attributes["app_role"] = app_user
+    return cfg
+
+
 def upgrade_service(service: str) -> None:
-    command.upgrade(alembic_config(service, load_settings(service).database_url), "head")
+    command.upgrade(migration_config(service), "head")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,9 @@ class ServiceSettings(CommonSettings):
 
     service_name: str = ""
     database_url: str = ""
+    # The role migrations run as (owner of the tables); empty: the service's own URL. See
+    # shared.migrations for what the service's role is granted when the two differ.
+    migration_database_url: str = ""
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

@@ -8,6 +8,7 @@ from shared.settings import ServiceSettings
 class JobsSettings(ServiceSettings):
     service_name: str = "jobs"
     database_url: str = Field(default="", validation_alias="JOBS_DATABASE_URL")
+    migration_database_url: str = Field(default="", validation_alias="JOBS_MIGRATION_DATABASE_URL")
     # "Stable employment" in the program's reports: this many consecutive confirmed months
     # (稳定就业; published subsidy rules use 3 or 6 months, so it is configuration).
     stable_months: int = Field(default=6, ge=1, le=36, validation_alias="JOBS_STABLE_MONTHS")

@@ -8,6 +8,9 @@ from shared.settings import ServiceSettings
 class ProductsSettings(ServiceSettings):
     service_name: str = "products"
     database_url: str = Field(default="", validation_alias="PRODUCTS_DATABASE_URL")
+    migration_database_url: str = Field(
+        default="", validation_alias="PRODUCTS_MIGRATION_DATABASE_URL"
+    )
     # A batch upload's limits; the gateway's body limit is 2 MiB, so stay within it.
     batch_max_lines: int = Field(
         default=5000,

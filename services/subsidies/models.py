@@ -694,10 +694,13 @@ class ReconcileResult(SubsidiesModel):
 
 
 class AuditEntry(SubsidiesModel, table=True):
-    """Append-only (a PostgreSQL trigger refuses UPDATE and DELETE), each entry's hash covering
-    its content and the previous entry's hash, so an edit anywhere breaks the chain."""
+    """Append-only (the service's role may only SELECT and INSERT it, and a PostgreSQL trigger
+    refuses UPDATE and DELETE), each entry's keyed hash covering its content and the previous
+    entry's hash, so an edit anywhere breaks the chain."""
 
     __tablename__ = "audit_entries"
+    # shared.migrations grants the service's role no UPDATE, DELETE or TRUNCATE on it.
+    __table_args__ = {"info": {"append_only": True}}
     seq: int | None = Field(
         default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
     )
@@ -734,6 +737,9 @@ class AuditVerification(SubsidiesModel):
     entries_checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    anchors_checked: int = Field(
+        default=0, description="Heads anchored outside the database that were checked."
+    )
 
 
 # ---------------------------------------------------------------- statistics

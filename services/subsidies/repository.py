@@ -547,6 +547,21 @@ async def last_audit_hash(session: AsyncSession) -> str | None:
     return await session.scalar(select(AU.hash).order_by(AU.seq.desc()).limit(1))
 
 
+async def audit_head(session: AsyncSession) -> tuple[int, str] | None:
+    row = (await session.execute(select(AU.seq, AU.hash).order_by(AU.seq.desc()).limit(1))).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+async def export_entry(session: AsyncSession, batch_id: uuid.UUID) -> AuditEntry | None:
+    """The entry written with a batch's export (its file's trailer names it)."""
+    return await session.scalar(
+        select(AuditEntry)
+        .where(AU.entity_id == batch_id, AU.action == "batch.exported")
+        .order_by(AU.seq)
+        .limit(1)
+    )
+
+
 async def audit_entries_from(
     session: AsyncSession, after_seq: int, limit: int
 ) -> Sequence[AuditEntry]:

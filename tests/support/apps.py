@@ -17,6 +17,7 @@ from tests.support.infra import TEST_NATS_PASSWORDS, wait_until
 
 TEST_IDENTITY_SECRET = "test-identity-secret-0123456789abcdef-0123"
 TEST_PII_KEY = "test-pii-key-0123456789abcdef-0123456789"
+TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef-012345678"
 ADMIN_PASSWORD = "bootstrap-admin-password-0123"
 DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 
@@ -43,8 +44,10 @@ def service_settings(
         "consumer_retry_delay_seconds": 0.1,
         "consumer_max_deliver": 5,
         "log_json": True,
-    } | overrides
-    return cls.model_validate(values, by_name=True)
+    }
+    if service == "subsidies":
+        values["audit_key"] = TEST_AUDIT_KEY
+    return cls.model_validate(values | overrides, by_name=True)
 
 
 def identity_headers(

@@ -129,29 +129,62 @@ class NatsServer:
             shutil.rmtree(self.store_dir, ignore_errors=True)
 
 
-def asyncpg_url(name: str) -> str:
-    return f"{PG_URL.rstrip('/')}/{name}"
+def asyncpg_url(name: str, *, user: str | None = None, password: str | None = None) -> str:
+    """The URL of database ``name`` on the test server, as the superuser of ``EW_TEST_PG_URL``
+    or as ``user``."""
+    base = PG_URL.rstrip("/")
+    if user is not None:
+        scheme, rest = base.split("://", 1)
+        host = rest.rsplit("@", 1)[-1]
+        base = f"{scheme}://{user}:{password}@{host}" if password else f"{scheme}://{user}@{host}"
+    return f"{base}/{name}"
 
 
-def sqlalchemy_url(name: str) -> str:
-    return asyncpg_url(name).replace("postgresql://", "postgresql+asyncpg://", 1)
+def sqlalchemy_url(name: str, *, user: str | None = None, password: str | None = None) -> str:
+    return asyncpg_url(name, user=user, password=password).replace(
+        "postgresql://", "postgresql+asyncpg://", 1
+    )
 
 
 class TestDatabases:
-    """One fresh database per service for this run, migrated to head, dropped at the end."""
+    """One fresh database per service for this run, migrated to head, dropped at the end.
+
+    As in production, two roles of this run: an owner that runs the migrations and owns every
+    table, and an app role the services connect as (``url``), granted by the migrations only
+    what shared.migrations.grant_app_role gives: no ALTER, TRUNCATE or trigger control, and no
+    UPDATE/DELETE on append-only tables such as the audit trail. ``truncate_all`` runs as the
+    superuser."""
 
     def __init__(self) -> None:
         self.run_id = uuid.uuid4().hex[:8]
         self.names = {svc: f"ew_test_{self.run_id}_{svc}" for svc in SERVICES}
+        self.owner_role = f"ew_test_{self.run_id}_owner"
+        self.app_role = f"ew_test_{self.run_id}_app"
+        # Passwords too, so that the roles also log in where the server asks for one.
+        self._passwords = {role: uuid.uuid4().hex for role in (self.owner_role, self.app_role)}
 
     def url(self, service: str) -> str:
+        """What the service connects as: the app role."""
+        return sqlalchemy_url(
+            self.names[service], user=self.app_role, password=self._passwords[self.app_role]
+        )
+
+    def owner_url(self, service: str) -> str:
+        """What migrations connect as: the owner of the tables."""
+        return sqlalchemy_url(
+            self.names[service], user=self.owner_role, password=self._passwords[self.owner_role]
+        )
+
+    def superuser_url(self, service: str) -> str:
         return sqlalchemy_url(self.names[service])
 
     async def create(self) -> None:
         conn = await asyncpg.connect(asyncpg_url("postgres"))
         try:
+            for role, password in self._passwords.items():
+                await conn.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
             for name in self.names.values():
-                await conn.execute(f'CREATE DATABASE "{name}"')
+                await conn.execute(f'CREATE DATABASE "{name}" OWNER "{self.owner_role}"')
         finally:
             await conn.close()
         from sqlalchemy.ext.asyncio import create_async_engine
@@ -159,9 +192,9 @@ class TestDatabases:
         from shared.migrations import upgrade_to_head
 
         for svc in SERVICES:
-            engine = create_async_engine(self.url(svc))
+            engine = create_async_engine(self.owner_url(svc))
             try:
-                await upgrade_to_head(engine, svc)
+                await upgrade_to_head(engine, svc, app_role=self.app_role)
             finally:
                 await engine.dispose()
 
@@ -170,6 +203,8 @@ class TestDatabases:
         try:
             for name in self.names.values():
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for role in self._passwords:
+                await conn.execute(f'DROP ROLE IF EXISTS "{role}"')
         finally:
             await conn.close()
 
