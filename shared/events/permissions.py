@@ -91,6 +91,8 @@ def user_permissions(user: str, *, namespaced: bool = False) -> dict[str, Any]:
         publish += [f"{JS_API}.STREAM.MSG.GET.{kv}", f"{JS_API}.DIRECT.GET.{kv}"]
         publish += [f"{JS_API}.DIRECT.GET.{kv}.>"]
         # Watching or listing keys runs short-lived ordered consumers on the bucket's stream.
+        # An ephemeral consumer is created on ``CONSUMER.CREATE.<stream>`` itself (no name).
+        publish += [f"{JS_API}.CONSUMER.CREATE.{kv}"]
         publish += [
             f"{JS_API}.CONSUMER.{op}.{kv}.>" for op in ("CREATE", "INFO", "DELETE", "MSG.NEXT")
         ]
@@ -131,3 +133,9 @@ def nats_authorization(
         lines.append(f'    {{user: "{user}", password: {json.dumps(password)}}}')
     lines += ["  ]", "}", ""]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    # Regenerate the block that deploy/nats-auth.conf and deploy/k8s/nats.yaml (auth.conf) carry:
+    #   python -m shared.events.permissions
+    print(nats_authorization(), end="")

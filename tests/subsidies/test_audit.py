@@ -34,7 +34,7 @@ from tests.subsidies.factories import (
     verify,
 )
 from tests.support.apps import TEST_AUDIT_KEY, running_service
-from tests.support.infra import wait_until
+from tests.support.infra import TEST_NATS_PASSWORDS, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +68,9 @@ async def run_cli(database_url: str, svc, **env_overrides: str) -> tuple[int, di
             "SUBSIDIES_DATABASE_URL": database_url,
             "SUBSIDIES_AUDIT_KEY": TEST_AUDIT_KEY,
             "EW_NATS_URL": settings.nats_url,
+            # As operators run it: the ops user, which may only read and write the anchors.
+            "EW_NATS_USER": "ops",
+            "EW_NATS_PASSWORD": TEST_NATS_PASSWORDS["ops"],
             "EW_EVENT_NAMESPACE": settings.event_namespace,
             "EW_LOG_JSON": "true",
         }
