@@ -5,8 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.products.models import DailyRollup, MonthlyRollup, Sale, SaleLine, StoreDay
-from services.products.service import china_today
+from services.products.clock import china_today
+from services.products.days.tables import StoreDay
+from services.products.sales.tables import Sale, SaleLine
+from services.products.statistics.tables import DailyRollup, MonthlyRollup
 from shared.db import utcnow
 from tests.products.factories import as_store, create_product, create_store, report_sale, sale_body
 from tests.support.apps import identity_headers

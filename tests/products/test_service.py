@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.products.batch import parse_csv, parse_ndjson
+from services.products.batch.parser import parse_csv, parse_ndjson
+from services.products.clock import business_date_of
 from services.products.errors import BatchTooLarge, BatchUnreadable
-from services.products.service import business_date_of, tonnes, yuan
+from services.products.statistics.service import tonnes, yuan
 
 
 class TestFormatting:
