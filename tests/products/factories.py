@@ -1,10 +1,13 @@
 """Factories for the products tests: plain async functions with keyword overrides, calling the
-service's API as the role that would."""
+service's API as the role that would; and the rollups' sums, read from the database."""
 
 import itertools
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
+from services.products.statistics.tables import DailyRollup, MonthlyRollup
 from tests.support.apps import RunningService, identity_headers
 
 _seq = itertools.count(1)
@@ -90,3 +93,41 @@ async def report_sale(
     r = await svc.client.post("/v1/products/stores/me/sales", json=body, headers=headers)
     assert r.status_code == expect, r.text
     return r.json()
+
+
+async def correct(
+    products: RunningService, store_id: str, sale_id: str, body: dict, *, key: str | None = None
+) -> Any:
+    return await products.client.post(
+        f"/v1/products/stores/me/sales/{sale_id}/corrections",
+        json=body,
+        headers=as_store(store_id) | {"Idempotency-Key": key or uuid.uuid4().hex},
+    )
+
+
+async def close(products: RunningService, store_id: str, day: str) -> Any:
+    return await products.client.post(
+        f"/v1/products/stores/me/days/{day}/close", headers=as_store(store_id)
+    )
+
+
+async def rollup_sums(
+    products: RunningService, store_id: str
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    async with products.sessionmaker() as s:
+        daily = (
+            await s.scalars(select(DailyRollup).where(DailyRollup.store_id == uuid.UUID(store_id)))
+        ).all()
+        monthly = (
+            await s.scalars(
+                select(MonthlyRollup).where(MonthlyRollup.store_id == uuid.UUID(store_id))
+            )
+        ).all()
+    return (
+        (sum(r.quantity for r in daily), sum(r.grams for r in daily), sum(r.fen for r in daily)),
+        (
+            sum(r.quantity for r in monthly),
+            sum(r.grams for r in monthly),
+            sum(r.fen for r in monthly),
+        ),
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.products.models import Sale
+from services.products.sales.tables import Sale
 from shared.db import utcnow
 from shared.errors import Conflict
 from shared.idempotency import IdempotencyGuard, keys_t, request_fingerprint

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from gateway.routes import admin_router, auth_router
 from services.jobs.routes import router as jobs_router
-from services.products.routes import router as products_router
+from services.products.app import routers as products_routers
 from services.subsidies.routes import router as subsidies_router
 from shared.validation import as_written
 
@@ -90,7 +90,7 @@ def test_values_as_json_writes_them_pass():
 
 ROUTERS: dict[str, list[APIRouter]] = {
     "jobs": [jobs_router],
-    "products": [products_router],
+    "products": products_routers,
     "subsidies": [subsidies_router],
     "gateway": [auth_router, admin_router],
 }

@@ -1,4 +1,4 @@
-from services.products.models import metadata
+from services.products.tables import metadata
 from shared.migrations import run_env
 
 run_env(metadata)

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from services.products.models import Sale, SaleLine
+from services.products.sales.tables import Sale, SaleLine
 from shared.events.outbox import outbox_t
 from tests.products.factories import (
     admin,

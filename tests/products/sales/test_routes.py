@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.products.models import Sale, SaleLine
+from services.products.sales.tables import Sale, SaleLine
 from shared.db import utcnow
 from shared.idempotency import keys_t, request_fingerprint
 from tests.products.factories import (

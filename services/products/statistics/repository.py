@@ -1,0 +1,166 @@
+"""Every query of the rollups. Functions take the session first and never commit."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.products.catalogue.tables import Product, Supplier
+from services.products.db import dialect_insert
+from services.products.statistics.tables import DailyRollup, MonthlyRollup
+from services.products.stores.tables import Store
+
+daily_t = DailyRollup.__table__  # type: ignore[attr-defined]
+monthly_t = MonthlyRollup.__table__  # type: ignore[attr-defined]
+products_t = Product.__table__  # type: ignore[attr-defined]
+suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
+stores_t = Store.__table__  # type: ignore[attr-defined]
+
+GROUPS = ("store", "product", "category", "supplier", "township", "month")
+
+Key = tuple[date, uuid.UUID, uuid.UUID]
+
+
+def _sum_per_key(
+    contributions: Iterable[tuple[Any, ...]],
+) -> tuple[dict[Key, list[int]], dict[Key, list[int]]]:
+    """(business_date, store, product, quantity, grams, fen) summed per daily and monthly key."""
+    daily: dict[Key, list[int]] = {}
+    monthly: dict[Key, list[int]] = {}
+    for day, store_id, product_id, quantity, grams, fen in contributions:
+        for bucket, key in (
+            (daily, (day, store_id, product_id)),
+            (monthly, (day.replace(day=1), store_id, product_id)),
+        ):
+            sums = bucket.setdefault(key, [0, 0, 0])
+            sums[0] += quantity
+            sums[1] += grams
+            sums[2] += fen
+    return daily, monthly
+
+
+async def add_to_rollups(session: AsyncSession, contributions: Iterable[tuple[Any, ...]]) -> None:
+    """Add (business_date, store_id, product_id, quantity, grams, fen) to both rollups.
+
+    Summed per key first (one statement may not touch a row twice) and upserted in key order,
+    so concurrent transactions lock rollup rows in the same order and cannot deadlock."""
+    daily, monthly = _sum_per_key(contributions)
+    for table, bucket, keys in (
+        (daily_t, daily, ["business_date", "store_id", "product_id"]),
+        (monthly_t, monthly, ["month", "store_id", "product_id"]),
+    ):
+        if not bucket:
+            continue
+        rows = []
+        for key in sorted(bucket, key=lambda k: (k[0], str(k[1]), str(k[2]))):
+            q, g, f = bucket[key]
+            row = dict(zip(keys, key, strict=True)) | {"quantity": q, "grams": g, "fen": f}
+            if table is daily_t:
+                row["month"] = key[0].replace(day=1)
+            rows.append(row)
+        stmt = dialect_insert(session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                "quantity": table.c.quantity + stmt.excluded.quantity,
+                "grams": table.c.grams + stmt.excluded.grams,
+                "fen": table.c.fen + stmt.excluded.fen,
+            },
+        )
+        await session.execute(stmt, rows)
+
+
+async def day_sums(session: AsyncSession, store_id: uuid.UUID, day: date) -> Any:
+    """Quantity, grams and fen of a store's business day, net of corrections."""
+    return (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(daily_t.c.quantity), 0).label("quantity"),
+                func.coalesce(func.sum(daily_t.c.grams), 0).label("grams"),
+                func.coalesce(func.sum(daily_t.c.fen), 0).label("fen"),
+            ).where(daily_t.c.store_id == store_id, daily_t.c.business_date == day)
+        )
+    ).one()
+
+
+def _grouping(r: Any, group_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """The selected columns and the GROUP BY columns of the groups asked for."""
+    columns: list[Any] = []
+    group_cols: list[Any] = []
+    if "store" in group_by:
+        columns += [r.c.store_id.label("store_id"), stores_t.c.name.label("store_name")]
+        group_cols += [r.c.store_id, stores_t.c.name]
+    if "product" in group_by:
+        columns += [
+            r.c.product_id.label("product_id"),
+            products_t.c.sku.label("sku"),
+            products_t.c.name.label("product_name"),
+        ]
+        group_cols += [r.c.product_id, products_t.c.sku, products_t.c.name]
+    if "category" in group_by:
+        columns.append(products_t.c.category.label("category"))
+        group_cols.append(products_t.c.category)
+    if "supplier" in group_by:
+        columns += [
+            products_t.c.supplier_id.label("supplier_id"),
+            suppliers_t.c.name.label("supplier_name"),
+        ]
+        group_cols += [products_t.c.supplier_id, suppliers_t.c.name]
+    if "township" in group_by:
+        columns.append(suppliers_t.c.township.label("township"))
+        group_cols.append(suppliers_t.c.township)
+    if "month" in group_by:
+        columns.append(r.c.month.label("month"))
+        group_cols.append(r.c.month)
+    return columns, group_cols
+
+
+async def statistics(
+    session: AsyncSession,
+    *,
+    monthly: bool,
+    date_from: date | None,
+    date_to: date | None,
+    group_by: Sequence[str],
+    store_id: uuid.UUID | None,
+    supplier_id: uuid.UUID | None,
+    category: str | None,
+    township: str | None,
+) -> list[Any]:
+    """Sums of a rollup joined to the catalogue, grouped as asked. Never reads sale lines."""
+    r = monthly_t if monthly else daily_t
+    columns, group_cols = _grouping(r, group_by)
+    sums = [
+        func.coalesce(func.sum(r.c.quantity), 0).label("quantity"),
+        func.coalesce(func.sum(r.c.grams), 0).label("grams"),
+        func.coalesce(func.sum(r.c.fen), 0).label("fen"),
+    ]
+    query = select(*columns, *sums).select_from(
+        r.join(products_t, products_t.c.id == r.c.product_id)
+        .join(suppliers_t, suppliers_t.c.id == products_t.c.supplier_id)
+        .join(stores_t, stores_t.c.id == r.c.store_id)
+    )
+    if monthly:
+        if date_from is not None:
+            query = query.where(r.c.month >= date_from.replace(day=1))
+        if date_to is not None:
+            query = query.where(r.c.month <= date_to.replace(day=1))
+    else:
+        if date_from is not None:
+            query = query.where(r.c.business_date >= date_from)
+        if date_to is not None:
+            query = query.where(r.c.business_date <= date_to)
+    if store_id is not None:
+        query = query.where(r.c.store_id == store_id)
+    if supplier_id is not None:
+        query = query.where(products_t.c.supplier_id == supplier_id)
+    if category is not None:
+        query = query.where(products_t.c.category == category)
+    if township is not None:
+        query = query.where(suppliers_t.c.township == township)
+    if group_cols:
+        query = query.group_by(*group_cols).order_by(*group_cols)
+    return list((await session.execute(query)).all())
