@@ -6,10 +6,10 @@ import functools
 import structlog
 from fastapi import FastAPI
 
-from services.jobs import service
 from services.jobs.config import JobsSettings, get_settings
 from services.jobs.consumers import subscriptions
 from services.jobs.dependencies import local_today
+from services.jobs.postings import service as postings
 from services.jobs.routes import router
 from shared.app import create_service_app
 
@@ -40,7 +40,7 @@ async def sweep_expired_postings(app: FastAPI) -> None:
         await asyncio.sleep(settings.expiry_sweep_seconds)
         try:
             async with app.state.sessionmaker() as session, session.begin():
-                expired = await service.expire_overdue_postings(session, app.state.clock())
+                expired = await postings.expire_overdue_postings(session, app.state.clock())
             if expired and app.state.relay is not None:
                 app.state.relay.wake()
         except asyncio.CancelledError:

@@ -1,23 +1,16 @@
-"""Dependencies of the jobs service: who may call, today's date, and load-by-id that raises
-NotFound once for all routes."""
+"""Dependencies every feature's routes share: who may call, today's date, the partner behind a
+credential. Load-by-id dependencies live with their feature's routes."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 
-from services.jobs import repository as repo
-from services.jobs.errors import (
-    JobFairNotFound,
-    PartnerNotRegistered,
-    PlacementNotFound,
-    PostingNotFound,
-    TrainingNotFound,
-    WorkerNotFound,
-)
-from services.jobs.models import Employer, JobFair, Placement, Posting, TrainingSession, Worker
-from shared.db import SQLITE_BEGIN, SessionDep
+from services.jobs.employers import service as employers
+from services.jobs.employers.tables import Employer
+from services.jobs.errors import PartnerNotRegistered
+from shared.db import SessionDep
 from shared.errors import Forbidden
 from shared.identity import Identity, OptionalIdentity, Role, require_roles
 
@@ -68,88 +61,10 @@ async def current_partner(identity: PartnerIdentity, session: SessionDep) -> Emp
         employer_id = uuid.UUID(identity.subject_id)
     except ValueError:
         raise PartnerNotRegistered() from None
-    employer = await repo.get_employer(session, employer_id)
+    employer = await employers.find_employer(session, employer_id)
     if employer is None or employer.kind != "haizhu_partner":
         raise PartnerNotRegistered()
     return employer
 
 
 CurrentPartner = Annotated[Employer, Depends(current_partner)]
-
-
-async def sweep_expired_postings(request: Request, today: Today) -> None:
-    """Before a change to a posting, postings past their valid-through date become expired (with
-    their ``jobs.posting.closed``), as the background sweep does. Runs in its own transaction so
-    that the expiry stands even if the change itself is refused. Reads never write: they show
-    such a posting as expired from its dates alone (``service.effective_status``).
-
-    Routes list it in their decorator (``dependencies=[FreshPostings]``) so that it runs before
-    anything queries the request's session: on SQLite a writing request holds the database's
-    write lock from its first query, and this transaction would wait for it."""
-    from services.jobs import service
-
-    sessionmaker = request.app.state.sessionmaker
-    async with sessionmaker(execution_options={SQLITE_BEGIN: "DEFERRED"}) as session:
-        if not await repo.any_overdue_postings(session, today):
-            return
-    async with sessionmaker() as session, session.begin():
-        expired = await service.expire_overdue_postings(session, today)
-    if expired and getattr(request.app.state, "relay", None) is not None:
-        request.app.state.relay.wake()
-
-
-FreshPostings = Depends(sweep_expired_postings)
-
-
-async def posting_by_id(session: SessionDep, posting_id: Annotated[uuid.UUID, Path()]) -> Posting:
-    posting = await repo.get_posting(session, posting_id)
-    if posting is None:
-        raise PostingNotFound(posting_id)
-    return posting
-
-
-async def posting_to_change(
-    session: SessionDep, posting_id: Annotated[uuid.UUID, Path()], _: None = FreshPostings
-) -> Posting:
-    """The posting a write is about, after overdue postings were moved to expired."""
-    return await posting_by_id(session, posting_id)
-
-
-async def worker_by_id(session: SessionDep, worker_id: Annotated[uuid.UUID, Path()]) -> Worker:
-    worker = await repo.get_worker(session, worker_id)
-    if worker is None:
-        raise WorkerNotFound(worker_id)
-    return worker
-
-
-async def placement_by_id(
-    session: SessionDep, placement_id: Annotated[uuid.UUID, Path()]
-) -> Placement:
-    placement = await repo.get_placement(session, placement_id)
-    if placement is None:
-        raise PlacementNotFound(placement_id)
-    return placement
-
-
-async def fair_by_id(session: SessionDep, fair_id: Annotated[uuid.UUID, Path()]) -> JobFair:
-    fair = await repo.get_fair(session, fair_id)
-    if fair is None:
-        raise JobFairNotFound(fair_id)
-    return fair
-
-
-async def training_by_id(
-    session: SessionDep, session_id: Annotated[uuid.UUID, Path()]
-) -> TrainingSession:
-    training = await repo.get_training(session, session_id)
-    if training is None:
-        raise TrainingNotFound(session_id)
-    return training
-
-
-PostingById = Annotated[Posting, Depends(posting_by_id)]
-PostingToChange = Annotated[Posting, Depends(posting_to_change)]
-WorkerById = Annotated[Worker, Depends(worker_by_id)]
-PlacementById = Annotated[Placement, Depends(placement_by_id)]
-FairById = Annotated[JobFair, Depends(fair_by_id)]
-TrainingById = Annotated[TrainingSession, Depends(training_by_id)]

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.jobs.models import MAX_SALARY_FEN
+from services.jobs.base import MAX_SALARY_FEN
 from shared.events import Event
 
 EmployerKindName = Literal["haizhu_partner", "workshop", "dedicated_post"]

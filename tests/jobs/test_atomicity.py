@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from services.jobs import service
+from services.jobs.workers import service
 from tests.jobs.conftest import (
     TODAY,
     assert_problem,

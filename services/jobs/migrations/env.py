@@ -1,4 +1,4 @@
-from services.jobs.models import metadata
+from services.jobs.tables import metadata
 from shared.migrations import run_env
 
 run_env(metadata)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from services.jobs.models import Posting
+from services.jobs.postings.tables import Posting
 from tests.jobs.conftest import (
     assert_problem,
     make_partner,
@@ -299,7 +299,7 @@ class TestExpiry:
         assert_problem(r, 404)
 
     async def test_background_sweep_expires_untouched_postings(self, jobs, clock):
-        from services.jobs import service
+        from services.jobs.postings import service
 
         _, headers = await make_partner(jobs)
         posting = await make_posting(jobs, headers, valid_through="2026-06-30")
@@ -316,7 +316,7 @@ class TestConcurrentExpiry:
     async def test_two_sweeps_at_once_expire_each_posting_once(self, jobs):
         import asyncio
 
-        from services.jobs import service
+        from services.jobs.postings import service
 
         _, headers = await make_partner(jobs)
         for _ in range(3):

@@ -1,0 +1,1 @@
+"""Joint job fairs: the employers taking part and the workers who attended."""

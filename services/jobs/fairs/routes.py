@@ -1,0 +1,135 @@
+"""Job fairs: the bureau organises them and records who takes part and who attended."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from services.jobs.api import READ_ERRORS, WRITE_ERRORS
+from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader, Today
+from services.jobs.employers.schemas import employer_summary
+from services.jobs.errors import JobFairNotFound
+from services.jobs.fairs import repository as repo
+from services.jobs.fairs import service
+from services.jobs.fairs.schemas import FairEmployerAdd, JobFairCreate, JobFairPublic
+from services.jobs.fairs.tables import JobFair
+from services.jobs.workers import service as workers
+from services.jobs.workers.schemas import WorkerRef
+from shared.db import SessionDep
+from shared.pagination import Cursor, Limit, Page
+
+router = APIRouter(prefix="/v1/jobs")
+
+
+async def fair_by_id(session: SessionDep, fair_id: Annotated[uuid.UUID, Path()]) -> JobFair:
+    fair = await repo.get_fair(session, fair_id)
+    if fair is None:
+        raise JobFairNotFound(fair_id)
+    return fair
+
+
+FairById = Annotated[JobFair, Depends(fair_by_id)]
+
+
+async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
+    employers = await repo.fair_employers(session, fair.id)
+    data = fair.model_dump()
+    data.update(
+        employers=[employer_summary(e) for e in employers],
+        attendee_count=await repo.fair_attendee_count(session, fair.id),
+    )
+    return JobFairPublic.model_validate(data)
+
+
+@router.post(
+    "/job-fairs",
+    status_code=201,
+    response_model=JobFairPublic,
+    tags=["job fairs"],
+    operation_id="createJobFair",
+    summary="Organise a job fair",
+    responses=WRITE_ERRORS,
+)
+async def create_job_fair(
+    body: JobFairCreate, identity: BureauWriter, session: SessionDep
+) -> JobFairPublic:
+    fair = await service.create_fair(session, body, identity)
+    return await _fair_public(session, fair)
+
+
+@router.get(
+    "/job-fairs",
+    response_model=Page[JobFairPublic],
+    tags=["job fairs"],
+    operation_id="listJobFairs",
+    summary="List job fairs",
+    responses=READ_ERRORS,
+)
+async def list_job_fairs(
+    identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[JobFairPublic]:
+    items, next_cursor = await repo.list_fairs(session, limit=limit, cursor=cursor)
+    return Page(items=[await _fair_public(session, f) for f in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/job-fairs/{fair_id}",
+    response_model=JobFairPublic,
+    tags=["job fairs"],
+    operation_id="getJobFair",
+    summary="Read a job fair",
+    responses=READ_ERRORS,
+)
+async def get_job_fair(
+    identity: PartnerOrStaffReader, fair: FairById, session: SessionDep
+) -> JobFairPublic:
+    return await _fair_public(session, fair)
+
+
+@router.post(
+    "/job-fairs/{fair_id}/employers",
+    status_code=201,
+    response_model=JobFairPublic,
+    tags=["job fairs"],
+    operation_id="addJobFairEmployer",
+    summary="An employer takes part in the fair",
+    responses=WRITE_ERRORS,
+)
+async def add_job_fair_employer(
+    body: FairEmployerAdd, identity: BureauWriter, fair: FairById, session: SessionDep
+) -> JobFairPublic:
+    await service.add_fair_employer(session, fair, body.employer_id)
+    return await _fair_public(session, fair)
+
+
+@router.post(
+    "/job-fairs/{fair_id}/attendees",
+    status_code=201,
+    response_model=JobFairPublic,
+    tags=["job fairs"],
+    operation_id="addJobFairAttendee",
+    summary="Record a worker's attendance",
+    responses=WRITE_ERRORS,
+)
+async def add_job_fair_attendee(
+    body: WorkerRef, identity: BureauWriter, fair: FairById, session: SessionDep, today: Today
+) -> JobFairPublic:
+    """Attendance is recorded on or after the day of the fair, once per worker."""
+    worker = await workers.get_worker(session, body.worker_id)
+    await service.add_fair_attendee(session, fair, worker, today)
+    return await _fair_public(session, fair)
+
+
+@router.get(
+    "/job-fairs/{fair_id}/attendees",
+    response_model=list[uuid.UUID],
+    tags=["job fairs"],
+    operation_id="listJobFairAttendees",
+    summary="Workers who attended",
+    responses=READ_ERRORS,
+)
+async def list_job_fair_attendees(
+    identity: StaffReader, fair: FairById, session: SessionDep
+) -> list[uuid.UUID]:
+    """Ids of the workers who attended (staff and auditors)."""
+    return await repo.fair_attendees(session, fair.id)

@@ -1,0 +1,1 @@
+"""Placements (hires) and their monthly employment confirmations."""

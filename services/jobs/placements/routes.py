@@ -1,0 +1,226 @@
+"""Placements: hires, monthly confirmations and corrections, the end of a placement."""
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path
+
+from services.jobs.api import READ_ERRORS, WRITE_ERRORS
+from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, Today, current_partner
+from services.jobs.errors import NotYourOrganisation, PlacementNotFound
+from services.jobs.placements import repository as repo
+from services.jobs.placements import service
+from services.jobs.placements.schemas import (
+    ConfirmationCreate,
+    ConfirmationPublic,
+    PlacementCreate,
+    PlacementEnd,
+    PlacementPublic,
+)
+from services.jobs.placements.tables import Confirmation, Placement
+from services.jobs.workers import service as workers
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.identity import Identity
+from shared.pagination import Cursor, Limit, Page
+
+router = APIRouter(prefix="/v1/jobs")
+
+
+async def placement_by_id(
+    session: SessionDep, placement_id: Annotated[uuid.UUID, Path()]
+) -> Placement:
+    placement = await repo.get_placement(session, placement_id)
+    if placement is None:
+        raise PlacementNotFound(placement_id)
+    return placement
+
+
+PlacementById = Annotated[Placement, Depends(placement_by_id)]
+
+
+def _scope(identity: Identity) -> str:
+    return identity.subject_id or identity.principal_id
+
+
+def placement_public(placement: Placement, current: dict[str, Confirmation]) -> PlacementPublic:
+    data = placement.model_dump()
+    data["confirmed_months"] = sorted(current)
+    data["next_month_to_confirm"] = service.next_month_to_confirm(placement, current)
+    return PlacementPublic.model_validate(data)
+
+
+def confirmation_public(c: Confirmation, superseded: bool) -> ConfirmationPublic:
+    return ConfirmationPublic(
+        id=c.id,
+        placement_id=c.placement_id,
+        month=c.month,
+        wage_paid_fen=c.wage_paid_fen,
+        supersedes=c.supersedes,
+        superseded=superseded,
+        note=c.note,
+        created_at=c.created_at,
+    )
+
+
+def _ensure_can_read(placement: Placement, identity: Identity) -> None:
+    if identity.role == "partner" and identity.subject_id != str(placement.employer_id):
+        raise NotYourOrganisation("placement")
+
+
+@router.post(
+    "/placements",
+    status_code=201,
+    response_model=PlacementPublic,
+    tags=["placements"],
+    operation_id="createPlacement",
+    summary="Record a hire",
+    responses=WRITE_ERRORS,
+)
+async def create_placement(
+    body: PlacementCreate,
+    identity: PartnerOrBureau,
+    session: SessionDep,
+    guard: IdempotencyDep,
+    today: Today,
+) -> Any:
+    """A partner records a hire on its own open posting (`posting_id`): the hire counts against
+    the openings, and the last opening turns the posting `filled`. Labour-bureau staff record a
+    placement in a workshop or dedicated post (`employer_id`). One active placement per worker
+    and employer. Publishes `jobs.placement.started`. Send an `Idempotency-Key` to retry safely."""
+    replay = await guard.begin(session, _scope(identity), body.model_dump(mode="json"))
+    if replay is not None:
+        return replay
+    partner = await current_partner(identity, session) if identity.role == "partner" else None
+    worker = await workers.get_worker(session, body.worker_id)
+    placement = await service.start_placement(
+        session, body, worker, identity, today, partner=partner
+    )
+    result = placement_public(placement, {}).model_dump(mode="json")
+    await guard.complete(session, 201, result)
+    return result
+
+
+@router.get(
+    "/placements",
+    response_model=Page[PlacementPublic],
+    tags=["placements"],
+    operation_id="listPlacements",
+    summary="List placements",
+    responses=READ_ERRORS,
+)
+async def list_placements(
+    identity: PartnerOrStaffReader,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    worker_id: uuid.UUID | None = None,
+    employer_id: uuid.UUID | None = None,
+    status: Literal["active", "ended"] | None = None,
+) -> Page[PlacementPublic]:
+    """A partner sees its own placements; staff and auditors all of them."""
+    if identity.role == "partner":
+        own = await current_partner(identity, session)
+        if employer_id is not None and employer_id != own.id:
+            raise NotYourOrganisation("employer's placement list")
+        employer_id = own.id
+    items, next_cursor = await repo.list_placements(
+        session,
+        employer_id=employer_id,
+        worker_id=worker_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+    current = await repo.current_confirmations(session, [p.id for p in items])
+    return Page(items=[placement_public(p, current[p.id]) for p in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/placements/{placement_id}",
+    response_model=PlacementPublic,
+    tags=["placements"],
+    operation_id="getPlacement",
+    summary="Read a placement",
+    responses=READ_ERRORS,
+)
+async def get_placement(
+    identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
+) -> PlacementPublic:
+    _ensure_can_read(placement, identity)
+    current = await repo.current_confirmations(session, [placement.id])
+    return placement_public(placement, current[placement.id])
+
+
+@router.post(
+    "/placements/{placement_id}/confirmations",
+    status_code=201,
+    response_model=ConfirmationPublic,
+    tags=["placements"],
+    operation_id="confirmPlacementMonth",
+    summary="Confirm a month of employment (or correct one)",
+    responses=WRITE_ERRORS,
+)
+async def confirm_month(
+    body: ConfirmationCreate,
+    identity: PartnerOrBureau,
+    placement: PlacementById,
+    session: SessionDep,
+    guard: IdempotencyDep,
+    today: Today,
+) -> Any:
+    """Confirm that the worker was still employed in `month` and what wage was paid. Months go in
+    order from the start month without gaps, never a month in the future and never after the
+    placement ended. To correct a month, send it again with `corrects` naming the record it
+    replaces: a new record supersedes the old one, which is kept. Partners confirm their own
+    placements; staff those in workshops and dedicated posts. Publishes
+    `jobs.placement.month_confirmed`. Send an `Idempotency-Key` to retry safely."""
+    service.ensure_can_record(placement, identity)
+    replay = await guard.begin(session, _scope(identity), body.model_dump(mode="json"))
+    if replay is not None:
+        return replay
+    confirmation = await service.confirm_month(session, placement, body, identity, today)
+    result = confirmation_public(confirmation, False).model_dump(mode="json")
+    await guard.complete(session, 201, result)
+    return result
+
+
+@router.get(
+    "/placements/{placement_id}/confirmations",
+    response_model=list[ConfirmationPublic],
+    tags=["placements"],
+    operation_id="listPlacementConfirmations",
+    summary="Monthly confirmations of a placement",
+    responses=READ_ERRORS,
+)
+async def list_confirmations(
+    identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
+) -> list[ConfirmationPublic]:
+    """Every record, corrections included (`superseded` marks the replaced ones)."""
+    _ensure_can_read(placement, identity)
+    records = await repo.confirmations(session, placement.id)
+    replaced = {c.supersedes for c in records if c.supersedes is not None}
+    return [confirmation_public(c, c.id in replaced) for c in records]
+
+
+@router.post(
+    "/placements/{placement_id}/end",
+    response_model=PlacementPublic,
+    tags=["placements"],
+    operation_id="endPlacement",
+    summary="End a placement",
+    responses=WRITE_ERRORS,
+)
+async def end_placement(
+    body: PlacementEnd,
+    identity: PartnerOrBureau,
+    placement: PlacementById,
+    session: SessionDep,
+    today: Today,
+) -> PlacementPublic:
+    """The worker left on `end_date` (not in the future, not before the start or a confirmed
+    month) for `reason`. Publishes `jobs.placement.ended`."""
+    service.ensure_can_record(placement, identity)
+    placement = await service.end_placement(session, placement, body, today)
+    current = await repo.current_confirmations(session, [placement.id])
+    return placement_public(placement, current[placement.id])

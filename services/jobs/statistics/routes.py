@@ -1,0 +1,57 @@
+"""The program's figures for a period and township."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from services.jobs.api import NO_NUL, errors
+from services.jobs.dependencies import StaffReader, Today
+from services.jobs.statistics import service
+from services.jobs.statistics.schemas import Statistics
+from shared.db import SessionDep
+from shared.errors import Unprocessable
+
+router = APIRouter(prefix="/v1/jobs")
+
+
+@router.get(
+    "/statistics",
+    response_model=Statistics,
+    tags=["statistics"],
+    operation_id="getJobsStatistics",
+    summary="Labour-cooperation figures",
+    responses=errors(401, 403, 422),
+)
+async def get_statistics(
+    identity: StaffReader,
+    session: SessionDep,
+    request: Request,
+    today: Today,
+    from_: Annotated[date | None, Query(alias="from", description="First day (inclusive).")] = None,
+    to: Annotated[date | None, Query(description="Last day (inclusive).")] = None,
+    township: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=NO_NUL,
+            description="Worker-side figures of "
+            "one Weng'an township; postings are Haizhu-side and "
+            "not filtered.",
+        ),
+    ] = None,
+) -> Statistics:
+    """What the program reports: jobs offered (sum of openings of published postings), postings,
+    job fairs held, training sessions, people trained (registered-poor separately), placements,
+    workers in stable employment (`JOBS_STABLE_MONTHS` consecutive confirmed months, counted
+    when the run reaches a month in the period) and total wages paid, for a period and township."""
+    if from_ is not None and to is not None and from_ > to:
+        raise Unprocessable("from must not be after to.")
+    return await service.statistics(
+        session,
+        start=from_,
+        end=to,
+        township=township,
+        stable_months=request.app.state.settings.stable_months,
+        today=today,
+    )

@@ -1,0 +1,1 @@
+"""Labour training sessions: attendance and completion."""

@@ -1,0 +1,1 @@
+"""The Weng'an worker registry: personal data stored encrypted, shown masked."""

@@ -1,0 +1,111 @@
+"""The worker registry: register, list, read, look up by national ID number (in the body)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS
+from services.jobs.dependencies import BureauWriter, StaffReader, Today
+from services.jobs.errors import NoWorkerWithThisId
+from services.jobs.workers import repository as repo
+from services.jobs.workers import service
+from services.jobs.workers.schemas import WorkerCreate, WorkerLookup, WorkerPublic
+from services.jobs.workers.tables import Worker
+from shared.db import SessionDep
+from shared.pagination import Cursor, Limit, Page
+
+router = APIRouter(prefix="/v1/jobs")
+
+
+async def worker_by_id(session: SessionDep, worker_id: Annotated[uuid.UUID, Path()]) -> Worker:
+    return await service.get_worker(session, worker_id)
+
+
+WorkerById = Annotated[Worker, Depends(worker_by_id)]
+
+
+def worker_public(worker: Worker) -> WorkerPublic:
+    return WorkerPublic.model_validate(worker, from_attributes=True)
+
+
+@router.post(
+    "/workers",
+    status_code=201,
+    response_model=WorkerPublic,
+    tags=["workers"],
+    operation_id="registerWorker",
+    summary="Register a Weng'an worker",
+    responses=WRITE_ERRORS,
+)
+async def register_worker(
+    body: WorkerCreate, identity: BureauWriter, session: SessionDep, request: Request, today: Today
+) -> WorkerPublic:
+    """Register a worker with their national ID number (checked: 18 characters, MOD 11-2) and
+    mobile number, both stored encrypted and shown masked. Registering the same ID number again
+    is 409 with `existing_worker_id`. Publishes `jobs.worker.registered` (no personal data)."""
+    worker = await service.register_worker(session, request.app.state.vault, body, identity, today)
+    return worker_public(worker)
+
+
+@router.get(
+    "/workers",
+    response_model=Page[WorkerPublic],
+    tags=["workers"],
+    operation_id="listWorkers",
+    summary="List workers",
+    responses=READ_ERRORS,
+)
+async def list_workers(
+    identity: StaffReader,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    township: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    poor_household: bool | None = None,
+    name: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+) -> Page[WorkerPublic]:
+    """Registered workers, newest first; staff and auditors. ID numbers and phones masked."""
+    items, next_cursor = await repo.list_workers(
+        session,
+        township=township,
+        poor_household=poor_household,
+        name=name,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[worker_public(w) for w in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "/workers/lookup",
+    response_model=WorkerPublic,
+    tags=["workers"],
+    operation_id="lookupWorker",
+    summary="Find a worker by national ID number",
+    responses=READ_ERRORS,
+)
+async def lookup_worker(
+    body: WorkerLookup, identity: StaffReader, session: SessionDep, request: Request
+) -> WorkerPublic:
+    """The registered worker with this national ID number, or 404. The number travels in the
+    body so that it never appears in a URL or an access log; nothing is changed."""
+    vault = request.app.state.vault
+    worker = await repo.find_worker_by_id_hash(
+        session, vault.lookup_hash(body.national_id, context=service.ID_CONTEXT)
+    )
+    if worker is None:
+        raise NoWorkerWithThisId()
+    return worker_public(worker)
+
+
+@router.get(
+    "/workers/{worker_id}",
+    response_model=WorkerPublic,
+    tags=["workers"],
+    operation_id="getWorker",
+    summary="Read a worker",
+    responses=READ_ERRORS,
+)
+async def get_worker(identity: StaffReader, worker: WorkerById) -> WorkerPublic:
+    return worker_public(worker)

@@ -1,0 +1,73 @@
+"""Registering a worker (personal data encrypted, no personal data in the event), and loading a
+worker for the other features; never commits."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.jobs import events
+from services.jobs.db import publish
+from services.jobs.errors import DuplicateWorker, WorkerNotFound
+from services.jobs.workers import repository as repo
+from services.jobs.workers.schemas import WorkerCreate
+from services.jobs.workers.tables import Worker
+from shared.errors import Conflict
+from shared.identity import Identity
+from shared.pii import PiiVault, mask_national_id, mask_phone
+
+ID_CONTEXT = "worker.national_id"
+PHONE_CONTEXT = "worker.phone"
+
+
+async def register_worker(
+    session: AsyncSession, vault: PiiVault, data: WorkerCreate, actor: Identity, today: date
+) -> Worker:
+    id_hash = vault.lookup_hash(data.national_id, context=ID_CONTEXT)
+    existing = await repo.find_worker_by_id_hash(session, id_hash)
+    if existing is not None:
+        raise DuplicateWorker(existing.id)
+    worker = Worker(
+        name=data.name,
+        township=data.township,
+        poor_household=data.poor_household,
+        skills=list(data.skills),
+        national_id_encrypted=vault.encrypt(data.national_id, context=ID_CONTEXT),
+        national_id_hash=id_hash,
+        national_id_masked=mask_national_id(data.national_id),
+        phone_encrypted=vault.encrypt(data.phone, context=PHONE_CONTEXT) if data.phone else None,
+        phone_hash=vault.lookup_hash(data.phone, context=PHONE_CONTEXT) if data.phone else None,
+        phone_masked=mask_phone(data.phone) if data.phone else None,
+        registered_on=today,
+        created_by=actor.actor,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(worker)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent registration of the same person committed first.
+        twin = await repo.find_worker_by_id_hash(session, id_hash)
+        if twin is None:
+            raise Conflict("The worker could not be registered; retry.") from None
+        raise DuplicateWorker(twin.id) from None
+    await publish(
+        session,
+        events.WorkerRegistered(
+            worker_id=worker.id,
+            township=worker.township,
+            poor_household=worker.poor_household,
+            registered_on=today,
+        ),
+    )
+    return worker
+
+
+async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> Worker:
+    """The worker with this id, or ``WorkerNotFound`` (other features load workers through
+    here)."""
+    worker = await repo.get_worker(session, worker_id)
+    if worker is None:
+        raise WorkerNotFound(worker_id)
+    return worker
