@@ -6,7 +6,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-import nats
 from sqlalchemy import func, select, text
 
 from shared.events import Envelope
@@ -22,7 +21,7 @@ from tests.subsidies.factories import (
 )
 from tests.support.apps import identity_headers
 from tests.support.events import signer
-from tests.support.infra import wait_until
+from tests.support.infra import connect_harness, wait_until
 
 
 async def _jobs_call(jobs, path: str, body: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -96,7 +95,9 @@ class TestForgedJobsEvents:
         [real] = await wait_for_applications(subsidies, 1, program_code="dedicated-post")
         assert real["state"] == "pending_verification"
 
-        nc = await nats.connect(nats_url)
+        # The forger has reached the broker with a connection that may publish anything (the
+        # test harness's user): the signatures alone must stop it.
+        nc = await connect_harness(nats_url)
         try:
             forger = Forger(nc.jetstream(), namespace)
             # A made-up placement of a made-up worker, and three confirmed months.
