@@ -31,7 +31,15 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # One NATS user per process, and ``ops`` for the operator tools.
 NATS_USERS: tuple[str, ...] = (*SERVICES, "gateway", "ops")
-BROKER = BrokerTopology(users=NATS_USERS, publishers=PUBLISHERS, consumers=CONSUMERS)
+# Who may use the AUDIT_ANCHORS key-value bucket: subsidies anchors its audit chain there, and
+# the operators' verify command reads it.
+AUDIT_ANCHORS_USERS: tuple[str, ...] = ("subsidies", "ops")
+BROKER = BrokerTopology(
+    users=NATS_USERS,
+    publishers=PUBLISHERS,
+    consumers=CONSUMERS,
+    anchor_users=AUDIT_ANCHORS_USERS,
+)
 
 
 def events_module(service: str) -> ModuleType:

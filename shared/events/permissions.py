@@ -32,15 +32,16 @@ from shared.events.streams import DEAD_LETTER_STREAM
 @dataclass(frozen=True)
 class BrokerTopology:
     """Who uses the broker: every NATS user, the users that publish events (each on its own
-    stream), and the durable consumers each user runs, by publisher."""
+    stream), the durable consumers each user runs, by publisher, and the users of the
+    ``AUDIT_ANCHORS`` key-value bucket."""
 
     users: tuple[str, ...]
     publishers: tuple[str, ...]
     consumers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    anchor_users: tuple[str, ...] = ()
 
 
 AUDIT_ANCHORS_BUCKET = "AUDIT_ANCHORS"
-AUDIT_ANCHORS_USERS = ("subsidies", "ops")
 JS_API = "$JS.API"
 STREAM_SETUP = ("CREATE", "UPDATE", "INFO")  # what ensure_stream needs; never DELETE or PURGE
 
@@ -94,7 +95,7 @@ def user_permissions(
                 f"{JS_API}.CONSUMER.MSG.NEXT.{name}.{durable}",
                 f"$JS.ACK.{name}.{durable}.>",
             ]
-    if user in AUDIT_ANCHORS_USERS:
+    if user in topology.anchor_users:
         bucket = stream(AUDIT_ANCHORS_BUCKET)
         kv = "*" if namespaced else f"KV_{AUDIT_ANCHORS_BUCKET}"
         publish += [f"$KV.{bucket}.>"]
