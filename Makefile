@@ -36,7 +36,7 @@ bench: install  ## throughput of the hot paths, measured side by side
 	$(PY) -m tests.bench.run
 
 migrate: install  ## migrate every database to head (also done by `make run`)
-	$(PY) -m shared.migrations all upgrade
+	$(PY) -m deploy.migrate all upgrade
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache .mypy_cache

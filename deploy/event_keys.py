@@ -6,8 +6,8 @@ Each service gets only its own private key, and every public key."""
 import json
 from collections.abc import Callable, Mapping
 
+from deploy.topology import PUBLISHERS
 from shared.events.signing import generate_keypair, public_key_of
-from shared.events.streams import PUBLISHERS
 
 
 def event_key_name(service: str) -> str:

@@ -7,11 +7,11 @@ for the previous one to be ready (``/readyz``). Logs go to ``data/logs/<process>
 that dies is reported with the end of its log and the platform is stopped; Ctrl-C (or SIGTERM)
 stops everything, and the processes die with the launcher however it dies (see deploy/child.py).
 
-The NATS server it starts requires credentials: one user per process, each allowed only its own
-subjects (shared/events/permissions.py). Their passwords are generated on the first start and
-kept in ``data/secrets.json`` (deploy/secrets.py); each process gets only its own, in
-``EW_NATS_USER``/``EW_NATS_PASSWORD``. An external NATS (``EW_NATS_URL``) is used as it is: set
-its credentials in the environment.
+The NATS server it starts requires credentials: one user per process (deploy/topology.py), each
+allowed only its own subjects (shared/events/permissions.py). Their passwords are generated on
+the first start and kept in ``data/secrets.json`` (deploy/secrets.py); each process gets only
+its own, in ``EW_NATS_USER``/``EW_NATS_PASSWORD``. An external NATS (``EW_NATS_URL``) is used as
+it is: set its credentials in the environment.
 
 Databases default to SQLite files in the data folder; ``JOBS_DATABASE_URL``,
 ``PRODUCTS_DATABASE_URL``, ``SUBSIDIES_DATABASE_URL`` and ``GATEWAY_DATABASE_URL`` switch a process
@@ -34,7 +34,8 @@ import httpx
 
 from deploy.event_keys import signing_environment
 from deploy.secrets import AUDIT_KEY, load_or_create_secrets, nats_password_key, write_private
-from shared.events.permissions import NATS_USERS, nats_authorization
+from deploy.topology import BROKER, NATS_USERS, SERVICES
+from shared.events.permissions import nats_authorization
 
 HOST = "127.0.0.1"
 NATS_PORT = int(os.environ.get("EW_NATS_PORT", "4322"))
@@ -155,7 +156,7 @@ class Launcher:
             f'listen: "{HOST}:{NATS_PORT}"\n'
             f'http: "{HOST}:{NATS_PORT + 4000}"\n'
             f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n'
-            + nats_authorization(passwords),
+            + nats_authorization(BROKER, passwords),
         )
         self.own_nats = True
         binary = Path(sys.executable).parent / "nats-server"
@@ -167,7 +168,7 @@ class Launcher:
 
     def migrate(self) -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "shared.migrations", "all", "upgrade"],
+            [sys.executable, "-m", "deploy.migrate", "all", "upgrade"],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -237,11 +238,11 @@ class Launcher:
         nats_url = self.start_nats()
         print(f"  nats at {nats_url}")
         self.migrate()
-        self.start_apps(["jobs", "products", "subsidies"])
+        self.start_apps(list(SERVICES))
         self.start_apps(["gateway"])
         credential = self.bootstrap_credential()
         gw = f"http://{HOST}:{PORTS['gateway']}"
-        services = ", ".join(f"{n} {HOST}:{PORTS[n]}" for n in ("jobs", "products", "subsidies"))
+        services = ", ".join(f"{n} {HOST}:{PORTS[n]}" for n in SERVICES)
         earlier = "created on an earlier start (or set by EW_BOOTSTRAP_ADMIN_PASSWORD)"
         print(
             f"""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deploy.event_keys import EVENT_KEY_GENERATORS
-from shared.events.permissions import NATS_USERS
+from deploy.topology import NATS_USERS
 
 SECRETS_FILE = "secrets.json"
 

@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events.consumer import ConsumerRunner, Subscription
+from shared.events.metrics import EventGauges
 from shared.events.permissions import connect_options
 from shared.events.relay import OutboxRelay
 from shared.events.signing import EventSigner, EventVerifier
@@ -51,6 +52,7 @@ async def connect_nats(url: str, name: str, *, user: str = "", password: str = "
 async def start_messaging(
     app: FastAPI, settings: ServiceSettings, subscriptions: Sequence[Subscription]
 ) -> None:
+    consumed = [sub.publisher for sub in subscriptions]
     nc = await connect_nats(
         settings.nats_url,
         settings.service_name,
@@ -68,7 +70,10 @@ async def start_messaging(
                 namespace=settings.event_namespace,
             )
             await ensure_dead_letter_stream(
-                js, replicas=settings.stream_replicas, namespace=settings.event_namespace
+                js,
+                settings.event_publishers(consumed),
+                replicas=settings.stream_replicas,
+                namespace=settings.event_namespace,
             )
             break
         except Exception as exc:  # JetStream not ready yet
@@ -90,7 +95,7 @@ async def start_messaging(
             app.state.sessionmaker,
             js,
             list(subscriptions),
-            verifier=EventVerifier(settings.event_public_key_map()),
+            verifier=EventVerifier(settings.event_public_key_map(consumed)),
             max_deliver=settings.consumer_max_deliver,
             ack_wait=settings.consumer_ack_wait_seconds,
             retry_delay=settings.consumer_retry_delay_seconds,
@@ -147,11 +152,20 @@ def create_service_app(
         app.state.consumers = None
         app.state.tasks = []
         app.state.messaging_ready = asyncio.Event()
-        app.state.head_revision = head_revision(service)
+        app.state.head_revision = head_revision(settings.package())
         if migrate_on_start:
-            await upgrade_to_head(engine, service)
+            await upgrade_to_head(engine, settings.package())
         if on_startup is not None:
             await on_startup(app)
+        gauges = EventGauges(
+            app.state.sessionmaker,
+            lambda: app.state.nats,
+            service=service,
+            consumers=[(sub.publisher, sub.durable) for sub in subscriptions],
+            namespace=settings.event_namespace,
+            interval=settings.event_metrics_seconds,
+        )
+        app.state.tasks.append(asyncio.create_task(gauges.run(), name="event-gauges"))
         starter = asyncio.create_task(
             start_messaging(app, settings, subscriptions), name="messaging"
         )

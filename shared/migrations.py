@@ -1,8 +1,11 @@
 """Alembic, once for all services: each service keeps its own history in ``<service>/migrations``.
 
-``python -m shared.migrations jobs upgrade`` migrates one service; ``… jobs revision -m "slug"``
-autogenerates a revision from the service's metadata; ``… jobs check`` fails when the models and
-the migrations disagree. Migration files are named by date and slug.
+A process is named here by its package (``services.jobs``, ``gateway``): its migrations are in
+``<package>/migrations`` and its settings in ``<package>/config.py``. Which processes there are
+is the composition root's business (deploy/topology.py): ``python -m deploy.migrate jobs
+upgrade`` migrates one service; ``… jobs revision -m "slug"`` autogenerates a revision from the
+service's metadata; ``… jobs check`` fails when the models and the migrations disagree; ``… all
+upgrade`` migrates every process. Migration files are named by date and slug.
 
 Database roles (PostgreSQL): migrations run as the role of ``<SERVICE>_MIGRATION_DATABASE_URL``,
 which owns the tables; the service runs as the role of ``<SERVICE>_DATABASE_URL``. When the two
@@ -15,6 +18,8 @@ trail). Without a migration URL both are the service's URL (one role; SQLite has
 import argparse
 import asyncio
 import importlib
+import importlib.util
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +34,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from shared.db import sqlite_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICE_DIRS = {
-    "jobs": ROOT / "services" / "jobs",
-    "products": ROOT / "services" / "products",
-    "subsidies": ROOT / "services" / "subsidies",
-    "gateway": ROOT / "gateway",
-}
 
 
-def alembic_config(service: str, url: str) -> Config:
+def migrations_dir(package: str) -> Path:
+    """``<package>/migrations``, e.g. ``services/jobs/migrations`` for ``services.jobs``."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"no package {package!r}")
+    return Path(next(iter(spec.submodule_search_locations))) / "migrations"
+
+
+def alembic_config(package: str, url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(SERVICE_DIRS[service] / "migrations"))
+    cfg.set_main_option("script_location", str(migrations_dir(package)))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(slug)s")
     cfg.set_main_option("version_path_separator", "os")
     return cfg
 
 
-def head_revision(service: str) -> str | None:
-    script = ScriptDirectory.from_config(alembic_config(service, "sqlite://"))
+def head_revision(package: str) -> str | None:
+    script = ScriptDirectory.from_config(alembic_config(package, "sqlite://"))
     return script.get_current_head()
 
 
@@ -111,10 +118,10 @@ def run_env(metadata: MetaData) -> None:
 
 
 async def upgrade_to_head(
-    engine: AsyncEngine, service: str, *, app_role: str | None = None
+    engine: AsyncEngine, package: str, *, app_role: str | None = None
 ) -> None:
     """Migrate with ``engine`` (the owner's), then grant ``app_role`` its privileges."""
-    cfg = alembic_config(service, engine.url.render_as_string(hide_password=False))
+    cfg = alembic_config(package, engine.url.render_as_string(hide_password=False))
 
     def upgrade(conn: Connection) -> None:
         cfg.attributes["connection"] = conn
@@ -133,23 +140,25 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(read)  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Migrations of one service")
-    parser.add_argument("service", choices=[*sorted(SERVICE_DIRS), "all"])
+def main(processes: Mapping[str, str], argv: Sequence[str] | None = None) -> None:
+    """The command line of the composition root; ``processes``: name → package."""
+    parser = argparse.ArgumentParser(description="Migrations of one process")
+    parser.add_argument("service", choices=[*sorted(processes), "all"])
     parser.add_argument("action", choices=["upgrade", "revision", "check", "current"])
     parser.add_argument("-m", "--message", default="change")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.service == "all":
         if args.action != "upgrade":
             parser.error("'all' only goes with 'upgrade'")
-        for service in SERVICE_DIRS:
-            upgrade_service(service)
+        for service, package in processes.items():
+            upgrade_service(package)
             print(f"migrated {service}", flush=True)
         return
+    package = processes[args.service]
     if args.action == "upgrade":
-        upgrade_service(args.service)
+        upgrade_service(package)
         return
-    cfg = migration_config(args.service)
+    cfg = migration_config(package)
     if args.action == "revision":
         command.revision(cfg, message=args.message, autogenerate=True)
     elif args.action == "check":
@@ -158,28 +167,23 @@ def main() -> None:
         command.current(cfg)
 
 
-def load_settings(service: str) -> Any:
+def load_settings(package: str) -> Any:
     """The settings of one process (a service or the gateway), from its environment."""
-    settings_module = {"gateway": "gateway.config"}.get(service, f"services.{service}.config")
-    settings = importlib.import_module(settings_module).get_settings()
+    settings = importlib.import_module(f"{package}.config").get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
 
-def migration_config(service: str) -> Config:
+def migration_config(package: str) -> Config:
     """Alembic's configuration as the migration role, naming the service's role to grant to."""
-    settings = load_settings(service)
+    settings = load_settings(package)
     url = settings.migration_database_url or settings.database_url
-    cfg = alembic_config(service, url)
+    cfg = alembic_config(package, url)
     app_user = make_url(settings.database_url).username
     if app_user and app_user != make_url(url).username:
         cfg.attributes["app_role"] = app_user
     return cfg
 
 
-def upgrade_service(service: str) -> None:
-    command.upgrade(migration_config(service), "head")
-
-
-if __name__ == "__main__":
-    main()
+def upgrade_service(package: str) -> None:
+    command.upgrade(migration_config(package), "head")

@@ -5,6 +5,7 @@ Each process reads the ``EW_*`` variables below; a service adds its own prefixed
 ``make run`` works on a fresh machine, and are refused anywhere else.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, Self
 
@@ -19,7 +20,6 @@ from shared.events.signing import (
     public_key_of,
     split_public_keys,
 )
-from shared.events.streams import PUBLISHERS
 
 DEV_IDENTITY_SECRET = "dev-identity-secret-change-me-0123456789"  # noqa: S105
 DEV_PII_KEY = "dev-pii-key-change-me-0123456789abcdef"
@@ -55,6 +55,8 @@ class CommonSettings(BaseSettings):
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     consumer_retry_delay_seconds: float = Field(default=1.0, ge=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    # How often the outbox backlog and consumer-lag gauges of /metrics are refreshed.
+    event_metrics_seconds: float = Field(default=5.0, gt=0)
     # Prefix of every subject and stream name; empty in deployments. Tests give each test its
     # own namespace so that runs sharing one NATS server never see each other's events.
     event_namespace: str = Field(default="", pattern=r"^[a-z0-9]*$", max_length=30)
@@ -84,6 +86,12 @@ class CommonSettings(BaseSettings):
                 )
         return self
 
+    @classmethod
+    def package(cls) -> str:
+        """The package of the process these settings configure (that of its ``config.py``,
+        e.g. ``services.jobs``): where its migrations are (shared/migrations.py)."""
+        return cls.__module__.rpartition(".")[0]
+
     def sqlite_url(self, name: str) -> str:
         return f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}"
 
@@ -108,9 +116,15 @@ class ServiceSettings(CommonSettings):
         configured = self.event_signing_key.get_secret_value()
         return configured or derive_private_key(DEV_SIGNING_SEED, self.service_name)
 
-    def event_public_key_map(self) -> dict[str, str]:
-        """Public keys of the publishers: the configured ones, or the development ones."""
-        return dict(self.event_public_keys) or dev_public_keys(PUBLISHERS)
+    def event_public_key_map(self, consumed: Iterable[str]) -> dict[str, str]:
+        """Public keys of the publishers: the configured ones, or the development ones of the
+        publishers this service consumes."""
+        return dict(self.event_public_keys) or dev_public_keys(consumed)
+
+    def event_publishers(self, consumed: Iterable[str]) -> list[str]:
+        """The publishing services this process knows of: every one ``EW_EVENT_PUBLIC_KEYS``
+        names (all of them, wherever keys are configured), itself, and those it consumes."""
+        return sorted({*self.event_public_keys, self.service_name, *consumed})
 
     def check_event_keys(self, consumed: list[str]) -> None:
         """Fail at start-up, not on the first event, when the keys are missing or cannot work
@@ -126,7 +140,7 @@ class ServiceSettings(CommonSettings):
                 raise ValueError(
                     f"EW_EVENT_PUBLIC_KEYS must name every publisher's key when EW_ENV={self.env}"
                 )
-        public = self.event_public_key_map()
+        public = self.event_public_key_map(consumed)
         missing = sorted({p for p in consumed if p not in public})
         if missing:
             raise ValueError(f"EW_EVENT_PUBLIC_KEYS has no key for {', '.join(missing)}")

@@ -71,17 +71,19 @@ class PlacementEnded(_Read):
 jobs_events = Subscription(durable="subsidies-eligibility", publisher="jobs")
 
 
-@jobs_events.on("jobs.employer.registered")
-async def on_employer_registered(session: AsyncSession, envelope: Envelope) -> None:
-    e = EmployerRegistered.model_validate(envelope.data)
+@jobs_events.handles("jobs.employer.registered")
+async def on_employer_registered(
+    session: AsyncSession, e: EmployerRegistered, envelope: Envelope
+) -> None:
     await service.record_employer(
         session, employer_id=e.employer_id, kind=e.kind, name=e.name, location=e.location
     )
 
 
-@jobs_events.on("jobs.worker.registered")
-async def on_worker_registered(session: AsyncSession, envelope: Envelope) -> None:
-    e = WorkerRegistered.model_validate(envelope.data)
+@jobs_events.handles("jobs.worker.registered")
+async def on_worker_registered(
+    session: AsyncSession, e: WorkerRegistered, envelope: Envelope
+) -> None:
     await service.record_worker(
         session,
         worker_id=e.worker_id,
@@ -91,23 +93,22 @@ async def on_worker_registered(session: AsyncSession, envelope: Envelope) -> Non
     )
 
 
-@jobs_events.on("jobs.placement.started")
-async def on_placement_started(session: AsyncSession, envelope: Envelope) -> None:
-    e = PlacementStarted.model_validate(envelope.data)
+@jobs_events.handles("jobs.placement.started")
+async def on_placement_started(
+    session: AsyncSession, e: PlacementStarted, envelope: Envelope
+) -> None:
     await service.record_placement(session, Placement(**e.model_dump()))
 
 
-@jobs_events.on("jobs.placement.month_confirmed")
-async def on_month_confirmed(session: AsyncSession, envelope: Envelope) -> None:
-    e = MonthConfirmed.model_validate(envelope.data)
+@jobs_events.handles("jobs.placement.month_confirmed")
+async def on_month_confirmed(session: AsyncSession, e: MonthConfirmed, envelope: Envelope) -> None:
     await service.record_confirmation(
         session, MonthConfirmation(**e.model_dump(), received_at=envelope.occurred_at)
     )
 
 
-@jobs_events.on("jobs.placement.ended")
-async def on_placement_ended(session: AsyncSession, envelope: Envelope) -> None:
-    e = PlacementEnded.model_validate(envelope.data)
+@jobs_events.handles("jobs.placement.ended")
+async def on_placement_ended(session: AsyncSession, e: PlacementEnded, envelope: Envelope) -> None:
     placement = await repo.get_placement(session, e.placement_id)
     if placement is None:
         raise RetryLater(f"placement {e.placement_id} not known yet")

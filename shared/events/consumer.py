@@ -2,19 +2,25 @@
 
 For each message: verify that the publishing service signed it (signing.py) before reading it,
 parse the envelope and check that it claims to come from that service on its own subject; then,
-in one transaction, record the event id in the inbox and run the handler; commit; only then ack.
+in one transaction, record the event id in the inbox and run the handler registered for its type
+on its data validated into the handler's own model; commit; only then ack.
 A message that is not the publisher's own is terminated and kept as a dead letter, with no effect.
 A redelivered event finds its id in the inbox and is acked without a second effect. A handler
 that raises :class:`RetryLater` (or fails for a transient reason) is nak'ed with a delay; an event
 that cannot be valid (:class:`PoisonEvent`, or a payload that fails validation) is terminated and
 kept as a dead letter, and so is one that has used up its deliveries. Later events keep flowing
 either way. A dead letter keeps the message body byte for byte (NUL bytes and invalid UTF-8
-included: PostgreSQL text would refuse them), so that any poison message can be kept.
+included: PostgreSQL text would refuse them), so that any poison message can be kept. What
+happens is counted in Prometheus metrics (metrics.py).
 """
 
 import asyncio
+import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import nats.errors
 import nats.js.errors
@@ -22,20 +28,23 @@ import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import LargeBinary, column, insert, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import UTCDateTime, utcnow
 from shared.events.envelope import Envelope
+from shared.events.metrics import CONSUMED, DEAD_LETTERED, OTHER_TYPE, RETRIED
 from shared.events.signing import SIGNATURE_HEADER, EventVerifier
 from shared.events.streams import ensure_stream, subject_for
 from shared.faults import fault_point
 
 log = structlog.get_logger("consumer")
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+Payload = TypeVar("Payload", bound=BaseModel)
+# A handler: (session, the event's data validated into the consumer's model, the envelope).
+Handler = Callable[[AsyncSession, Payload, Envelope], Awaitable[None]]
 
 inbox_t = table(
     "inbox",
@@ -69,20 +78,60 @@ class RetryLater(Exception):
     """The event cannot be applied yet (e.g. it arrived before one it depends on)."""
 
 
+@dataclass(frozen=True)
+class Registration(Generic[Payload]):
+    """One event type a subscription reads: the model of the fields it reads, and its handler."""
+
+    event_type: str
+    model: type[Payload]
+    handler: Handler[Payload]
+
+    def parse(self, envelope: Envelope) -> Payload:
+        """The event's data as the consumer's model (ValidationError: a poison message)."""
+        return self.model.model_validate(envelope.data)
+
+
 @dataclass
 class Subscription:
-    """A durable consumer on one publisher's stream, with a handler per event type."""
+    """A durable consumer on one publisher's stream, with a handler per event type.
+
+    A handler is registered by event type; the model of its payload is the annotation of its
+    second parameter (the consumer's own model of the fields it reads)::
+
+        @subscription.handles("jobs.placement.started")
+        async def on_started(session, event: PlacementStarted, envelope) -> None: ...
+
+    The runner validates the event's data into that model before it calls the handler; data that
+    does not validate is a poison message (terminated and kept as a dead letter).
+    """
 
     durable: str
     publisher: str  # the publishing service, e.g. "jobs"
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[str, Registration[Any]] = field(default_factory=dict)
 
-    def on(self, event_type: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            self.handlers[event_type] = fn
+    def handles(self, event_type: str) -> Callable[[Handler[Payload]], Handler[Payload]]:
+        def register(fn: Handler[Payload]) -> Handler[Payload]:
+            if event_type in self.handlers:
+                raise ValueError(f"{self.durable} already handles {event_type}")
+            self.handlers[event_type] = Registration(event_type, payload_model(fn), fn)
             return fn
 
         return register
+
+    def models(self) -> dict[str, type[BaseModel]]:
+        """The model each handled event type is read with (checked against the publishers'
+        contracts by tests/e2e/test_contracts.py, listed in the event catalogue)."""
+        return {t: r.model for t, r in self.handlers.items()}
+
+
+def payload_model(fn: Callable[..., Any]) -> type[BaseModel]:
+    """The Pydantic model a handler reads its payload with: its second parameter's annotation."""
+    params = list(inspect.signature(fn).parameters)
+    hints = typing.get_type_hints(fn)
+    model = hints.get(params[1]) if len(params) == 3 else None
+    if not (inspect.isclass(model) and issubclass(model, BaseModel)):
+        raise TypeError(f"{fn.__qualname__} must be (session, event: <a pydantic model>, envelope)")
+    return model
 
 
 class ConsumerRunner:
@@ -113,8 +162,6 @@ class ConsumerRunner:
         self.retry_delay = retry_delay
         self.batch = batch
         self.replicas = replicas
-        self.processed = 0
-        self.dead_lettered = 0
 
     async def start(self) -> list[asyncio.Task[None]]:
         tasks = []
@@ -161,80 +208,30 @@ class ConsumerRunner:
     async def _handle(
         self, sub: Subscription, msg: Msg, deliveries: int, stream_seq: int | None
     ) -> None:
-        signature = (msg.headers or {}).get(SIGNATURE_HEADER)
-        problem = self.verifier.problem(sub.publisher, msg.data, signature)
-        if problem is not None:  # not read any further: nothing in it can be trusted
-            await self._dead_letter(
-                sub, msg, None, stream_seq, deliveries, f"not signed by {sub.publisher}: {problem}"
-            )
+        envelope = await self._read(sub, msg, deliveries, stream_seq)
+        if envelope is None:
             return
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError as exc:
-            await self._dead_letter(
-                sub,
-                msg,
-                None,
-                stream_seq,
-                deliveries,
-                f"invalid envelope: {exc.error_count()} error(s)",
-            )
-            return
-        mismatch = self._misaddressed(sub, msg, envelope)
-        if mismatch is not None:
-            await self._dead_letter(
-                sub, msg, str(envelope.id), stream_seq, deliveries, f"misaddressed: {mismatch}"
-            )
-            return
-        handler = sub.handlers.get(envelope.type)
-        if handler is None:  # a type this consumer does not read: nothing to do
+        registration = sub.handlers.get(envelope.type)
+        if registration is None:  # a type this consumer does not read: nothing to do
             await msg.ack()
+            CONSUMED.labels(sub.durable, OTHER_TYPE, "ignored").inc()
             return
-        outcome = "duplicate"
+        dead = partial(self._dead_letter, sub, msg, str(envelope.id), stream_seq, deliveries)
         try:
-            async with self.sessionmaker() as session, session.begin():
-                seen = await session.scalar(
-                    select(inbox_t.c.event_id).where(
-                        inbox_t.c.consumer == sub.durable, inbox_t.c.event_id == str(envelope.id)
-                    )
-                )
-                if seen is None:
-                    try:
-                        await session.execute(
-                            insert(inbox_t).values(
-                                consumer=sub.durable,
-                                event_id=str(envelope.id),
-                                event_type=envelope.type,
-                                processed_at=utcnow(),
-                            )
-                        )
-                    except IntegrityError as exc:
-                        raise _AlreadyApplied from exc
-                    await handler(session, envelope)
-                    outcome = "applied"
-                    self.processed += 1
-        except _AlreadyApplied:
-            pass  # another delivery of the same event committed first: its effect stands
+            outcome = await self._apply(sub, registration, envelope)
         except (PoisonEvent, ValidationError) as exc:
-            reason = (
-                str(exc)
-                if isinstance(exc, PoisonEvent)
-                else f"invalid data: {exc.errors(include_input=False)}"
-            )
-            await self._dead_letter(sub, msg, str(envelope.id), stream_seq, deliveries, reason)
+            if isinstance(exc, PoisonEvent):
+                await dead(str(exc), kind="poison", event_type=envelope.type)
+            else:
+                reason = f"invalid data: {exc.errors(include_input=False)}"
+                await dead(reason, kind="invalid_data", event_type=envelope.type)
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # transient (RetryLater, database down): try again later
             if deliveries >= self.max_deliver:
-                await self._dead_letter(
-                    sub,
-                    msg,
-                    str(envelope.id),
-                    stream_seq,
-                    deliveries,
-                    f"gave up after {deliveries} deliveries: {type(exc).__name__}: {exc}",
-                )
+                reason = f"gave up after {deliveries} deliveries: {type(exc).__name__}: {exc}"
+                await dead(reason, kind="exhausted", event_type=envelope.type)
                 return
             log.info(
                 "event_retry",
@@ -245,9 +242,12 @@ class ConsumerRunner:
                 detail=str(exc)[:200],
             )
             await msg.nak(delay=self.retry_delay * deliveries)
+            RETRIED.labels(sub.durable, envelope.type).inc()
+            CONSUMED.labels(sub.durable, envelope.type, "retried").inc()
             return
         fault_point("consumer.after_commit")
         await msg.ack()
+        CONSUMED.labels(sub.durable, envelope.type, outcome).inc()
         log.info(
             f"event_{outcome}",
             consumer=sub.durable,
@@ -255,6 +255,71 @@ class ConsumerRunner:
             event_id=str(envelope.id),
             deliveries=deliveries,
         )
+
+    async def _read(
+        self, sub: Subscription, msg: Msg, deliveries: int, stream_seq: int | None
+    ) -> Envelope | None:
+        """The envelope, if the publisher signed it and it is addressed as it claims; else the
+        message is kept as a dead letter and None is returned."""
+        signature = (msg.headers or {}).get(SIGNATURE_HEADER)
+        problem = self.verifier.problem(sub.publisher, msg.data, signature)
+        if problem is not None:  # not read any further: nothing in it can be trusted
+            reason = f"not signed by {sub.publisher}: {problem}"
+            await self._dead_letter(sub, msg, None, stream_seq, deliveries, reason, kind="unsigned")
+            return None
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+        except ValidationError as exc:
+            reason = f"invalid envelope: {exc.error_count()} error(s)"
+            await self._dead_letter(
+                sub, msg, None, stream_seq, deliveries, reason, kind="invalid_envelope"
+            )
+            return None
+        mismatch = self._misaddressed(sub, msg, envelope)
+        if mismatch is not None:
+            await self._dead_letter(
+                sub,
+                msg,
+                str(envelope.id),
+                stream_seq,
+                deliveries,
+                f"misaddressed: {mismatch}",
+                kind="misaddressed",
+                event_type=envelope.type,
+            )
+            return None
+        return envelope
+
+    async def _apply(
+        self, sub: Subscription, registration: Registration[Any], envelope: Envelope
+    ) -> str:
+        """In one transaction: record the event in the inbox and run its handler on the data
+        validated into the handler's model. Returns "applied", or "duplicate" for an event the
+        inbox already holds."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                seen = await session.scalar(
+                    select(inbox_t.c.event_id).where(
+                        inbox_t.c.consumer == sub.durable, inbox_t.c.event_id == str(envelope.id)
+                    )
+                )
+                if seen is not None:
+                    return "duplicate"
+                try:
+                    await session.execute(
+                        insert(inbox_t).values(
+                            consumer=sub.durable,
+                            event_id=str(envelope.id),
+                            event_type=envelope.type,
+                            processed_at=utcnow(),
+                        )
+                    )
+                except IntegrityError as exc:
+                    raise _AlreadyApplied from exc
+                await registration.handler(session, registration.parse(envelope), envelope)
+        except _AlreadyApplied:
+            return "duplicate"  # another delivery of the same event committed first
+        return "applied"
 
     def _misaddressed(self, sub: Subscription, msg: Msg, envelope: Envelope) -> str | None:
         """A signed envelope is still refused where it claims to be something else: another
@@ -273,7 +338,12 @@ class ConsumerRunner:
         stream_seq: int | None,
         deliveries: int,
         reason: str,
+        *,
+        kind: str,
+        event_type: str | None = None,
     ) -> None:
+        """Keep the message as a dead letter and terminate it. ``kind`` is one of
+        DEAD_LETTER_REASONS; ``event_type`` the envelope's type, if it could be read."""
         log.warning(
             "dead_letter",
             consumer=sub.durable,
@@ -300,5 +370,7 @@ class ConsumerRunner:
             log.warning("dead_letter_write_failed", error=type(exc).__name__)
             await msg.nak(delay=self.retry_delay * deliveries)
             return
-        self.dead_lettered += 1
         await msg.term()
+        DEAD_LETTERED.labels(sub.durable, kind).inc()
+        label = event_type if event_type in sub.handlers else OTHER_TYPE
+        CONSUMED.labels(sub.durable, label, "dead_lettered").inc()

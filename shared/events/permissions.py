@@ -16,22 +16,32 @@ the same permissions:
   read the messages the server delivers to another (pull consumers deliver into the inbox).
 
 Nothing may delete or purge a stream or a consumer.
+
+Which users, publishers and consumers there are is not known here: the composition root
+(deploy/topology.py) passes them in as a :class:`BrokerTopology`.
 """
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from shared.events.streams import DEAD_LETTER_STREAM, PUBLISHERS
+from shared.events.streams import DEAD_LETTER_STREAM
 
-NATS_USERS = ("jobs", "products", "subsidies", "gateway", "ops")
-# The durable consumers each service runs, by publisher: the same names as the Subscription(…)
-# in services/<svc>/consumers.py (tests/events/test_broker_auth.py checks that they agree).
-CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "subsidies": {"jobs": ("subsidies-eligibility",)},
-}
+
+@dataclass(frozen=True)
+class BrokerTopology:
+    """Who uses the broker: every NATS user, the users that publish events (each on its own
+    stream), the durable consumers each user runs, by publisher, and the users of the
+    ``AUDIT_ANCHORS`` key-value bucket."""
+
+    users: tuple[str, ...]
+    publishers: tuple[str, ...]
+    consumers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    anchor_users: tuple[str, ...] = ()
+
+
 AUDIT_ANCHORS_BUCKET = "AUDIT_ANCHORS"
-AUDIT_ANCHORS_USERS = ("subsidies", "ops")
 JS_API = "$JS.API"
 STREAM_SETUP = ("CREATE", "UPDATE", "INFO")  # what ensure_stream needs; never DELETE or PURGE
 
@@ -48,7 +58,9 @@ def connect_options(user: str, password: str) -> dict[str, Any]:
     return {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)}
 
 
-def user_permissions(user: str, *, namespaced: bool = False) -> dict[str, Any]:
+def user_permissions(
+    user: str, topology: BrokerTopology, *, namespaced: bool = False
+) -> dict[str, Any]:
     """The publish and subscribe permissions of one user.
 
     ``namespaced`` is for the per-run test server only, where each test prefixes its subjects
@@ -67,11 +79,11 @@ def user_permissions(user: str, *, namespaced: bool = False) -> dict[str, Any]:
         return [pattern, f"*.{pattern}"] if namespaced else [pattern]
 
     publish: list[str] = []
-    if user in PUBLISHERS:
+    if user in topology.publishers:
         publish += subjects(f"{user}.>")
         for own in (user.upper(), DEAD_LETTER_STREAM):
             publish += [f"{JS_API}.STREAM.{op}.{stream(own)}" for op in STREAM_SETUP]
-    for publisher, durables in CONSUMERS.get(user, {}).items():
+    for publisher, durables in topology.consumers.get(user, {}).items():
         name = stream(publisher.upper())
         publish += [f"{JS_API}.STREAM.CREATE.{name}", f"{JS_API}.STREAM.INFO.{name}"]
         for durable in durables:
@@ -83,7 +95,7 @@ def user_permissions(user: str, *, namespaced: bool = False) -> dict[str, Any]:
                 f"{JS_API}.CONSUMER.MSG.NEXT.{name}.{durable}",
                 f"$JS.ACK.{name}.{durable}.>",
             ]
-    if user in AUDIT_ANCHORS_USERS:
+    if user in topology.anchor_users:
         bucket = stream(AUDIT_ANCHORS_BUCKET)
         kv = "*" if namespaced else f"KV_{AUDIT_ANCHORS_BUCKET}"
         publish += [f"$KV.{bucket}.>"]
@@ -109,12 +121,13 @@ def password_variable(user: str) -> str:
 
 
 def nats_authorization(
+    topology: BrokerTopology,
     passwords: Mapping[str, str] | None = None,
     *,
     namespaced: bool = False,
     extra_users: Mapping[str, str] = {},
 ) -> str:
-    """The ``authorization`` block of a nats-server configuration, for every user in NATS_USERS.
+    """The ``authorization`` block of a nats-server configuration, for every user of ``topology``.
 
     ``passwords`` maps each user to its password (the embedded run, the tests); without it each
     password is a reference to the environment variable :func:`password_variable` (compose,
@@ -123,19 +136,13 @@ def nats_authorization(
     harness that plays other publishers and inspects every stream.
     """
     lines = ["authorization {", "  users: ["]
-    for user in NATS_USERS:
+    for user in topology.users:
         password = (
             json.dumps(passwords[user]) if passwords is not None else f"${password_variable(user)}"
         )
-        permissions = json.dumps(user_permissions(user, namespaced=namespaced))
+        permissions = json.dumps(user_permissions(user, topology, namespaced=namespaced))
         lines.append(f'    {{user: "{user}", password: {password}, permissions: {permissions}}}')
     for user, password in extra_users.items():
         lines.append(f'    {{user: "{user}", password: {json.dumps(password)}}}')
     lines += ["  ]", "}", ""]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    # Regenerate the block that deploy/nats-auth.conf and deploy/k8s/nats.yaml (auth.conf) carry:
-    #   python -m shared.events.permissions
-    print(nats_authorization(), end="")

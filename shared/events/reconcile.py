@@ -1,7 +1,7 @@
 """Reconciliation for when the broker lost acknowledged messages (RELIABILITY row 12).
 
 The databases are the source of truth: every event a service ever published is still in its
-outbox. ``python -m shared.events.reconcile <service> --since-seq N`` marks the outbox rows after
+outbox. ``python -m deploy.reconcile <service> --since-seq N`` marks the outbox rows after
 sequence N as pending again; the service's running relay re-sends them. Re-sending is always safe:
 the stream drops what it still holds (same ``Nats-Msg-Id``) and each consumer's inbox drops what
 it already applied, so only the lost events take effect downstream.
@@ -12,6 +12,7 @@ To choose N: the last outbox ``seq`` whose event a downstream service is known t
 
 import argparse
 import asyncio
+from collections.abc import Mapping, Sequence
 
 from shared.db import make_engine, make_sessionmaker
 from shared.events.relay import republish_unconfirmed
@@ -26,21 +27,19 @@ async def reconcile(database_url: str, since_seq: int) -> int:
         await engine.dispose()
 
 
-def main() -> None:
+def main(publishers: Mapping[str, str], argv: Sequence[str] | None = None) -> None:
+    """The command line of the composition root; ``publishers``: service → package."""
     from shared.migrations import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("service", choices=["jobs", "products", "subsidies"])
+    parser.add_argument("service", choices=sorted(publishers))
     parser.add_argument(
         "--since-seq",
         type=int,
         default=0,
         help="re-send outbox rows after this sequence number (default: all)",
     )
-    args = parser.parse_args()
-    count = asyncio.run(reconcile(load_settings(args.service).database_url, args.since_seq))
+    args = parser.parse_args(argv)
+    settings = load_settings(publishers[args.service])
+    count = asyncio.run(reconcile(settings.database_url, args.since_seq))
     print(f"{count} event(s) of {args.service} queued to be published again")
-
-
-if __name__ == "__main__":
-    main()

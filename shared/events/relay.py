@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
+from shared.events.metrics import PUBLISHED
 from shared.events.outbox import outbox_t
 from shared.events.signing import EventSigner
 from shared.events.streams import subject_for
@@ -54,7 +55,6 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._wakeup = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox:{service}".encode())
-        self.published = 0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -141,7 +141,7 @@ class OutboxRelay:
                     )
                 )
                 sent += 1
-        self.published += sent
+                PUBLISHED.labels(self.service).inc()
         return sent, False
 
     async def _publish(self, row: Any) -> Any:

@@ -1,6 +1,10 @@
 """JetStream streams: one per publishing service (``JOBS`` on ``jobs.>`` …) and one that keeps
 the server's dead-letter advisories. Any process may ensure any stream: the configuration is
-derived from the service name alone, so a consumer can start before its publisher."""
+derived from the service name alone, so a consumer can start before its publisher. Which
+services publish is not known here: the callers name them."""
+
+import contextlib
+from collections.abc import Iterable
 
 import nats.js.errors
 from nats.js import JetStreamContext
@@ -8,7 +12,6 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 DUPLICATE_WINDOW_SECONDS = 6 * 3600  # covers a relay that is down for hours
 MAX_MSG_SIZE = 1024 * 1024
-PUBLISHERS = ("jobs", "products", "subsidies")
 DEAD_LETTER_STREAM = "DEADLETTERS"
 DEAD_LETTER_SUBJECTS = [
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES",
@@ -58,19 +61,28 @@ async def ensure_stream(
 
 
 async def ensure_dead_letter_stream(
-    js: JetStreamContext, *, replicas: int = 1, namespace: str = ""
+    js: JetStreamContext, publishers: Iterable[str], *, replicas: int = 1, namespace: str = ""
 ) -> None:
+    """Keep the dead-letter advisories of consumers on the streams of ``publishers``.
+
+    Subjects already kept stay kept: a service that knows fewer publishers (in development,
+    without configured keys, a service knows only itself and those it consumes) adds its own and
+    never takes away another's."""
+    name = stream_name(DEAD_LETTER_STREAM, namespace)
     # Advisory subjects end with <stream>.<consumer>: name this namespace's streams exactly.
+    subjects = {
+        f"{advisory}.{stream_name(service, namespace)}.>"
+        for advisory in DEAD_LETTER_SUBJECTS
+        for service in publishers
+    }
+    with contextlib.suppress(nats.js.errors.NotFoundError):
+        subjects |= set((await js.stream_info(name)).config.subjects or [])
     await _add_or_update(
         js,
         StreamConfig(
-            name=stream_name(DEAD_LETTER_STREAM, namespace),
+            name=name,
             description="Advisories of messages that exhausted deliveries or were terminated",
-            subjects=[
-                f"{advisory}.{stream_name(service, namespace)}.>"
-                for advisory in DEAD_LETTER_SUBJECTS
-                for service in PUBLISHERS
-            ],
+            subjects=sorted(subjects),
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=30 * 24 * 3600,

@@ -160,7 +160,7 @@ class Platform:
         }
         for service in ("products", "gateway"):
             subprocess.run(
-                [sys.executable, "-m", "shared.migrations", service, "upgrade"],
+                [sys.executable, "-m", "deploy.migrate", service, "upgrade"],
                 env=env,
                 cwd=ROOT,
                 check=True,

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deploy.topology import BROKER, NATS_USERS
 from gateway.config import GatewaySettings
 from services.jobs.config import JobsSettings
 from services.products.config import ProductsSettings
 from services.subsidies.config import SubsidiesSettings
-from shared.events.permissions import NATS_USERS, nats_authorization, password_variable
+from shared.events.permissions import nats_authorization, password_variable
 from shared.settings import CommonSettings
 from tests.support.infra import nats_server_binary
 
@@ -138,7 +139,9 @@ class TestNatsAuthorization:
     secret, and give each process its own user."""
 
     def test_compose_servers_use_the_generated_authorization(self):
-        assert _without_comments((DEPLOY / "nats-auth.conf").read_text()) == nats_authorization()
+        assert _without_comments((DEPLOY / "nats-auth.conf").read_text()) == nats_authorization(
+            BROKER
+        )
         compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
         servers = {n: s for n, s in compose["services"].items() if n.startswith("nats-")}
         assert len(servers) == 3
@@ -159,7 +162,7 @@ class TestNatsAuthorization:
         config = next(
             d for _, d in documents() if d.get("metadata", {}).get("name") == "nats-config"
         )
-        assert config["data"]["auth.conf"] == nats_authorization()
+        assert config["data"]["auth.conf"] == nats_authorization(BROKER)
         assert "include ./auth.conf" in config["data"]["nats.conf"]
         nats = next(d for _, d in documents() if d.get("kind") == "StatefulSet")
         env = {e["name"]: e for e in nats["spec"]["template"]["spec"]["containers"][0]["env"]}

@@ -60,9 +60,8 @@ async def write_note(session: AsyncSession, body: str) -> str:
 def subscription(durable: str = "kit-effects") -> Subscription:
     sub = Subscription(durable=durable, publisher="kit")
 
-    @sub.on("kit.note.written")
-    async def apply(session: AsyncSession, envelope: Envelope) -> None:
-        data = NoteWritten.model_validate(envelope.data)
+    @sub.handles("kit.note.written")
+    async def apply(session: AsyncSession, data: NoteWritten, envelope: Envelope) -> None:
         if data.body == "poison":
             raise PoisonEvent("a note with body 'poison' can never be applied")
         await session.execute(

@@ -18,9 +18,10 @@ import pytest
 from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
+from deploy.topology import CONSUMERS, NATS_USERS, SERVICES
 from services.subsidies.models import Placement, Worker
 from shared.events import Envelope, ensure_stream
-from shared.events.permissions import CONSUMERS, NATS_USERS, connect_options
+from shared.events.permissions import connect_options
 from tests.jobs.conftest import make_worker
 from tests.subsidies.factories import (
     WORKSHOP,
@@ -174,7 +175,7 @@ class TestPermissions:
 
     def test_the_permission_table_names_every_consumer_of_each_service(self):
         declared: dict[str, dict[str, tuple[str, ...]]] = {}
-        for service in ("jobs", "products", "subsidies"):
+        for service in SERVICES:
             module = importlib.import_module(f"services.{service}.consumers")
             for sub in module.subscriptions:
                 durables = declared.setdefault(service, {}).setdefault(sub.publisher, ())

@@ -9,10 +9,24 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from shared.events import ConsumerRunner, Envelope, OutboxRelay, ensure_stream, stream_name
+from shared.events import (
+    ConsumerRunner,
+    Envelope,
+    OutboxRelay,
+    Subscription,
+    ensure_stream,
+    stream_name,
+)
 from shared.events.outbox import outbox_t
 from tests.events import kit
-from tests.support.events import publish_signed, signer, verifier
+from tests.support.events import (
+    counted_since,
+    dead_letters_by_reason,
+    metric_value,
+    publish_signed,
+    signer,
+    verifier,
+)
 from tests.support.infra import NatsServer, connect_harness, free_port, wait_until
 
 RUNNERS: list[ConsumerRunner] = []
@@ -220,7 +234,8 @@ class TestRedelivery:
         good = kit.NoteWritten(note_id=str(uuid.uuid4()), body="fine")
         good_body = Envelope.wrap(good, source="kit").model_dump_json().encode()
         await publish_signed(js, subject, good_body, publisher="kit")
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        before = dead_letters_by_reason("kit-effects")
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             await wait_until(lambda: count(kit_sessions, good.note_id), what="the good event")
             await wait_until(lambda: _dead_letters(kit_sessions, 3), what="three dead letters")
@@ -234,7 +249,11 @@ class TestRedelivery:
                 "invalid data",
                 "invalid envelope",
             ]
-            assert runner.dead_lettered == 3
+            assert counted_since(before, dead_letters_by_reason("kit-effects")) == {
+                "invalid_envelope": 1,
+                "invalid_data": 1,
+                "poison": 1,
+            }
         finally:
             await stop(tasks)
 
@@ -249,7 +268,8 @@ class TestRedelivery:
         good = kit.NoteWritten(note_id=str(uuid.uuid4()), body="fine")
         good_body = Envelope.wrap(good, source="kit").model_dump_json().encode()
         await publish_signed(js, subject, good_body, publisher="kit")
-        runner, tasks = await start_consumer(kit_sessions, js, namespace)
+        before = dead_letters_by_reason("kit-effects")
+        _runner, tasks = await start_consumer(kit_sessions, js, namespace)
         try:
             await wait_until(lambda: _dead_letters(kit_sessions, 2), what="two dead letters")
             await wait_until(lambda: count(kit_sessions, good.note_id), what="the good event")
@@ -262,16 +282,19 @@ class TestRedelivery:
             (signed, "invalid envelope"),
             (unsigned, "not signed by kit"),
         ]
-        assert runner.dead_lettered == 2
+        assert counted_since(before, dead_letters_by_reason("kit-effects")) == {
+            "unsigned": 1,
+            "invalid_envelope": 1,
+        }
 
     async def test_transient_failure_is_retried_then_dead_lettered(
         self, kit_sessions, js, namespace
     ):
-        sub = kit.subscription("kit-flaky")
+        sub = Subscription(durable="kit-flaky", publisher="kit")
         attempts = 0
 
-        @sub.on("kit.note.written")
-        async def flaky(session, envelope):
+        @sub.handles("kit.note.written")
+        async def flaky(session, event: kit.NoteWritten, envelope):
             nonlocal attempts
             attempts += 1
             raise ConnectionError("downstream not ready")
@@ -363,16 +386,20 @@ class TestBrokerFaults:
             for m in makers
         ]
         try:
+            counted_before = metric_value("ew_events_published_total", service="kit")
 
             async def drain(relay):
+                total = 0
                 while True:
                     sent, failed = await relay.relay_once()
                     assert not failed
+                    total += sent
                     if sent == 0 and await pending_rows(makers[0]) == 0:
-                        return relay.published
+                        return total
 
             published = await asyncio.gather(*(drain(r) for r in relays))
             assert sum(published) == 200
+            assert metric_value("ew_events_published_total", service="kit") == counted_before + 200
             async with makers[0]() as s:
                 attempts = (await s.execute(select(outbox_t.c.attempts))).scalars().all()
             assert set(attempts) == {1}  # no row was sent twice

@@ -17,12 +17,13 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from deploy.topology import PROCESSES
 from shared.db import SQLITE_BEGIN, SessionDep, make_engine, make_sessionmaker, utcnow
 from shared.errors import Conflict, install_error_handlers
 from shared.events import Event, add_event
 from shared.events.outbox import outbox_t
 from shared.idempotency import keys_t
-from shared.migrations import ROOT, SERVICE_DIRS, head_revision
+from shared.migrations import ROOT, head_revision
 from tests.support.sqlite import migrated_sqlite_url
 
 
@@ -196,7 +197,7 @@ class TestMigrationsOnSqlite:
         """`make migrate` on the SQLite files of `make run`, now that each upgrade runs inside
         our own BEGIN IMMEDIATE … COMMIT (the fixtures above migrate through make_engine)."""
         done = subprocess.run(
-            [sys.executable, "-m", "shared.migrations", "all", "upgrade"],
+            [sys.executable, "-m", "deploy.migrate", "all", "upgrade"],
             cwd=ROOT,
             env=os.environ | {"EW_DATA_DIR": str(tmp_path)},
             capture_output=True,
@@ -205,7 +206,7 @@ class TestMigrationsOnSqlite:
         )
         assert done.returncode == 0, done.stderr[-2000:]
 
-        for service in SERVICE_DIRS:
+        for service, package in PROCESSES.items():
             with sqlite3.connect(tmp_path / f"{service}.db") as db:
                 version = db.execute("SELECT version_num FROM alembic_version").fetchall()
-            assert version == [(head_revision(service),)], service
+            assert version == [(head_revision(package),)], service

@@ -6,7 +6,9 @@ kit processes it starts all agree on them without passing them around."""
 from typing import Any
 
 from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
 
+from shared.events.metrics import DEAD_LETTER_REASONS
 from shared.events.signing import EventSigner, EventVerifier, derive_private_key, public_key_of
 
 TEST_EVENT_SEED = "test-event-signing-seed"
@@ -40,3 +42,21 @@ async def publish_signed(
     return await js.publish(
         subject, body, headers=(headers or {}) | signer(publisher).headers(body)
     )
+
+
+def metric_value(name: str, **labels: str) -> float:
+    """One sample of this process's Prometheus metrics (0 when it has not been counted yet)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def dead_letters_by_reason(consumer: str) -> dict[str, float]:
+    """How many messages ``consumer`` has dead-lettered in this process, by reason."""
+    return {
+        reason: metric_value("ew_events_dead_lettered_total", consumer=consumer, reason=reason)
+        for reason in DEAD_LETTER_REASONS
+    }
+
+
+def counted_since(before: dict[str, float], now: dict[str, float]) -> dict[str, float]:
+    """What moved between two readings of :func:`dead_letters_by_reason` (zeros left out)."""
+    return {k: now[k] - before[k] for k in now if now[k] != before[k]}

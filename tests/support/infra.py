@@ -17,7 +17,8 @@ import asyncpg
 import nats
 from nats.aio.client import Client as NATS
 
-from shared.events.permissions import NATS_USERS, connect_options, nats_authorization
+from deploy.topology import BROKER, NATS_USERS, PROCESSES
+from shared.events.permissions import connect_options, nats_authorization
 
 PG_URL = os.environ.get("EW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 # An external server (EW_TEST_NATS_URL) is used as it is: if it has no authorization, the
@@ -100,6 +101,7 @@ class NatsServer:
             f'listen: "127.0.0.1:{self.port}"\n'
             f'jetstream {{ store_dir: "{self.store_dir / "js"}", sync_interval: always }}\n'
             + nats_authorization(
+                BROKER,
                 TEST_NATS_PASSWORDS,
                 namespaced=self.namespaced,
                 extra_users={HARNESS_USER: HARNESS_PASSWORD} if self.harness else {},
@@ -194,7 +196,7 @@ class TestDatabases:
         for svc in SERVICES:
             engine = create_async_engine(self.owner_url(svc))
             try:
-                await upgrade_to_head(engine, svc, app_role=self.app_role)
+                await upgrade_to_head(engine, PROCESSES[svc], app_role=self.app_role)
             finally:
                 await engine.dispose()
 

@@ -1,0 +1,57 @@
+"""The platform's composition: which processes there are, which of them publish events, which
+durable consumers each service runs on which publisher's stream, and who uses the broker.
+
+``shared/`` names none of them: the plumbing takes them as arguments from here (migrations,
+reconciliation, NATS permissions, event-signing keys, the event catalogue). A new service is
+added here (and to the launcher and manifests), never in ``shared/``. The services themselves
+learn the publishers from their configuration: ``EW_EVENT_PUBLIC_KEYS`` names every publisher's
+key (deploy/event_keys.py writes it for ``make run``).
+"""
+
+from types import ModuleType
+
+from shared.events.consumer import Subscription
+from shared.events.permissions import BrokerTopology
+
+# Each process and its package: where its config.py and migrations/ live (and, for a service,
+# its events.py, the contract of what it publishes, and consumers.py, what it reads).
+PROCESSES: dict[str, str] = {
+    "jobs": "services.jobs",
+    "products": "services.products",
+    "subsidies": "services.subsidies",
+    "gateway": "gateway",
+}
+# The services: each publishes its own events on its own stream.
+SERVICES: tuple[str, ...] = ("jobs", "products", "subsidies")
+PUBLISHERS: tuple[str, ...] = SERVICES
+# The durable consumers each service runs, by publisher: the same names as the Subscription(…)
+# in services/<svc>/consumers.py (tests/events/test_broker_auth.py checks that they agree).
+CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "subsidies": {"jobs": ("subsidies-eligibility",)},
+}
+# One NATS user per process, and ``ops`` for the operator tools.
+NATS_USERS: tuple[str, ...] = (*SERVICES, "gateway", "ops")
+# Who may use the AUDIT_ANCHORS key-value bucket: subsidies anchors its audit chain there, and
+# the operators' verify command reads it.
+AUDIT_ANCHORS_USERS: tuple[str, ...] = ("subsidies", "ops")
+BROKER = BrokerTopology(
+    users=NATS_USERS,
+    publishers=PUBLISHERS,
+    consumers=CONSUMERS,
+    anchor_users=AUDIT_ANCHORS_USERS,
+)
+
+
+def events_module(service: str) -> ModuleType:
+    """A publisher's contract: its ``events.py``."""
+    import importlib
+
+    return importlib.import_module(f"{PROCESSES[service]}.events")
+
+
+def subscriptions(service: str) -> list[Subscription]:
+    """What a service consumes: the subscriptions of its ``consumers.py``."""
+    import importlib
+
+    module = importlib.import_module(f"{PROCESSES[service]}.consumers")
+    return list(module.subscriptions)
