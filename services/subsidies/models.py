@@ -22,6 +22,10 @@ from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.subsidies.eligibility.domain import AmountRule as AmountRule
+from services.subsidies.review.domain import DEAD_STATES as DEAD_STATES
+from services.subsidies.review.domain import RESERVED_STATES as RESERVED_STATES
+from services.subsidies.review.domain import AppState as AppState
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
 from shared.events import add_event_tables
 from shared.events.tables import BigIntPK
@@ -61,34 +65,6 @@ class BeneficiaryKind(StrEnum):
     employer = "employer"
     workshop = "workshop"
     worker = "worker"
-
-
-class AmountRule(StrEnum):
-    one_off = "one_off"
-    per_person_month = "per_person_month"
-
-
-class AppState(StrEnum):
-    pending_verification = "pending_verification"
-    verified = "verified"
-    in_notice = "in_notice"  # approved, publicly posted (公示) until notice_ends_at
-    ready_for_payment = "ready_for_payment"
-    in_batch = "in_batch"
-    paid = "paid"
-    failed = "failed"
-    rejected = "rejected"
-    cancelled = "cancelled"
-
-
-# States in which the application's amount is reserved in its fund.
-RESERVED_STATES = (
-    AppState.in_notice,
-    AppState.ready_for_payment,
-    AppState.in_batch,
-    AppState.failed,
-)
-# States whose lines no longer count for stacking and caps.
-DEAD_STATES = (AppState.rejected, AppState.cancelled)
 
 
 # ---------------------------------------------------------------- funds

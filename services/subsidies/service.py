@@ -18,12 +18,11 @@ Application life cycle::
     Rejection, cancellation and withdrawal release a reservation; paid amounts are final.
 """
 
-import csv
 import io
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies import audit
 from services.subsidies import repository as repo
+from services.subsidies.bankfile import domain as bankfile
+from services.subsidies.eligibility import domain as rules
 from services.subsidies.errors import (
     AmountChanged,
     ApplicationNotFound,
-    BankFileConflict,
-    BankFileInvalid,
     BatchContentInvalid,
     BatchNotDraft,
     BatchNotExported,
@@ -49,7 +48,6 @@ from services.subsidies.errors import (
     FundExhausted,
     FundNotFound,
     InvalidPayee,
-    InvalidTransition,
     MakerChecker,
     NotEligible,
     PlacementUnknown,
@@ -67,8 +65,6 @@ from services.subsidies.events import (
     BatchReconciled,
 )
 from services.subsidies.models import (
-    DEAD_STATES,
-    RESERVED_STATES,
     AmountRule,
     Application,
     ApplicationLine,
@@ -101,6 +97,7 @@ from services.subsidies.models import (
     StatsRow,
     Worker,
 )
+from services.subsidies.review import domain as review
 from shared import csvsafe
 from shared.db import utcnow
 from shared.errors import AppError
@@ -115,34 +112,36 @@ SYSTEM_NOTICE = "system:notice-clock"
 PAYEE_CONTEXT = "subsidies.payee"
 
 
-def _dead(state: str) -> bool:
-    return state in {s.value for s in DEAD_STATES}
+def _facts(app: Application, actor: str, now: datetime) -> review.Facts:
+    return review.Facts(
+        state=app.state,
+        actor=actor,
+        now=now,
+        created_by=app.created_by,
+        verified_by=app.verified_by,
+        approved_by=app.approved_by,
+        notice_ends_at=app.notice_ends_at,
+    )
 
 
-def _reserved(state: str) -> bool:
-    return state in {s.value for s in RESERVED_STATES}
-
-
-def month_add(month: str, delta: int) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    index = year * 12 + (mon - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+def _check(app: Application, step: str, *, actor: str, now: datetime) -> AppState:
+    """The one gate of the lifecycle: ``review.domain.check`` on this application."""
+    return review.check(step, _facts(app, actor, now))
 
 
 async def _transition(
     session: AsyncSession,
     app: Application,
-    to: AppState,
+    step: str,
     *,
     action: str,
     actor: str,
     now: datetime,
     reason: str | None = None,
 ) -> None:
+    """Move ``app`` by the lifecycle's ``step`` (refused unless the table allows it) and record
+    it in the audit trail as ``action``."""
+    to = _check(app, step, actor=actor, now=now)
     from_state = app.state
     app.state = to.value
     app.updated_at = now
@@ -400,29 +399,25 @@ async def _withdraw_unsupported_grants(
     every grant of the placement whose rule needed that month, per-month or one-off, is
     withdrawn, unless (one-off) another run of months still meets the rule. A grant is judged
     by the program version it was made under."""
-    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+    months = rules.counted_months(await repo.confirmations_for(session, placement.placement_id))
     lost = corrected - months.keys()
     if not lost:
         return
     for line in await repo.lines_on_placement(session, placement.placement_id):
         app = await repo.get_application(session, line.application_id, for_update=True)
-        if app is None or _dead(app.state):
+        if app is None or review.is_dead(app.state):
             continue
         program = await repo.get_program(session, app.program_id)
         if program is None:  # a foreign key forbids it
             continue
-        needed = {month_add(line.month, -k) for k in range(program.required_months)}
-        if not needed & lost:
+        missing = rules.unsupported(program, line.month, months, lost)
+        if not missing:
             continue
-        if program.amount_rule == AmountRule.one_off.value and any(
-            _within_validity(program, m) for m in _streak_ends(months, program.required_months)
-        ):
-            continue  # another run of months still meets the rule: the one-off stands
         await _withdraw_line(
             session,
             app,
             line,
-            cause=f"month {', '.join(sorted(needed & lost))} corrected to no wage paid, so "
+            cause=f"month {', '.join(sorted(missing))} corrected to no wage paid, so "
             f"the rule of {program.code} v{program.version} is no longer met",
         )
 
@@ -443,7 +438,7 @@ async def _withdraw_line(
     now = utcnow()
     state = app.state
     what = f"{line.program_code} line for placement {line.placement_id}, month {line.month}"
-    if state in (AppState.in_batch.value, AppState.paid.value):
+    if not review.permits("withdraw", state):
         next_step = (
             "the bank's result settles it; if the batch is not yet exported, a clerk may "
             "discard the batch and cancel the application"
@@ -481,26 +476,26 @@ async def _withdraw_line(
         detail=f"{what} withdrawn: {cause}",
     )
     released = ""
-    if _reserved(state):
+    if review.is_reserved(state):
         await repo.release(session, app.fund_id, old_amount)
         released = f"; {old_amount} fen reserved released"
     if not await repo.lines_of(session, app.id):
         await _transition(
             session,
             app,
-            AppState.cancelled,
+            "withdraw",
             action="withdrawn",
             actor=SYSTEM_ELIGIBILITY,
             now=now,
             reason=cause + released,
         )
-    elif state != AppState.pending_verification.value:
+    elif review.permits("return_for_review", state):
         app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
         app.notice_ends_at = None
         await _transition(
             session,
             app,
-            AppState.pending_verification,
+            "return_for_review",
             action="returned_for_review",
             actor=SYSTEM_ELIGIBILITY,
             now=now,
@@ -510,30 +505,10 @@ async def _withdraw_line(
     session.add(app)
 
 
-def _counted_months(confirmations: Sequence[MonthConfirmation]) -> dict[str, uuid.UUID]:
-    """Months with a wage actually paid, by the confirmation that stands for each."""
-    months: dict[str, uuid.UUID] = {}
-    for c in confirmations:
-        if not c.superseded and c.wage_paid_fen > 0:
-            months[c.month] = c.confirmation_id
-    return months
-
-
-def _streak_ends(months: dict[str, uuid.UUID], required: int) -> list[str]:
-    """Months that end a run of ``required`` consecutive counted months."""
-    return [m for m in sorted(months) if all(month_add(m, -k) in months for k in range(required))]
-
-
-def _within_validity(program: Program, month: str) -> bool:
-    if month < month_of(program.valid_from):
-        return False
-    return program.valid_until is None or month <= month_of(program.valid_until)
-
-
 async def evaluate_placement(session: AsyncSession, placement: Placement) -> None:
     """Create the applications every current program grants for this placement's confirmed
     months. Safe to run any number of times: a grant already made is never made again."""
-    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+    months = rules.counted_months(await repo.confirmations_for(session, placement.placement_id))
     if not months:
         return
     for program in await repo.programs_for_employer_kind(session, placement.employer_kind):
@@ -550,15 +525,9 @@ async def _evaluate_program(
     grants made (month, application) and those a rule refused (month, why)."""
     granted: list[tuple[str, Application]] = []
     refused: list[tuple[str, str]] = []
-    if program.poor_only and not placement.poor_household:
-        return granted, refused
-    ends = _streak_ends(months, program.required_months)
-    if program.amount_rule == AmountRule.one_off.value:
-        ends = [m for m in ends if _within_validity(program, m)][:1]
-    for month in ends:
-        if not _within_validity(program, month):
-            continue
-        if await repo.line_exists(session, program.code, _line_key(program, placement, month)):
+    for month in rules.due_months(program, placement, months):
+        key = rules.line_key(program, placement, month)
+        if await repo.line_exists(session, program.code, key):
             continue  # granted (or decided) before: re-evaluation adds nothing
         app, refusal = await add_grant(
             session,
@@ -595,7 +564,9 @@ async def reevaluate_program(
 
     async def evaluate_all() -> None:
         for placement in placements:
-            months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
+            months = rules.counted_months(
+                await repo.confirmations_for(session, placement.placement_id)
+            )
             if not months:
                 continue
             made, refusals = await _evaluate_program(session, program, placement, months)
@@ -651,14 +622,36 @@ async def reevaluate_program(
     )
 
 
-def _line_key(program: Program, placement: Placement, month: str) -> str:
-    if program.amount_rule == AmountRule.one_off.value:
-        return f"{placement.placement_id}:once"
-    return f"{placement.placement_id}:{month}"
-
-
-def _beneficiary(program: Program, placement: Placement) -> uuid.UUID:
-    return placement.worker_id if program.beneficiary_kind == "worker" else placement.employer_id
+async def _granted(
+    session: AsyncSession,
+    program: Program,
+    placement: Placement,
+    month: str,
+    key: str,
+    beneficiary: uuid.UUID,
+) -> rules.Granted:
+    """What is already granted that the refusal rules of ``eligibility.domain`` look at."""
+    conflicting = rules.conflicting_codes(
+        program.not_stackable_with, await repo.codes_not_stacking_with(session, program.code)
+    )
+    count, total = await repo.live_totals_for_worker(session, program.code, placement.worker_id)
+    return rules.Granted(
+        already=await repo.line_exists(session, program.code, key),
+        stacked_with=await repo.live_line_on_placement(
+            session, placement.placement_id, conflicting
+        ),
+        other_post_in_month=placement.employer_kind == "dedicated_post"
+        and await repo.live_post_line_in_month(
+            session, placement.worker_id, month, placement.placement_id
+        ),
+        worker_months=count,
+        worker_fen=total,
+        beneficiary_fen=(
+            await repo.live_total_for_beneficiary(session, program.code, beneficiary)
+            if program.cap_per_beneficiary_fen is not None
+            else 0
+        ),
+    )
 
 
 async def add_grant(
@@ -674,44 +667,13 @@ async def add_grant(
 ) -> tuple[Application | None, str | None]:
     """Add one grant (a line) unless a rule forbids it; returns (application, refusal)."""
     now = now or utcnow()
-    key = _line_key(program, placement, month)
-    if await repo.line_exists(session, program.code, key):
-        return None, (
-            f"{program.code} has already been granted for this placement"
-            + ("" if program.amount_rule == AmountRule.one_off.value else f" and month {month}")
-            + "."
-        )
-    # 不得叠加: the same person and job never get two programs that may not stack.
-    conflicting = set(program.not_stackable_with or []) | await repo.codes_not_stacking_with(
-        session, program.code
-    )
-    clash = await repo.live_line_on_placement(session, placement.placement_id, conflicting)
-    if clash:
-        return None, (
-            f"This placement already has a grant of program '{clash}', which may not "
-            f"be stacked with '{program.code}'."
-        )
-    # 双岗: one person never holds two subsidised posts in the same month.
-    if placement.employer_kind == "dedicated_post" and await repo.live_post_line_in_month(
-        session, placement.worker_id, month, placement.placement_id
-    ):
-        return None, (
-            f"The worker already holds another subsidised post in {month}; one "
-            "person may hold only one."
-        )
+    key = rules.line_key(program, placement, month)
+    beneficiary = rules.beneficiary(program, placement)
+    granted = await _granted(session, program, placement, month, key, beneficiary)
+    refusal = rules.refusal(program, placement, month, granted)
+    if refusal is not None:
+        return None, refusal
     amount = program.amount_fen
-    count, total = await repo.live_totals_for_worker(session, program.code, placement.worker_id)
-    if program.cap_months is not None and count >= program.cap_months:
-        return None, f"The worker has reached the cap of {program.cap_months} months."
-    if program.cap_per_person_fen is not None and total + amount > program.cap_per_person_fen:
-        return None, f"The worker would exceed the cap of {program.cap_per_person_fen} fen."
-    beneficiary = _beneficiary(program, placement)
-    if program.cap_per_beneficiary_fen is not None:
-        spent = await repo.live_total_for_beneficiary(session, program.code, beneficiary)
-        if spent + amount > program.cap_per_beneficiary_fen:
-            return None, (
-                f"The beneficiary would exceed the cap of {program.cap_per_beneficiary_fen} fen."
-            )
     app = None
     if manual_reason is None and program.amount_rule == AmountRule.per_person_month.value:
         app = await repo.open_application(session, program.id, beneficiary, month)
@@ -808,20 +770,10 @@ async def create_manual_application(
     await audit.serialize(session)
     if placement is None:
         raise PlacementUnknown(placement_id)
-    if month < month_of(placement.start_date):
-        raise NotEligible(
-            f"The placement started in {month_of(placement.start_date)}; {month} is before it."
-        )
-    if not _within_validity(program, month):
-        raise NotEligible(f"Program {program.code} v{program.version} is not valid in {month}.")
-    await _check_months_worked(session, program, placement, month)
-    if program.poor_only and not placement.poor_household:
-        raise NotEligible(f"Program {program.code} counts only registered-poor workers.")
-    if placement.employer_kind != program.employer_kind:
-        raise NotEligible(
-            f"Program {program.code} is for {program.employer_kind} placements, "
-            f"this one is at a {placement.employer_kind}."
-        )
+    months = rules.counted_months(await repo.confirmations_for(session, placement.placement_id))
+    problem = rules.manual_refusal(program, placement, month, months)
+    if problem is not None:
+        raise NotEligible(problem)
     app, refusal = await add_grant(
         session,
         program,
@@ -835,33 +787,6 @@ async def create_manual_application(
     if app is None:
         raise NotEligible(refusal or "Not eligible.")
     return app
-
-
-async def _check_months_worked(
-    session: AsyncSession, program: Program, placement: Placement, month: str
-) -> None:
-    """A hand-made grant needs what an automatic one needs: the month confirmed by the
-    employer with a wage paid, ending a run of the program's ``required_months`` such months.
-    Without it a clerk could grant (and have paid) any month, e.g. 9999-12."""
-    months = _counted_months(await repo.confirmations_for(session, placement.placement_id))
-    end = placement.end_date
-    if end is not None and month > month_of(end):
-        problem = f"the placement ended on {end.isoformat()}, before {month}"
-    elif month in _streak_ends(months, program.required_months):
-        return
-    elif month not in months:
-        problem = f"{month} is not confirmed as worked with a wage paid"
-    else:
-        problem = (
-            f"program {program.code} needs {program.required_months} consecutive months "
-            f"with a wage paid ending in {month}"
-        )
-    known = ", ".join(sorted(months)) or "none"
-    raise NotEligible(
-        f"Placement {placement.placement_id}: {problem} (months confirmed with a wage: "
-        f"{known}). The employer confirms (or corrects) months in the jobs service; once "
-        "confirmed, the grant is made automatically, or may then be created here."
-    )
 
 
 # ---------------------------------------------------------------- review
@@ -894,13 +819,10 @@ async def verify(
     expected_amount_fen: int | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.state != AppState.pending_verification.value:
-        raise InvalidTransition("verify", app.state, (AppState.pending_verification.value,))
+    _check(app, "verify", actor=actor, now=now)
     _check_expected_amount(app, expected_amount_fen)
     app.verified_by, app.verified_at = actor, now
-    await _transition(
-        session, app, AppState.verified, action="verified", actor=actor, now=now, reason=note
-    )
+    await _transition(session, app, "verify", action="verified", actor=actor, now=now, reason=note)
     await session.flush()
     return app
 
@@ -915,18 +837,7 @@ async def approve(
     expected_amount_fen: int | None = None,
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.state != AppState.verified.value:
-        if app.approved_by is not None:
-            raise InvalidTransition(
-                "approve",
-                f"{app.state} (already approved by {app.approved_by})",
-                (AppState.verified.value,),
-            )
-        raise InvalidTransition("approve", app.state, (AppState.verified.value,))
-    if actor == app.verified_by:
-        raise MakerChecker("You verified this application; another approver must approve it.")
-    if actor == app.created_by:
-        raise MakerChecker("You created this application; another approver must approve it.")
+    _check(app, "approve", actor=actor, now=now)
     _check_expected_amount(app, expected_amount_fen)
     program = await session.get(Program, app.program_id)
     if program is None:  # a foreign key forbids it; refuse rather than approve blind
@@ -945,10 +856,10 @@ async def approve(
     app.approved_by, app.approved_at = actor, now
     if program.notice_days > 0:
         app.notice_ends_at = now + timedelta(days=program.notice_days)
-        target = AppState.in_notice
+        step = "approve"
     else:
-        target = AppState.ready_for_payment
-    await _transition(session, app, target, action="approved", actor=actor, now=now, reason=note)
+        step = "approve_without_notice"
+    await _transition(session, app, step, action="approved", actor=actor, now=now, reason=note)
     await session.flush()
     await add_event(
         session,
@@ -964,28 +875,17 @@ async def approve(
     return app
 
 
-REJECTABLE = (AppState.pending_verification, AppState.verified, AppState.in_notice)
-CANCELLABLE = (
-    AppState.pending_verification,
-    AppState.verified,
-    AppState.in_notice,
-    AppState.ready_for_payment,
-    AppState.failed,
-)
-
-
 async def reject(
     session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.state not in {s.value for s in REJECTABLE}:
-        raise InvalidTransition("reject", app.state, tuple(s.value for s in REJECTABLE))
+    _check(app, "reject", actor=actor, now=now)
     from_state = app.state
-    if _reserved(app.state):
+    if review.is_reserved(app.state):
         await repo.release(session, app.fund_id, app.amount_fen)
     app.decision_reason = reason
     await _transition(
-        session, app, AppState.rejected, action="rejected", actor=actor, now=now, reason=reason
+        session, app, "reject", action="rejected", actor=actor, now=now, reason=reason
     )
     await session.flush()
     await add_event(
@@ -1002,13 +902,12 @@ async def cancel(
     session: AsyncSession, application_id: uuid.UUID, *, reason: str, actor: str, now: datetime
 ) -> Application:
     app = await load_for_change(session, application_id)
-    if app.state not in {s.value for s in CANCELLABLE}:
-        raise InvalidTransition("cancel", app.state, tuple(s.value for s in CANCELLABLE))
-    if _reserved(app.state):
+    _check(app, "cancel", actor=actor, now=now)
+    if review.is_reserved(app.state):
         await repo.release(session, app.fund_id, app.amount_fen)
     app.decision_reason = reason
     await _transition(
-        session, app, AppState.cancelled, action="cancelled", actor=actor, now=now, reason=reason
+        session, app, "cancel", action="cancelled", actor=actor, now=now, reason=reason
     )
     await session.flush()
     return app
@@ -1020,14 +919,7 @@ async def object_to(
     """An objection during public notice sends the application back to verification: the
     reservation is released and both reviews must be done again."""
     app = await load_for_change(session, application_id)
-    if app.state != AppState.in_notice.value:
-        raise InvalidTransition("object to", app.state, (AppState.in_notice.value,))
-    if app.notice_ends_at is not None and now >= app.notice_ends_at:
-        raise InvalidTransition(
-            "object to",
-            "past its notice period",
-            (AppState.in_notice.value + " before notice_ends_at",),
-        )
+    _check(app, "object", actor=actor, now=now)
     await repo.release(session, app.fund_id, app.amount_fen)
     session.add(Objection(application_id=app.id, text=text, recorded_by=actor, created_at=now))
     app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
@@ -1035,7 +927,7 @@ async def object_to(
     await _transition(
         session,
         app,
-        AppState.pending_verification,
+        "object",
         action="objection",
         actor=actor,
         now=now,
@@ -1055,7 +947,7 @@ async def close_ended_notices(
         await _transition(
             session,
             app,
-            AppState.ready_for_payment,
+            "end_notice",
             action="notice_ended",
             actor=SYSTEM_NOTICE,
             now=now,
@@ -1185,7 +1077,7 @@ async def create_batch(
         apps = list(await repo.ready_applications(session, fund_id))
     chosen: list[tuple[Application, Payee]] = []
     for app in apps:
-        if app.state not in (AppState.ready_for_payment.value, AppState.failed.value):
+        if not review.permits("batch", app.state):
             detail = f"it is {app.state}, not ready_for_payment"
             if app.state == AppState.in_notice.value and app.notice_ends_at is not None:
                 detail += f" (public notice ends {app.notice_ends_at.isoformat()})"
@@ -1257,7 +1149,7 @@ async def create_batch(
         await _transition(
             session,
             app,
-            AppState.in_batch,
+            "batch",
             action="batched",
             actor=actor,
             now=now,
@@ -1288,7 +1180,6 @@ EXPORT_COLUMNS = [
     "currency",
     "reference",
 ]
-RESULT_COLUMNS = ["line_id", "status", "amount_fen", "bank_reference", "reason"]
 
 
 async def _render_payment_file(
@@ -1489,11 +1380,11 @@ async def discard_batch(
         )
     for line in await repo.batch_lines(session, batch.id):
         app = await repo.get_application(session, line.application_id, for_update=True)
-        if app is not None and app.state == AppState.in_batch.value:
+        if app is not None and review.permits("unbatch", app.state):
             await _transition(
                 session,
                 app,
-                AppState.ready_for_payment,
+                "unbatch",
                 action="unbatched",
                 actor=actor,
                 now=now,
@@ -1524,115 +1415,6 @@ async def discard_batch(
     return batch
 
 
-_REF = re.compile(r"^[\x20-\x7e]{1,100}$")
-_AMOUNT = re.compile(r"[0-9]{1,18}")
-
-
-def parse_results(raw: bytes, lines_by_id: dict[uuid.UUID, BatchLine]) -> list[dict[str, Any]]:
-    """Validate every line of a bank result file; raise with all problems, by line number."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BankFileInvalid("The file is not UTF-8 text.", []) from None
-    if "\x00" in text:
-        raise BankFileInvalid("The file contains NUL bytes.", [])
-    reader = csv.reader(io.StringIO(text))
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            rows.append(row)
-    except csv.Error as exc:  # e.g. a field over csv's size limit, a stray quote
-        raise BankFileInvalid(
-            f"Line {reader.line_num} of the file cannot be read as CSV; nothing was applied.",
-            [{"line": reader.line_num, "problem": f"not readable as CSV: {exc}"}],
-        ) from None
-    if not rows:
-        raise BankFileInvalid(
-            f"The file is empty; expected a header line '{','.join(RESULT_COLUMNS)}'.", []
-        )
-    header = [h.strip() for h in rows[0]]
-    if header != RESULT_COLUMNS:
-        raise BankFileInvalid(
-            f"The header must be exactly '{','.join(RESULT_COLUMNS)}'.",
-            [{"line": 1, "problem": "unexpected header"}],
-        )
-    problems: list[dict[str, Any]] = []
-    parsed: list[dict[str, Any]] = []
-    seen: dict[uuid.UUID, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(RESULT_COLUMNS):
-            problems.append(
-                {
-                    "line": number,
-                    "problem": f"expected {len(RESULT_COLUMNS)} fields, found {len(row)}",
-                }
-            )
-            continue
-        raw_id, status, raw_amount, reference, reason = (c.strip() for c in row)
-        try:
-            line_id = uuid.UUID(raw_id)
-        except ValueError:
-            problems.append({"line": number, "problem": "line_id is not a UUID"})
-            continue
-        line = lines_by_id.get(line_id)
-        if line is None:
-            problems.append({"line": number, "problem": f"line {line_id} is not in this batch"})
-            continue
-        if line_id in seen:
-            problems.append(
-                {
-                    "line": number,
-                    "problem": f"line {line_id} is already given on line {seen[line_id]}",
-                }
-            )
-            continue
-        seen[line_id] = number
-        if status not in ("paid", "failed"):
-            problems.append({"line": number, "problem": "status must be 'paid' or 'failed'"})
-            continue
-        # Only ASCII digits: str.isdigit() also takes "²" (int() then raises) and "٢" (read as 2).
-        if not _AMOUNT.fullmatch(raw_amount) or int(raw_amount) != line.amount_fen:
-            problems.append(
-                {
-                    "line": number,
-                    "problem": f"amount_fen must be {line.amount_fen}, "
-                    "the amount sent for this line",
-                }
-            )
-            continue
-        if status == "paid" and not _REF.match(reference):
-            problems.append(
-                {
-                    "line": number,
-                    "problem": "a paid line needs its bank_reference (1–100 printable characters)",
-                }
-            )
-            continue
-        if status == "failed" and not (0 < len(reason) <= 500):
-            problems.append(
-                {"line": number, "problem": "a failed line needs a reason (1–500 characters)"}
-            )
-            continue
-        parsed.append(
-            {
-                "line": line,
-                "number": number,
-                "status": status,
-                "reference": reference or None,
-                "reason": reason or None,
-            }
-        )
-    if problems:
-        raise BankFileInvalid(
-            f"{len(problems)} line(s) of the bank file are wrong; nothing was applied.", problems
-        )
-    if not parsed:
-        raise BankFileInvalid("The file has a header but no result lines.", [])
-    return parsed
-
-
 async def import_results(
     session: AsyncSession, batch_id: uuid.UUID, raw: bytes, *, actor: str, now: datetime
 ) -> ReconcileResult:
@@ -1647,129 +1429,146 @@ async def import_results(
             f"The batch is {batch.state}, never exported; there can be no bank result for it."
         )
     lines = {line.id: line for line in await repo.batch_lines(session, batch.id)}
-    parsed = parse_results(raw, lines)
-    conflicts = []
+    parsed = bankfile.parse_results(raw, {i: line.amount_fen for i, line in lines.items()})
+    bankfile.check_no_conflicts(
+        parsed,
+        {
+            i: bankfile.Settled(line.status, line.bank_reference, line.failure_reason)
+            for i, line in lines.items()
+        },
+    )
+    tally = _Tally()
     for item in parsed:
-        line: BatchLine = item["line"]
-        if line.status == "pending":
-            continue
-        same = line.status == item["status"] and (
-            line.bank_reference == item["reference"]
-            if line.status == "paid"
-            else line.failure_reason == item["reason"]
-        )
-        if not same:
-            conflicts.append(
-                {
-                    "line": item["number"],
-                    "problem": f"line {line.id} was already settled as {line.status}; "
-                    "a settled line is final",
-                }
-            )
-    if conflicts:
-        raise BankFileConflict(
-            f"{len(conflicts)} line(s) contradict results already applied; nothing was applied.",
-            conflicts,
-        )
-    paid = failed = unchanged = 0
-    paid_fen = failed_fen = 0
-    for item in parsed:
-        line = item["line"]
+        line = lines[item.line_id]
         if line.status != "pending":
-            unchanged += 1
+            tally.unchanged += 1
             continue
-        app = await load_for_change(session, line.application_id)
-        line.status = item["status"]
-        line.settled_at = now
-        if item["status"] == "paid":
-            line.bank_reference = item["reference"]
-            await repo.settle(session, app.fund_id, line.amount_fen)
-            await _transition(
-                session,
-                app,
-                AppState.paid,
-                action="paid",
-                actor=actor,
-                now=now,
-                reason=f"batch {batch.id}, bank reference {item['reference']}",
-            )
-            await add_event(
-                session,
-                ApplicationPaid(
-                    application_id=app.id,
-                    program_code=app.program_code,
-                    fund_id=app.fund_id,
-                    batch_id=batch.id,
-                    amount_fen=line.amount_fen,
-                ),
-                source=SOURCE,
-            )
-            paid += 1
-            paid_fen += line.amount_fen
-        else:
-            line.failure_reason = item["reason"]
-            await _transition(
-                session,
-                app,
-                AppState.failed,
-                action="payment_failed",
-                actor=actor,
-                now=now,
-                reason=f"batch {batch.id}: {item['reason']}",
-            )
-            await add_event(
-                session,
-                ApplicationFailed(
-                    application_id=app.id,
-                    program_code=app.program_code,
-                    batch_id=batch.id,
-                    amount_fen=line.amount_fen,
-                ),
-                source=SOURCE,
-            )
-            failed += 1
-            failed_fen += line.amount_fen
-        session.add(line)
+        await _settle_line(session, batch, line, item, actor=actor, now=now)
+        tally.add(item.status, line.amount_fen)
     await session.flush()
     pending = sum(1 for line in lines.values() if line.status == "pending")
-    if paid or failed:
-        from_state = batch.state
-        if pending == 0:
-            batch.state = BatchState.reconciled.value
-            batch.reconciled_at = now
-            session.add(batch)
-        await audit.record(
-            session,
-            entity_type="batch",
-            entity_id=batch.id,
-            action="batch.results_imported",
-            actor=actor,
-            at=now,
-            from_state=from_state,
-            to_state=batch.state,
-            reason=f"{paid} paid, {failed} failed, {pending} pending",
-        )
-        await add_event(
-            session,
-            BatchReconciled(
-                batch_id=batch.id,
-                paid_count=paid,
-                failed_count=failed,
-                pending_count=pending,
-                paid_fen=paid_fen,
-                failed_fen=failed_fen,
-                complete=pending == 0,
-            ),
-            source=SOURCE,
-        )
+    if tally.paid or tally.failed:
+        await _record_reconciliation(session, batch, tally, pending, actor=actor, now=now)
     await session.flush()
     return ReconcileResult(
         batch_id=batch.id,
         state=batch.state,
-        paid=paid,
-        failed=failed,
-        unchanged=unchanged,
+        paid=tally.paid,
+        failed=tally.failed,
+        unchanged=tally.unchanged,
         pending=pending,
+    )
+
+
+@dataclass
+class _Tally:
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    paid_fen: int = 0
+    failed_fen: int = 0
+
+    def add(self, status: str, amount_fen: int) -> None:
+        if status == "paid":
+            self.paid += 1
+            self.paid_fen += amount_fen
+        else:
+            self.failed += 1
+            self.failed_fen += amount_fen
+
+
+async def _settle_line(
+    session: AsyncSession,
+    batch: PaymentBatch,
+    line: BatchLine,
+    item: bankfile.ResultLine,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Apply the bank's result to one pending line: the application is paid (the money moves
+    from reserved to paid) or failed (it stays reserved for the next batch)."""
+    app = await load_for_change(session, line.application_id)
+    line.status = item.status
+    line.settled_at = now
+    if item.status == "paid":
+        line.bank_reference = item.reference
+        await repo.settle(session, app.fund_id, line.amount_fen)
+        await _transition(
+            session,
+            app,
+            "pay",
+            action="paid",
+            actor=actor,
+            now=now,
+            reason=f"batch {batch.id}, bank reference {item.reference}",
+        )
+        event: ApplicationPaid | ApplicationFailed = ApplicationPaid(
+            application_id=app.id,
+            program_code=app.program_code,
+            fund_id=app.fund_id,
+            batch_id=batch.id,
+            amount_fen=line.amount_fen,
+        )
+    else:
+        line.failure_reason = item.reason
+        await _transition(
+            session,
+            app,
+            "fail",
+            action="payment_failed",
+            actor=actor,
+            now=now,
+            reason=f"batch {batch.id}: {item.reason}",
+        )
+        event = ApplicationFailed(
+            application_id=app.id,
+            program_code=app.program_code,
+            batch_id=batch.id,
+            amount_fen=line.amount_fen,
+        )
+    await add_event(session, event, source=SOURCE)
+    session.add(line)
+
+
+async def _record_reconciliation(
+    session: AsyncSession,
+    batch: PaymentBatch,
+    tally: _Tally,
+    pending: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The batch is reconciled once no line is pending; the import is audited and published."""
+    from_state = batch.state
+    if pending == 0:
+        batch.state = BatchState.reconciled.value
+        batch.reconciled_at = now
+        session.add(batch)
+    await audit.record(
+        session,
+        entity_type="batch",
+        entity_id=batch.id,
+        action="batch.results_imported",
+        actor=actor,
+        at=now,
+        from_state=from_state,
+        to_state=batch.state,
+        reason=f"{tally.paid} paid, {tally.failed} failed, {pending} pending",
+    )
+    await add_event(
+        session,
+        BatchReconciled(
+            batch_id=batch.id,
+            paid_count=tally.paid,
+            failed_count=tally.failed,
+            pending_count=pending,
+            paid_fen=tally.paid_fen,
+            failed_fen=tally.failed_fen,
+            complete=pending == 0,
+        ),
+        source=SOURCE,
     )
 
 
@@ -1831,9 +1630,9 @@ async def statistics(
         )
         acc["by_state"][state] += count
         acc["applications"] += count
-        if not _dead(state):
+        if not review.is_dead(state):
             acc["amount_fen"] += amount
-        if _reserved(state):
+        if review.is_reserved(state):
             acc["reserved_fen"] += amount
         if state == AppState.paid.value:
             acc["paid_fen"] += amount
