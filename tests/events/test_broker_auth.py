@@ -18,7 +18,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
-from services.subsidies.models import Placement, Worker
+from services.subsidies.eligibility.tables import Placement, Worker
 from shared.events import Envelope, ensure_stream
 from shared.events.permissions import CONSUMERS, NATS_USERS, connect_options
 from tests.jobs.conftest import make_worker
