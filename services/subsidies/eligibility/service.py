@@ -15,11 +15,6 @@ from services.subsidies.errors import NotEligible, PlacementUnknown
 from services.subsidies.events import ApplicationCreated
 from services.subsidies.funds import service as funds_service
 from services.subsidies.programs import service as programs_service
-from services.subsidies.programs.schemas import (
-    ReevaluatedGrant,
-    ReevaluationRefusal,
-    ReevaluationResult,
-)
 from services.subsidies.programs.tables import Program
 from services.subsidies.review import domain as review
 from services.subsidies.review import service as review_service
@@ -230,10 +225,10 @@ async def evaluate_placement(session: AsyncSession, placement: Placement) -> Non
     for program in await programs_service.programs_for_employer_kind(
         session, placement.employer_kind
     ):
-        await _evaluate_program(session, program, placement, months)
+        await evaluate_program(session, program, placement, months)
 
 
-async def _evaluate_program(
+async def evaluate_program(
     session: AsyncSession,
     program: Program,
     placement: Placement,
@@ -262,82 +257,6 @@ async def _evaluate_program(
             refused.append((month, refusal))
             log.info("grant_skipped", program=program.code, month=month, reason=refusal)
     return granted, refused
-
-
-class _DryRun(Exception):
-    """Raised to roll a dry run's savepoint back."""
-
-
-async def reevaluate_program(
-    session: AsyncSession, program: Program, *, dry_run: bool, actor: str, now: datetime
-) -> ReevaluationResult:
-    """Apply one program to the employment already known, exactly as the events would have if
-    the program had existed when they arrived: same rules, same line keys (so running it again,
-    or the events arriving again, grants nothing twice). A dry run makes the same grants in a
-    savepoint and rolls it back, so it reports what stacking and caps would really allow."""
-    await audit.serialize(session)  # for the whole transaction, not the dry run's savepoint
-    placements = list(await repo.placements_of_kind(session, program.employer_kind))
-    grants: list[ReevaluatedGrant] = []
-    refused: list[ReevaluationRefusal] = []
-
-    async def evaluate_all() -> None:
-        for placement in placements:
-            months = rules.counted_months(
-                await repo.confirmations_for(session, placement.placement_id)
-            )
-            if not months:
-                continue
-            made, refusals = await _evaluate_program(session, program, placement, months)
-            grants.extend(
-                ReevaluatedGrant(
-                    placement_id=placement.placement_id,
-                    worker_id=placement.worker_id,
-                    month=month,
-                    amount_fen=program.amount_fen,
-                    beneficiary_kind=app.beneficiary_kind,
-                    beneficiary_id=app.beneficiary_id,
-                    application_id=None if dry_run else app.id,
-                )
-                for month, app in made
-            )
-            refused.extend(
-                ReevaluationRefusal(placement_id=placement.placement_id, month=month, reason=why)
-                for month, why in refusals
-            )
-
-    if dry_run:
-        try:
-            async with session.begin_nested():
-                await evaluate_all()
-                raise _DryRun
-        except _DryRun:
-            pass
-    else:
-        await evaluate_all()
-    total = sum(g.amount_fen for g in grants)
-    if not dry_run:
-        await audit.record(
-            session,
-            entity_type="program",
-            entity_id=program.id,
-            action="program.reevaluated",
-            actor=actor,
-            at=now,
-            reason=f"{program.code} v{program.version} applied to the employment already known: "
-            f"{len(grants)} grant(s), {total} fen, over {len(placements)} placement(s); "
-            f"{len(refused)} refused by stacking, double-post or cap rules",
-        )
-        await session.flush()
-    return ReevaluationResult(
-        program_code=program.code,
-        program_version=program.version,
-        dry_run=dry_run,
-        placements_evaluated=len(placements),
-        grant_count=len(grants),
-        total_fen=total,
-        grants=grants,
-        refused=refused,
-    )
 
 
 async def _granted(

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import Now, ProgramDep
-from services.subsidies.eligibility import service as eligibility_service
+from services.subsidies.eligibility import reevaluation
 from services.subsidies.http import Admin, Staff, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import repository as repo
@@ -137,6 +137,6 @@ async def reevaluate_program(
     and the total. `{"dry_run": false}` makes those grants (applications by
     `system:eligibility`, pending verification) and records `program.reevaluated` in the audit
     trail with who ran it and the totals."""
-    return await eligibility_service.reevaluate_program(
+    return await reevaluation.reevaluate_program(
         session, program, dry_run=body.dry_run, actor=identity.actor, now=now
     )
