@@ -133,6 +133,41 @@ async def _withdraw_unsupported_grants(
         )
 
 
+async def _withdrawal_blocked(
+    session: AsyncSession,
+    app: Application,
+    line: ApplicationLine,
+    *,
+    what: str,
+    cause: str,
+    now: datetime,
+) -> None:
+    """The money is with the bank or paid, which an event cannot undo: the application stays
+    as it is and the audit trail tells the bureau what it may do."""
+    state = app.state
+    next_step = (
+        "the bank's result settles it; if the batch is not yet exported, a clerk may "
+        "discard the batch and cancel the application"
+        if state == AppState.in_batch.value
+        else "paid money is not taken back by an event; recovery is for the bureau to decide"
+    )
+    await audit.record(
+        session,
+        entity_type="application",
+        entity_id=app.id,
+        action="withdrawal_blocked",
+        actor=SYSTEM_ELIGIBILITY,
+        at=now,
+        reason=f"{what} should be withdrawn ({cause}) but the application is {state}: {next_step}",
+    )
+    log.warning(
+        "grant_unsupported_after_release",
+        application_id=str(app.id),
+        program=line.program_code,
+        state=state,
+    )
+
+
 async def _withdraw_line(
     session: AsyncSession, app: Application, line: ApplicationLine, *, cause: str
 ) -> None:
@@ -150,28 +185,7 @@ async def _withdraw_line(
     state = app.state
     what = f"{line.program_code} line for placement {line.placement_id}, month {line.month}"
     if not review.permits("withdraw", state):
-        next_step = (
-            "the bank's result settles it; if the batch is not yet exported, a clerk may "
-            "discard the batch and cancel the application"
-            if state == AppState.in_batch.value
-            else "paid money is not taken back by an event; recovery is for the bureau to decide"
-        )
-        await audit.record(
-            session,
-            entity_type="application",
-            entity_id=app.id,
-            action="withdrawal_blocked",
-            actor=SYSTEM_ELIGIBILITY,
-            at=now,
-            reason=f"{what} should be withdrawn ({cause}) but the application is {state}: "
-            f"{next_step}",
-        )
-        log.warning(
-            "grant_unsupported_after_release",
-            application_id=str(app.id),
-            program=line.program_code,
-            state=state,
-        )
+        await _withdrawal_blocked(session, app, line, what=what, cause=cause, now=now)
         return
     old_amount = app.amount_fen
     app.amount_fen -= line.amount_fen
