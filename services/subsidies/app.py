@@ -4,10 +4,10 @@ import asyncio
 
 from fastapi import FastAPI
 
-from services.subsidies import audit
+from services.subsidies.api import OPENAPI_TAGS, router
+from services.subsidies.audit import service as audit
 from services.subsidies.config import SubsidiesSettings, get_settings
 from services.subsidies.consumers import subscriptions
-from services.subsidies.routes import OPENAPI_TAGS, router
 from shared.app import create_service_app
 from shared.db import utcnow
 

@@ -17,9 +17,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.subsidies import repository as repo
-from services.subsidies import service
-from services.subsidies.models import MAX_FEN, MONTH_PATTERN, MonthConfirmation, Placement
+from services.subsidies.base import MAX_FEN, MONTH_PATTERN
+from services.subsidies.eligibility import repository as repo
+from services.subsidies.eligibility import service
+from services.subsidies.eligibility.tables import MonthConfirmation, Placement
 from shared.events import Envelope, RetryLater, Subscription
 
 

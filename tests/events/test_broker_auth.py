@@ -19,7 +19,7 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
 from deploy.topology import CONSUMERS, NATS_USERS, SERVICES
-from services.subsidies.models import Placement, Worker
+from services.subsidies.eligibility.tables import Placement, Worker
 from shared.events import Envelope, ensure_stream
 from shared.events.permissions import connect_options
 from tests.jobs.conftest import make_worker

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from gateway.routes import admin_router, auth_router
 from services.jobs.routes import router as jobs_router
 from services.products.app import routers as products_routers
-from services.subsidies.routes import router as subsidies_router
+from services.subsidies.api import router as subsidies_router
 from shared.validation import as_written
 
 # What a JSON body can carry that Pydantic's lax mode would have read as an integer.

@@ -12,7 +12,7 @@ from typing import Any
 from nats.js import JetStreamContext
 from sqlalchemy import select
 
-from services.subsidies.models import Worker
+from services.subsidies.eligibility.tables import Worker
 from shared.events import Envelope
 from tests.support.apps import RunningService, identity_headers
 from tests.support.events import publish_signed

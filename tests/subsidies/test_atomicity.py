@@ -12,7 +12,7 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy.exc import OperationalError
 
-from services.subsidies import service
+from services.subsidies.review import service
 from tests.subsidies.factories import (
     API,
     APPROVER,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.subsidies import repository as repo
+from services.subsidies.funds import repository as repo
 from tests.subsidies.factories import (
     API,
     AUDITOR,

@@ -6,7 +6,8 @@ import uuid
 
 from sqlalchemy import func, select, text
 
-from services.subsidies.models import ApplicationLine, MonthConfirmation, Placement
+from services.subsidies.eligibility.tables import MonthConfirmation, Placement
+from services.subsidies.review.tables import ApplicationLine
 from shared.events import Envelope
 from tests.subsidies.factories import (
     API,

@@ -1,4 +1,4 @@
-from services.subsidies.models import metadata
+from services.subsidies.tables import metadata
 from shared.migrations import run_env
 
 run_env(metadata)

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from services.subsidies import audit
+from services.subsidies.audit import service as audit
 from services.subsidies.config import SubsidiesSettings
 from tests.subsidies.factories import (
     API,
@@ -36,7 +36,7 @@ from tests.subsidies.factories import (
 from tests.support.apps import TEST_AUDIT_KEY, running_service
 from tests.support.infra import TEST_NATS_PASSWORDS, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def audit_of(svc, entity_id: str) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import select, text
 
-from services.subsidies.models import Payee
+from services.subsidies.payees.tables import Payee
 from tests.subsidies.factories import (
     ACCOUNT,
     ADMIN,

@@ -1,0 +1,58 @@
+"""Repository of the subsidies service's audit feature."""
+
+import uuid
+import zlib
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidies.audit.tables import AuditEntry
+from services.subsidies.queries import AU
+from shared.db import is_postgres
+
+AUDIT_LOCK_KEY = zlib.crc32(b"subsidies:audit-chain")
+
+
+async def lock_audit_chain(session: AsyncSession) -> None:
+    """Serialise appends so two transactions never chain onto the same predecessor."""
+    if is_postgres(session):
+        await session.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+
+
+async def last_audit_hash(session: AsyncSession) -> str | None:
+    return await session.scalar(select(AU.hash).order_by(AU.seq.desc()).limit(1))
+
+
+async def audit_head(session: AsyncSession) -> tuple[int, str] | None:
+    row = (await session.execute(select(AU.seq, AU.hash).order_by(AU.seq.desc()).limit(1))).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+async def export_entry(session: AsyncSession, batch_id: uuid.UUID) -> AuditEntry | None:
+    """The entry written with a batch's export (its file's trailer names it)."""
+    return await session.scalar(
+        select(AuditEntry)
+        .where(AU.entity_id == batch_id, AU.action == "batch.exported")
+        .order_by(AU.seq)
+        .limit(1)
+    )
+
+
+async def audit_entries_from(
+    session: AsyncSession, after_seq: int, limit: int
+) -> Sequence[AuditEntry]:
+    return (
+        await session.scalars(
+            select(AuditEntry).where(AU.seq > after_seq).order_by(AU.seq).limit(limit)
+        )
+    ).all()
+
+
+async def list_audit(
+    session: AsyncSession, *, entity_id: uuid.UUID | None, after_seq: int, limit: int
+) -> Sequence[AuditEntry]:
+    query = select(AuditEntry).where(AU.seq > after_seq).order_by(AU.seq)
+    if entity_id:
+        query = query.where(AU.entity_id == entity_id)
+    return (await session.scalars(query.limit(limit))).all()

@@ -1,0 +1,53 @@
+"""Routes of the subsidies service's bankfile feature."""
+
+import uuid
+
+from fastapi import APIRouter, Request
+
+from services.subsidies.bankfile import service
+from services.subsidies.bankfile.schemas import ReconcileResult
+from services.subsidies.dependencies import Now
+from services.subsidies.http import Payer, problems
+from shared.db import SessionDep
+from shared.errors import PayloadTooLarge
+
+router = APIRouter(prefix="/v1/subsidies")
+
+
+MAX_RESULT_FILE = 5 * 1024 * 1024
+
+
+@router.post(
+    "/batches/{batch_id}/results",
+    tags=["payments"],
+    operation_id="importBankResults",
+    summary="Import the bank's result file",
+    response_model=ReconcileResult,
+    responses=problems(401, 403, 404, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "line_id,status,amount_fen,bank_reference,reason\r\n"
+                    "3f0e…,paid,500000,ABC20200612001,\r\n"
+                    "9b1c…,failed,50000,,account closed\r\n",
+                }
+            },
+        }
+    },
+)
+async def import_results(
+    batch_id: uuid.UUID, request: Request, session: SessionDep, identity: Payer, now: Now
+) -> ReconcileResult:
+    """UTF-8 CSV with the header `line_id,status,amount_fen,bank_reference,reason`; one line per
+    batch line settled: `status` is `paid` (with `bank_reference`) or `failed` (with `reason`),
+    and `amount_fen` must equal the amount sent. The whole file is checked first: unknown line
+    ids, amounts that differ, duplicate lines or bad fields → 422 listing every bad line, and
+    nothing is applied. Lines not in the file stay pending. Importing the same result again
+    changes nothing; a result contradicting one already applied → 409 (paid is final)."""
+    raw = await request.body()
+    if len(raw) > MAX_RESULT_FILE:
+        raise PayloadTooLarge(f"The result file may be at most {MAX_RESULT_FILE} bytes.")
+    return await service.import_results(session, batch_id, raw, actor=identity.actor, now=now)

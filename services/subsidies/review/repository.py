@@ -1,0 +1,82 @@
+"""Repository of the subsidies service's review feature."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidies.queries import AL, OB, A, keyset_after
+from services.subsidies.review.tables import Application, ApplicationLine, Objection
+from shared.db import is_postgres
+
+
+async def delete(session: AsyncSession, obj: Any) -> None:
+    await session.delete(obj)
+
+
+async def get_application(
+    session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
+) -> Application | None:
+    query = select(Application).where(A.id == application_id)
+    if for_update and is_postgres(session):
+        query = query.with_for_update()
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def lines_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence[ApplicationLine]:
+    return (
+        await session.scalars(
+            select(ApplicationLine)
+            .where(AL.application_id == application_id)
+            .order_by(AL.month, AL.worker_id)
+        )
+    ).all()
+
+
+async def objections_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence[Objection]:
+    return (
+        await session.scalars(
+            select(Objection).where(OB.application_id == application_id).order_by(OB.created_at)
+        )
+    ).all()
+
+
+async def list_applications(
+    session: AsyncSession,
+    *,
+    state: str | None,
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+    beneficiary_id: uuid.UUID | None,
+    month: str | None,
+    after: tuple[Any, str] | None,
+    limit: int,
+) -> Sequence[Application]:
+    query = select(Application).order_by(A.created_at, A.id).limit(limit)
+    if state:
+        query = query.where(A.state == state)
+    if program_code:
+        query = query.where(A.program_code == program_code)
+    if fund_id:
+        query = query.where(A.fund_id == fund_id)
+    if beneficiary_id:
+        query = query.where(A.beneficiary_id == beneficiary_id)
+    if month:
+        query = query.where(A.month == month)
+    if after is not None:
+        query = query.where(keyset_after(A.created_at, A.id, after))
+    return (await session.scalars(query)).all()
+
+
+async def notices_ended(
+    session: AsyncSession, now: Any, ids: Sequence[uuid.UUID] | None = None
+) -> Sequence[Application]:
+    query = select(Application).where(A.state == "in_notice", A.notice_ends_at <= now)
+    if ids is not None:
+        query = query.where(A.id.in_(list(ids)))
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    query = query.order_by(A.notice_ends_at).execution_options(populate_existing=True)
+    return (await session.scalars(query)).all()

@@ -1,0 +1,133 @@
+"""Schemas of the subsidies service's review feature."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import ConfigDict
+from sqlmodel import Field
+
+from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN, JsonInput, SubsidiesModel
+
+
+class ApplicationLinePublic(SubsidiesModel):
+    worker_id: uuid.UUID
+    placement_id: uuid.UUID
+    month: str
+    amount_fen: int
+    confirmation_id: uuid.UUID | None
+
+
+class ObjectionCreate(JsonInput):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"text": "A villager reports the worker left the workshop in March."}]
+        },
+    )
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ObjectionPublic(SubsidiesModel):
+    id: uuid.UUID
+    text: str
+    recorded_by: str
+    created_at: datetime
+
+
+class ApplicationPublic(SubsidiesModel):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    program_code: str
+    program_version: int
+    fund_id: uuid.UUID
+    beneficiary_kind: str
+    beneficiary_id: uuid.UUID
+    month: str
+    township: str
+    amount_fen: int
+    state: str
+    manual_reason: str | None
+    created_by: str
+    created_at: datetime
+    verified_by: str | None
+    verified_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+    notice_ends_at: datetime | None
+    decision_reason: str | None
+    updated_at: datetime
+    lines: list[ApplicationLinePublic] = []  # noqa: RUF012 (a pydantic field)
+    objections: list[ObjectionPublic] = []  # noqa: RUF012 (a pydantic field)
+
+
+class ApplicationCreate(JsonInput):
+    """A hand-made application for a confirmed month the events did not grant."""
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "program_code": "dedicated-post",
+                    "placement_id": "0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90",
+                    "month": "2020-05",
+                    "reason": "Refused while a non-stackable grant stood; that grant was rejected.",
+                }
+            ]
+        },
+    )
+    program_code: str = Field(max_length=50, schema_extra={"pattern": CODE_PATTERN})
+    placement_id: uuid.UUID
+    month: str = Field(schema_extra={"pattern": MONTH_PATTERN}, max_length=7)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReasonBody(JsonInput):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Social insurance record shows a gap in April."}]
+        },
+    )
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class NoteBody(JsonInput):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"note": "ok"}, {"note": "ok", "expected_amount_fen": 40000}]
+        },
+    )
+    note: str | None = Field(default=None, max_length=1000)
+    # The amount the reviewer saw: a line may join or leave a pending application meanwhile.
+    expected_amount_fen: int | None = Field(default=None, ge=0, le=10**15)
+
+
+class BulkIds(JsonInput):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"application_ids": ["0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90"]}]
+        },
+    )
+    application_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class BulkItemResult(SubsidiesModel):
+    application_id: uuid.UUID
+    ok: bool
+    state: str | None = None
+    status: int = 200
+    detail: str | None = None
+
+
+class BulkResult(SubsidiesModel):
+    succeeded: int
+    failed: int
+    results: list[BulkItemResult]
+
+
+class NoticeSweepResult(SubsidiesModel):
+    moved_to_ready: int
