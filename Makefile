@@ -30,7 +30,7 @@ format: install
 	.venv/bin/ruff check --fix .
 
 typecheck: install
-	.venv/bin/mypy shared gateway services
+	.venv/bin/mypy shared gateway services deploy
 
 bench: install  ## throughput of the hot paths, measured side by side
 	$(PY) -m tests.bench.run

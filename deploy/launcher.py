@@ -214,7 +214,7 @@ class Launcher:
         for child in children:
             self.wait_for(lambda c=child: ready(c.url or ""), child.name, 90)
 
-    def wait_for(self, check, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    def wait_for(self, check, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not check():
             self.check_alive()

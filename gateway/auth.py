@@ -118,7 +118,7 @@ class Authenticator:
         key_hash, identity = known
         if not hmac.compare_digest(key_hash, hash_api_key(key)):
             raise InvalidCredential()
-        return identity  # type: ignore[no-any-return]
+        return identity
 
     async def _load_key(self, prefix: str) -> tuple[str, Identity]:
         async with self.sessionmaker() as session:
@@ -129,7 +129,7 @@ class Authenticator:
         identity = Identity(
             principal_id=str(row.id),
             kind="api_key",
-            role=row.role,  # type: ignore[arg-type]
+            role=row.role,
             subject_id=str(row.subject_id) if row.subject_id else None,
             name=row.name,
         )
@@ -156,7 +156,7 @@ class Authenticator:
         """The user's identity, and the epoch millisecond before which its tokens are refused."""
         cached = self.users.get(user_id)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         try:
             uid = uuid.UUID(user_id)
         except ValueError as exc:
@@ -168,7 +168,7 @@ class Authenticator:
         identity = Identity(
             principal_id=str(user.id),
             kind="user",
-            role=user.role,  # type: ignore[arg-type]
+            role=user.role,
             name=user.username,
         )
         after = user.tokens_valid_after

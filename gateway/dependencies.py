@@ -15,7 +15,7 @@ from shared.identity import Identity
 
 
 def get_runtime(request: Request) -> GatewayRuntime:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return request.app.state.gateway
 
 
 RuntimeDep = Annotated[GatewayRuntime, Depends(get_runtime)]

@@ -72,7 +72,7 @@ class UserCreate(UserBase, Input):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {  # type: ignore[assignment]
+                {
                     "username": "li.clerk",
                     "display_name": "Li Na",
                     "role": "bureau_clerk",
@@ -100,9 +100,7 @@ class UserUpdate(Input):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={  # type: ignore[assignment]
-            "examples": [{"disabled": True}]
-        },
+        json_schema_extra={"examples": [{"disabled": True}]},
     )
 
     @model_validator(mode="after")
@@ -125,12 +123,12 @@ class User(GatewayModel, table=True):
     role: str = Field(max_length=32)
     password_hash: str = Field(max_length=256)
     disabled: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Login tokens issued before this moment are refused: set when the password changes, so a
     # reset ends every session of the account.
-    tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserPublic(SQLModel):
@@ -165,7 +163,7 @@ class ApiKeyCreate(ApiKeyBase, Input):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {  # type: ignore[assignment]
+                {
                     "name": "Weng'an flagship store till",
                     "role": "store",
                     "subject_id": "6f1c2a1e-4b7a-4c55-9d1e-0a3f0b9c2d11",
@@ -211,8 +209,8 @@ class ApiKey(GatewayModel, table=True):
     role: str = Field(max_length=32)
     subject_id: uuid.UUID | None = Field(default=None, index=True)
     created_by: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_by: str | None = Field(default=None, max_length=100)
 
 
@@ -245,7 +243,7 @@ class LoginRequest(Input):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {  # type: ignore[assignment]
+                {
                     "username": "li.clerk",
                     "password": "correct horse battery staple",
                 }

@@ -123,7 +123,7 @@ def clean_request_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str
 def header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
-            return value  # type: ignore[no-any-return]
+            return value
     return None
 
 

@@ -29,7 +29,7 @@ async def list_users(
 ) -> list[User]:
     query = select(User).order_by(User.created_at, User.id).limit(limit)  # type: ignore[arg-type]
     if after is not None:
-        query = query.where(tuple_(User.created_at, User.id) > after)  # type: ignore[arg-type]
+        query = query.where(tuple_(User.created_at, User.id) > after)
     return list((await session.execute(query)).scalars())
 
 
@@ -57,7 +57,7 @@ async def list_api_keys(
 ) -> list[ApiKey]:
     query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit)  # type: ignore[arg-type]
     if after is not None:
-        query = query.where(tuple_(ApiKey.created_at, ApiKey.id) > after)  # type: ignore[arg-type]
+        query = query.where(tuple_(ApiKey.created_at, ApiKey.id) > after)
     if filters.get("role") is not None:
         query = query.where(ApiKey.role == filters["role"])
     if filters.get("subject_id") is not None:

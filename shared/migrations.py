@@ -137,7 +137,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
     async with engine.connect() as conn:
-        return await conn.run_sync(read)  # type: ignore[no-any-return]
+        return await conn.run_sync(read)
 
 
 def main(processes: Mapping[str, str], argv: Sequence[str] | None = None) -> None:

@@ -47,7 +47,7 @@ def local_today(utc_offset_hours: int) -> date:
 
 async def get_today(request: Request) -> date:
     """Today in Weng'an/Haizhu. ``app.state.clock`` is replaceable so tests control time."""
-    return request.app.state.clock()  # type: ignore[no-any-return]
+    return request.app.state.clock()
 
 
 Today = Annotated[date, Depends(get_today)]

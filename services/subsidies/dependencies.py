@@ -42,7 +42,7 @@ Now = Annotated[datetime, Depends(current_time)]
 
 
 async def vault(request: Request) -> PiiVault:
-    return request.app.state.vault  # type: ignore[no-any-return]
+    return request.app.state.vault
 
 
 VaultDep = Annotated[PiiVault, Depends(vault)]

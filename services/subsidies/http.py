@@ -67,7 +67,7 @@ async def idempotent(
 ) -> JSONResponse:
     replay = await guard.begin(session, identity.subject_id or identity.principal_id, payload)
     if replay is not None:
-        return replay  # type: ignore[no-any-return]
+        return replay
     body = jsonable_encoder(await make())
     await guard.complete(session, status_code, body)
     return JSONResponse(body, status_code=status_code)

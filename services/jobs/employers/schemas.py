@@ -23,7 +23,7 @@ class EmployerCreate(Input):
     description: str = Field(default="", max_length=5000)
     contact: str = Field(default="", max_length=200)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.EMPLOYER_CREATE},
     )
@@ -36,7 +36,7 @@ class EmployerUpdate(Input):
     description: str | None = Field(default=None, max_length=5000)
     contact: str | None = Field(default=None, max_length=200)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.EMPLOYER_UPDATE},
     )

@@ -19,7 +19,7 @@ class JobFairCreate(Input):
     township: Place | None = None
     description: str = Field(default="", max_length=5000)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.JOB_FAIR_CREATE},
     )
@@ -45,7 +45,7 @@ class JobFairPublic(JobFairBase):
 class FairEmployerAdd(Input):
     employer_id: uuid.UUID
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.FAIR_EMPLOYER_ADD},
     )

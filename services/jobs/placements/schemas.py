@@ -27,7 +27,7 @@ class PlacementCreate(Input):
     monthly_wage_fen: int = Field(ge=1, le=MAX_SALARY_FEN)
     note: str = Field(default="", max_length=1000)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.PLACEMENT_CREATE},
     )
@@ -86,7 +86,7 @@ class PlacementEnd(Input):
     reason: EndReason
     note: str = Field(default="", max_length=1000)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.PLACEMENT_END},
     )
@@ -113,7 +113,7 @@ class ConfirmationCreate(Input):
     corrects: uuid.UUID | None = None
     note: str = Field(default="", max_length=1000)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.CONFIRMATION_CREATE},
     )

@@ -108,7 +108,7 @@ async def start_placement(
             placement_id=placement.id,
             worker_id=worker.id,
             employer_id=employer.id,
-            employer_kind=employer.kind,  # type: ignore[arg-type]
+            employer_kind=employer.kind,
             posting_id=placement.posting_id,
             poor_household=placement.poor_household,
             township=placement.township,
@@ -240,7 +240,7 @@ async def confirm_month(
             placement_id=placement.id,
             worker_id=placement.worker_id,
             employer_id=placement.employer_id,
-            employer_kind=placement.employer_kind,  # type: ignore[arg-type]
+            employer_kind=placement.employer_kind,
             month=confirmation.month,
             wage_paid_fen=confirmation.wage_paid_fen,
             supersedes=supersedes,

@@ -56,7 +56,7 @@ class PostingCreate(Input):
     contact: str = Field(default="", max_length=200)
     valid_through: date
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": examples.POSTING_CREATE}
     )
 
@@ -92,7 +92,7 @@ class PostingUpdate(Input):
     contact: str | None = Field(default=None, max_length=200)
     valid_through: date | None = None
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.POSTING_UPDATE},
     )
@@ -139,7 +139,7 @@ class ApplicationCreate(Input):
     worker_id: uuid.UUID
     note: str = Field(default="", max_length=1000)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.APPLICATION_CREATE},
     )

@@ -21,7 +21,7 @@ class TrainingCreate(Input):
     location: Name
     township: Place | None = None
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.TRAINING_CREATE},
     )
@@ -60,7 +60,7 @@ class CompletionCreate(Input):
     worker_id: uuid.UUID
     completed_on: date
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.COMPLETION_CREATE},
     )

@@ -25,7 +25,7 @@ class WorkerCreate(Input):
     poor_household: bool = False
     skills: list[Skill] = Field(default_factory=list, max_length=30)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.WORKER_CREATE},
     )
@@ -46,7 +46,7 @@ class WorkerLookup(Input):
 
     national_id: str = Field(max_length=30)
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": examples.WORKER_LOOKUP}
     )
 
@@ -74,7 +74,7 @@ class WorkerPublic(WorkerBase):
 class WorkerRef(Input):
     worker_id: uuid.UUID
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": examples.WORKER_REF},
     )
