@@ -17,10 +17,12 @@ import aiohttp
 import structlog
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import service
 from gateway.config import GatewaySettings, get_settings
+from gateway.dependencies import get_runtime
 from gateway.docs import mount_docs
 from gateway.proxy import GatewayMiddleware, ProxyEntry, http_session
 from gateway.routes import admin_router, auth_router
@@ -28,8 +30,13 @@ from gateway.runtime import GatewayRuntime
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.logging import configure_logging
-from shared.migrations import current_revision, head_revision, upgrade_to_head
-from shared.observability import RequestContextMiddleware, check_database, health_router
+from shared.migrations import head_revision, upgrade_to_head
+from shared.observability import (
+    RequestContextMiddleware,
+    check_database,
+    check_migrations,
+    health_router,
+)
 
 log = structlog.get_logger("gateway")
 
@@ -41,13 +48,15 @@ TAGS = [
 BOOTSTRAP_RETRY_SECONDS = 2.0
 
 
-async def bootstrap_admin(app: FastAPI, settings: GatewaySettings) -> None:
+async def bootstrap_admin(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: GatewaySettings
+) -> None:
     """Create the first admin when there is no user at all, retrying while the database is
     not there yet. A generated password is printed once, to stdout only."""
     given = settings.bootstrap_admin_password
     while True:
         try:
-            async with app.state.sessionmaker() as session:
+            async with sessionmaker() as session:
                 generated = await service.ensure_bootstrap_admin(
                     session, given.get_secret_value() if given else None
                 )
@@ -76,19 +85,10 @@ async def bootstrap_admin(app: FastAPI, settings: GatewaySettings) -> None:
         )
 
 
-async def check_migrations(request: Request) -> tuple[bool, str]:
-    try:
-        current = await current_revision(request.app.state.engine)
-    except Exception as exc:  # database down: reported by the database check too
-        return False, f"unknown: {type(exc).__name__}"
-    head = request.app.state.head_revision
-    return current == head, "at head" if current == head else f"at {current}, head is {head}"
-
-
 async def check_upstreams(request: Request) -> tuple[bool, str]:
     """Each service's liveness. The gateway stays ready while at least one service answers:
     taking it out of rotation for one service's outage would cut off the others too."""
-    runtime: GatewayRuntime = request.app.state.gateway
+    runtime = get_runtime(request)
 
     async def alive(base_url: str) -> str:
         try:
@@ -114,7 +114,7 @@ class GatewayApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            runtime = getattr(self.state, "gateway", None)
+            runtime: GatewayRuntime | None = getattr(self.state, "runtime", None)
             upstream = runtime.upstream_for(scope["path"]) if runtime is not None else None
             if upstream is not None:
                 scope["app"] = self
@@ -134,10 +134,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if settings.database_url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database_url)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.head_revision = head_revision("gateway")
+        sessionmaker = make_sessionmaker(engine)
         if settings.migrate_on_start:
             await upgrade_to_head(engine, "gateway")
         async with http_session(
@@ -145,8 +142,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.upstream_connect_timeout_seconds,
             settings.upstream_read_timeout_seconds,
         ) as http:
-            app.state.gateway = GatewayRuntime(settings, http, app.state.sessionmaker)
-            bootstrap = asyncio.create_task(bootstrap_admin(app, settings), name="bootstrap")
+            app.state.runtime = GatewayRuntime(
+                settings, http, engine, sessionmaker, head_revision("gateway")
+            )
+            bootstrap = asyncio.create_task(
+                bootstrap_admin(sessionmaker, settings), name="bootstrap"
+            )
             try:
                 yield
             finally:

@@ -15,7 +15,9 @@ from shared.identity import Identity
 
 
 def get_runtime(request: Request) -> GatewayRuntime:
-    return request.app.state.gateway
+    runtime = request.app.state.runtime
+    assert isinstance(runtime, GatewayRuntime)
+    return runtime
 
 
 RuntimeDep = Annotated[GatewayRuntime, Depends(get_runtime)]

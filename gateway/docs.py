@@ -189,7 +189,7 @@ def docs_router() -> APIRouter:
 
     @router.get("/openapi.json")
     async def openapi(request: Request) -> JSONResponse:
-        return JSONResponse(await aggregated_openapi(request.app, request.app.state.gateway))
+        return JSONResponse(await aggregated_openapi(request.app, request.app.state.runtime))
 
     @router.get("/docs")
     async def docs(request: Request) -> HTMLResponse:

@@ -160,7 +160,7 @@ class ProxyEntry:
     request-context middleware only): FastAPI's middleware stack and router are not on it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        runtime = scope["app"].state.gateway
+        runtime = scope["app"].state.runtime
         try:
             check_declared_length(scope, runtime.settings.max_body_bytes)
         except AppError as exc:
@@ -180,7 +180,7 @@ class GatewayMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = scope["app"].state.gateway.settings.max_body_bytes
+        limit = scope["app"].state.runtime.settings.max_body_bytes
         try:
             check_declared_length(scope, limit)
         except AppError as exc:

@@ -3,22 +3,29 @@
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import Scope
 
 from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy
 from gateway.security import IdentitySigner, RateLimiter, client_address
+from shared.runtime import Runtime
 
 
-class GatewayRuntime:
+class GatewayRuntime(Runtime):
+    """The gateway's runtime (``app.state.runtime``): the shared parts (database, clock) and
+    what only the gateway has."""
+
     def __init__(
         self,
         settings: GatewaySettings,
         http: aiohttp.ClientSession,
+        engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
+        head_revision: str | None,
     ) -> None:
+        super().__init__(engine=engine, sessionmaker=sessionmaker, head_revision=head_revision)
         self.settings = settings
         self.http = http
         self.auth = Authenticator(settings, sessionmaker)

@@ -4,12 +4,12 @@ handlers, request context, health. A service's ``app.py`` only names its parts."
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import nats
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from nats.aio.client import Client as NATS
 
 from shared.db import make_engine, make_sessionmaker
@@ -21,9 +21,16 @@ from shared.events.relay import OutboxRelay
 from shared.events.signing import EventSigner, EventVerifier
 from shared.events.streams import ensure_dead_letter_stream, ensure_stream
 from shared.logging import configure_logging
-from shared.migrations import current_revision, head_revision, upgrade_to_head
-from shared.observability import RequestContextMiddleware, check_database, check_nats, health_router
+from shared.migrations import head_revision, upgrade_to_head
+from shared.observability import (
+    RequestContextMiddleware,
+    check_database,
+    check_migrations,
+    check_nats,
+    health_router,
+)
 from shared.pii import PiiVault
+from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("app")
@@ -50,8 +57,9 @@ async def connect_nats(url: str, name: str, *, user: str = "", password: str = "
 
 
 async def start_messaging(
-    app: FastAPI, settings: ServiceSettings, subscriptions: Sequence[Subscription]
+    runtime: ServiceRuntime[Any], subscriptions: Sequence[Subscription]
 ) -> None:
+    settings = runtime.settings
     consumed = [sub.publisher for sub in subscriptions]
     nc = await connect_nats(
         settings.nats_url,
@@ -59,7 +67,7 @@ async def start_messaging(
         user=settings.nats_user,
         password=settings.nats_password.get_secret_value(),
     )
-    app.state.nats = nc
+    runtime.nats = nc
     js = nc.jetstream(timeout=settings.publish_timeout_seconds)
     while True:
         try:
@@ -80,7 +88,7 @@ async def start_messaging(
             log.warning("stream_setup_failed", error=type(exc).__name__, detail=str(exc)[:200])
             await asyncio.sleep(1.0)
     relay = OutboxRelay(
-        app.state.sessionmaker,
+        runtime.sessionmaker,
         js,
         service=settings.service_name,
         signer=EventSigner(settings.event_private_key()),
@@ -88,11 +96,11 @@ async def start_messaging(
         publish_timeout=settings.publish_timeout_seconds,
         namespace=settings.event_namespace,
     )
-    app.state.relay = relay
-    app.state.tasks.append(asyncio.create_task(relay.run(), name="relay"))
+    runtime.relay = relay
+    runtime.tasks.append(asyncio.create_task(relay.run(), name="relay"))
     if subscriptions:
         runner = ConsumerRunner(
-            app.state.sessionmaker,
+            runtime.sessionmaker,
             js,
             list(subscriptions),
             verifier=EventVerifier(settings.event_public_key_map(consumed)),
@@ -102,9 +110,9 @@ async def start_messaging(
             replicas=settings.stream_replicas,
             namespace=settings.event_namespace,
         )
-        app.state.consumers = runner
-        app.state.tasks.extend(await runner.start())
-    app.state.messaging_ready.set()
+        runtime.consumers = runner
+        runtime.tasks.extend(await runner.start())
+    runtime.messaging_ready.set()
     log.info("messaging_started", nats=settings.nats_url)
 
 
@@ -122,6 +130,62 @@ async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, within: float = 10.0
                 task.result()
 
 
+RuntimeFactory = Callable[..., ServiceRuntime[Any]]
+
+
+def _service_lifespan(
+    settings: ServiceSettings,
+    subscriptions: Sequence[Subscription],
+    *,
+    migrate_on_start: bool,
+    on_startup: Callable[[ServiceRuntime[Any]], Awaitable[None]] | None,
+    runtime_class: RuntimeFactory,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down of a service: the runtime, migrations, the service's own start-up
+    hook, event gauges and messaging (in the background: the service serves without NATS)."""
+    service = settings.service_name
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, level=settings.log_level, json=settings.log_json)
+        structlog.contextvars.bind_contextvars(service=service)  # inherited by background tasks
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+        runtime = runtime_class(
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            head_revision=head_revision(settings.package()),
+            settings=settings,
+            vault=PiiVault(settings.pii_key.get_secret_value()),
+        )
+        app.state.runtime = runtime
+        if migrate_on_start:
+            await upgrade_to_head(engine, settings.package())
+        if on_startup is not None:
+            await on_startup(runtime)
+        gauges = EventGauges(
+            runtime.sessionmaker,
+            lambda: runtime.nats,
+            service=service,
+            consumers=[(sub.publisher, sub.durable) for sub in subscriptions],
+            namespace=settings.event_namespace,
+            interval=settings.event_metrics_seconds,
+        )
+        runtime.tasks.append(asyncio.create_task(gauges.run(), name="event-gauges"))
+        starter = asyncio.create_task(start_messaging(runtime, subscriptions), name="messaging")
+        try:
+            yield
+        finally:
+            await stop_tasks([starter, *runtime.tasks])
+            if runtime.nats is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.nats.close()
+            await engine.dispose()
+
+    return lifespan
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -131,72 +195,28 @@ def create_service_app(
     subscriptions: Sequence[Subscription] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
     migrate_on_start: bool = False,
-    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    on_startup: Callable[[Any], Awaitable[None]] | None = None,
+    runtime_class: RuntimeFactory = ServiceRuntime,
 ) -> FastAPI:
-    service = settings.service_name
+    """A service's FastAPI application. ``on_startup`` receives the service's runtime (of
+    ``runtime_class``) once the database is set up, before messaging starts."""
     settings.check_event_keys([sub.publisher for sub in subscriptions])
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(service, level=settings.log_level, json=settings.log_json)
-        structlog.contextvars.bind_contextvars(service=service)  # inherited by background tasks
-        if settings.database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.vault = PiiVault(settings.pii_key.get_secret_value())
-        app.state.nats = None
-        app.state.relay = None
-        app.state.consumers = None
-        app.state.tasks = []
-        app.state.messaging_ready = asyncio.Event()
-        app.state.head_revision = head_revision(settings.package())
-        if migrate_on_start:
-            await upgrade_to_head(engine, settings.package())
-        if on_startup is not None:
-            await on_startup(app)
-        gauges = EventGauges(
-            app.state.sessionmaker,
-            lambda: app.state.nats,
-            service=service,
-            consumers=[(sub.publisher, sub.durable) for sub in subscriptions],
-            namespace=settings.event_namespace,
-            interval=settings.event_metrics_seconds,
-        )
-        app.state.tasks.append(asyncio.create_task(gauges.run(), name="event-gauges"))
-        starter = asyncio.create_task(
-            start_messaging(app, settings, subscriptions), name="messaging"
-        )
-        try:
-            yield
-        finally:
-            await stop_tasks([starter, *app.state.tasks])
-            if app.state.nats is not None:
-                with contextlib.suppress(Exception):
-                    await app.state.nats.close()
-            await engine.dispose()
-
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
-        lifespan=lifespan,
+        lifespan=_service_lifespan(
+            settings,
+            subscriptions,
+            migrate_on_start=migrate_on_start,
+            on_startup=on_startup,
+            runtime_class=runtime_class,
+        ),
         openapi_tags=openapi_tags,
         root_path_in_servers=False,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=service)
-
-    async def check_migrations(request: Request) -> tuple[bool, str]:
-        try:
-            current = await current_revision(request.app.state.engine)
-        except Exception as exc:  # database down: reported by the database check too
-            return False, f"unknown: {type(exc).__name__}"
-        head = request.app.state.head_revision
-        return (current == head, "at head" if current == head else f"at {current}, head is {head}")
-
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     # NATS down only delays events (they wait in the outbox): ready, degraded. An orchestrator
     # must not take every replica out of rotation because the broker is away.
     app.include_router(

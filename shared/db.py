@@ -7,7 +7,7 @@ when the handler returns and rolls back when it raises. Services and repositorie
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
@@ -21,6 +21,9 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from shared.faults import fault_point
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -148,11 +151,11 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    state = request.app.state
+    runtime: Runtime = request.app.state.runtime
     # Reads begin DEFERRED on SQLite, so they proceed beside a writer (see sqlite_transactions).
     read_only = request.method in ("GET", "HEAD")
     options = {SQLITE_BEGIN: "DEFERRED"} if read_only else {}
-    async with state.sessionmaker(execution_options=options) as session:
+    async with runtime.sessionmaker(execution_options=options) as session:
         try:
             yield session
             wrote_events = bool(session.info.get("outbox_written"))
@@ -163,8 +166,8 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await undo()
             raise
         fault_point("request.after_commit")
-        if wrote_events and getattr(state, "relay", None) is not None:
-            state.relay.wake()
+        if wrote_events:
+            runtime.wake_relay()
 
 
 # scope="function": commit before the response is sent, so a 2xx means the write is durable.

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.db import utcnow
 from shared.errors import Forbidden, Unauthorized
+from shared.runtime import service_runtime
 
 IDENTITY_HEADER = "X-EW-Identity"
 AUDIENCE = "eastwest-services"
@@ -84,7 +85,8 @@ async def current_identity(request: Request) -> Identity:
     token = request.headers.get(IDENTITY_HEADER)
     if not token:
         raise Unauthorized("Call this API through the gateway with an API key or a login token.")
-    identity = verify_identity(token, request.app.state.settings.identity_secret.get_secret_value())
+    secret = service_runtime(request).settings.identity_secret.get_secret_value()
+    identity = verify_identity(token, secret)
     request.state.identity = identity
     return identity
 

@@ -13,6 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.migrations import current_revision
+from shared.runtime import runtime_of
+
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 log = structlog.get_logger("access")
@@ -84,7 +87,7 @@ Check = Callable[[Request], Awaitable[tuple[bool, str]]]
 
 async def check_database(request: Request) -> tuple[bool, str]:
     try:
-        async with request.app.state.engine.connect() as conn:
+        async with runtime_of(request).engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means not ready; say which
         return False, f"unreachable: {type(exc).__name__}"
@@ -92,10 +95,20 @@ async def check_database(request: Request) -> tuple[bool, str]:
 
 
 async def check_nats(request: Request) -> tuple[bool, str]:
-    nc = getattr(request.app.state, "nats", None)
+    nc = runtime_of(request).nats
     if nc is None or not nc.is_connected:
         return False, "degraded: not connected; events wait in the outbox"
     return True, "ok"
+
+
+async def check_migrations(request: Request) -> tuple[bool, str]:
+    runtime = runtime_of(request)
+    try:
+        current = await current_revision(runtime.engine)
+    except Exception as exc:  # database down: reported by the database check too
+        return False, f"unknown: {type(exc).__name__}"
+    head = runtime.head_revision
+    return current == head, "at head" if current == head else f"at {current}, head is {head}"
 
 
 def health_router(

@@ -1,17 +1,16 @@
 """The jobs service: Haizhu job postings, Weng'an workers, job fairs, training and placements."""
 
 import asyncio
-import functools
 
 import structlog
 from fastapi import FastAPI
 
 from services.jobs.config import JobsSettings, get_settings
 from services.jobs.consumers import subscriptions
-from services.jobs.dependencies import local_today
 from services.jobs.postings import service as postings
 from services.jobs.routes import router
 from shared.app import create_service_app
+from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("jobs")
 
@@ -33,16 +32,15 @@ OPENAPI_TAGS = [
 ]
 
 
-async def sweep_expired_postings(app: FastAPI) -> None:
+async def sweep_expired_postings(runtime: ServiceRuntime[JobsSettings]) -> None:
     """Close postings past their valid-through date even when nobody touches them."""
-    settings: JobsSettings = app.state.settings
     while True:
-        await asyncio.sleep(settings.expiry_sweep_seconds)
+        await asyncio.sleep(runtime.settings.expiry_sweep_seconds)
         try:
-            async with app.state.sessionmaker() as session, session.begin():
-                expired = await postings.expire_overdue_postings(session, app.state.clock())
-            if expired and app.state.relay is not None:
-                app.state.relay.wake()
+            async with runtime.sessionmaker() as session, session.begin():
+                expired = await postings.expire_overdue_postings(session, runtime.today())
+            if expired:
+                runtime.wake_relay()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # database down: try again next round
@@ -52,11 +50,11 @@ async def sweep_expired_postings(app: FastAPI) -> None:
 def create_app(settings: JobsSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
-    async def on_startup(app: FastAPI) -> None:
-        # Replaceable in tests: every rule about "today" reads this clock.
-        app.state.clock = functools.partial(local_today, settings.utc_offset_hours)
-        app.state.tasks.append(
-            asyncio.create_task(sweep_expired_postings(app), name="posting-expiry")
+    async def on_startup(runtime: ServiceRuntime[JobsSettings]) -> None:
+        # Every rule about "today" reads the runtime's clock, in the configured zone.
+        runtime.utc_offset_hours = runtime.settings.utc_offset_hours
+        runtime.tasks.append(
+            asyncio.create_task(sweep_expired_postings(runtime), name="posting-expiry")
         )
 
     return create_service_app(

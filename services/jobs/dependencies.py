@@ -1,18 +1,22 @@
-"""Dependencies every feature's routes share: who may call, today's date, the partner behind a
-credential. Load-by-id dependencies live with their feature's routes."""
+"""Dependencies every feature's routes share: who may call, the partner behind a credential.
+Today's date is :data:`shared.runtime.Today`. Load-by-id dependencies live with their feature's
+routes."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from services.jobs.config import JobsSettings
 from services.jobs.employers import service as employers
 from services.jobs.employers.tables import Employer
 from services.jobs.errors import PartnerNotRegistered
 from shared.db import SessionDep
 from shared.errors import Forbidden
 from shared.identity import Identity, OptionalIdentity, Role, require_roles
+from shared.runtime import ServiceRuntime, service_runtime
+
+JobsRuntime = Annotated[ServiceRuntime[JobsSettings], Depends(service_runtime)]
 
 # Who does what (deny by default: every route names its roles).
 STAFF_READ: tuple[Role, ...] = ("bureau_clerk", "bureau_approver", "auditor", "admin")
@@ -39,18 +43,6 @@ async def public_viewer(identity: OptionalIdentity) -> Identity | None:
 
 
 Viewer = Annotated[Identity | None, Depends(public_viewer)]
-
-
-def local_today(utc_offset_hours: int) -> date:
-    return (datetime.now(UTC) + timedelta(hours=utc_offset_hours)).date()
-
-
-async def get_today(request: Request) -> date:
-    """Today in Weng'an/Haizhu. ``app.state.clock`` is replaceable so tests control time."""
-    return request.app.state.clock()
-
-
-Today = Annotated[date, Depends(get_today)]
 
 
 async def current_partner(identity: PartnerIdentity, session: SessionDep) -> Employer:

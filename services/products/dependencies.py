@@ -2,9 +2,9 @@
 service's settings. Loaders of one feature's resources are in that feature's routes."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.products.config import ProductsSettings
 from services.products.errors import NotAStore
@@ -12,6 +12,7 @@ from services.products.stores import service as stores
 from services.products.stores.tables import Store
 from shared.db import SessionDep
 from shared.identity import STAFF_ROLES, Identity, require_roles
+from shared.runtime import ServiceRuntime, service_runtime
 
 StoreCaller = Annotated[Identity, Depends(require_roles("store"))]
 StaffCaller = Annotated[Identity, Depends(require_roles(*STAFF_ROLES))]
@@ -41,8 +42,12 @@ async def calling_store(identity: StoreCaller, session: SessionDep) -> Store:
 CallingStore = Annotated[Store, Depends(calling_store)]
 
 
-def products_settings(request: Request) -> ProductsSettings:
-    return request.app.state.settings
+def products_settings(
+    runtime: Annotated[ServiceRuntime[Any], Depends(service_runtime)],
+) -> ProductsSettings:
+    settings = runtime.settings
+    assert isinstance(settings, ProductsSettings)
+    return settings
 
 
 Settings = Annotated[ProductsSettings, Depends(products_settings)]

@@ -1,6 +1,7 @@
 """The subsidies service: employment subsidies reviewed, approved and paid by the labour bureau."""
 
 import asyncio
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
@@ -9,35 +10,41 @@ from services.subsidies.audit import service as audit
 from services.subsidies.config import SubsidiesSettings, get_settings
 from services.subsidies.consumers import subscriptions
 from shared.app import create_service_app
-from shared.db import utcnow
+from shared.runtime import ServiceRuntime
+
+
+@dataclass(eq=False)
+class SubsidiesRuntime(ServiceRuntime[SubsidiesSettings]):
+    """The service's runtime with its audit anchorer (anchors the audit chain's head in NATS)."""
+
+    audit_anchorer: audit.AuditAnchorer | None = None
+
+
+async def start_audit_chain(runtime: SubsidiesRuntime) -> None:
+    # Every session appends with the audit key; the head is anchored in NATS periodically and
+    # after each payment export, once messaging is up (writes never wait for it).
+    settings = runtime.settings
+    anchorer = audit.AuditAnchorer(
+        runtime.sessionmaker,
+        namespace=settings.event_namespace,
+        interval=settings.audit_anchor_seconds,
+        replicas=settings.stream_replicas,
+    )
+    chain = audit.ChainKey(
+        settings.audit_key.get_secret_value().encode(), settings.audit_legacy_until_seq
+    )
+    audit.bind(runtime.sessionmaker, chain, anchorer)
+    runtime.audit_anchorer = anchorer
+    runtime.tasks.append(
+        asyncio.create_task(
+            anchorer.run(runtime.messaging_ready, lambda: runtime.nats), name="audit-anchor"
+        )
+    )
 
 
 def create_app(settings: SubsidiesSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-
-    async def start_audit_chain(app: FastAPI) -> None:
-        # Every session appends with the audit key; the head is anchored in NATS periodically
-        # and after each payment export, once messaging is up (writes never wait for it).
-        anchorer = audit.AuditAnchorer(
-            app.state.sessionmaker,
-            namespace=settings.event_namespace,
-            interval=settings.audit_anchor_seconds,
-            replicas=settings.stream_replicas,
-        )
-        chain = audit.ChainKey(
-            settings.audit_key.get_secret_value().encode(), settings.audit_legacy_until_seq
-        )
-        audit.bind(app.state.sessionmaker, chain, anchorer)
-        app.state.audit_anchorer = anchorer
-        app.state.tasks.append(
-            asyncio.create_task(
-                anchorer.run(app.state.messaging_ready, lambda: app.state.nats),
-                name="audit-anchor",
-            )
-        )
-
-    app = create_service_app(
-        settings=settings,
+    return create_service_app(
+        settings=settings or get_settings(),
         title="Subsidies service",
         description="Subsidy programs and funds, eligibility from employment events, review, "
         "public notice, payment batches, bank reconciliation and audit.",
@@ -45,10 +52,8 @@ def create_app(settings: SubsidiesSettings | None = None) -> FastAPI:
         subscriptions=subscriptions,
         openapi_tags=OPENAPI_TAGS,
         on_startup=start_audit_chain,
+        runtime_class=SubsidiesRuntime,
     )
-    # The one source of "now" for review decisions and notice periods; tests replace it.
-    app.state.clock = utcnow
-    return app
 
 
 app = create_app()

@@ -1,11 +1,9 @@
-"""Load-by-id dependencies of the subsidies service, and the injectable clock."""
+"""Load-by-id dependencies of the subsidies service."""
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 
 from services.subsidies.base import CODE_PATTERN
 from services.subsidies.errors import (
@@ -25,27 +23,7 @@ from services.subsidies.programs import service as programs_service
 from services.subsidies.programs.tables import Program
 from services.subsidies.review import service as review_service
 from services.subsidies.review.tables import Application
-from shared.db import SessionDep, utcnow
-from shared.pii import PiiVault
-
-
-def clock_of(request: Request) -> Callable[[], datetime]:
-    return getattr(request.app.state, "clock", utcnow)
-
-
-async def current_time(request: Request) -> datetime:
-    """Now, from ``app.state.clock`` (tests move it to end public notice periods)."""
-    return clock_of(request)()
-
-
-Now = Annotated[datetime, Depends(current_time)]
-
-
-async def vault(request: Request) -> PiiVault:
-    return request.app.state.vault
-
-
-VaultDep = Annotated[PiiVault, Depends(vault)]
+from shared.db import SessionDep
 
 
 async def fund_by_id(fund_id: uuid.UUID, session: SessionDep) -> Fund:

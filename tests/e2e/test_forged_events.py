@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from shared.events import Envelope
 from shared.events.signing import EventSigner, generate_keypair
 from shared.pii import national_id_check_char
+from tests.jobs.conftest import Clock
 from tests.subsidies.factories import (
     DEDICATED,
     applications,
@@ -55,7 +56,7 @@ class TestForgedJobsEvents:
     async def test_forged_placement_and_months_create_nothing_and_cancel_nothing(
         self, jobs, subsidies, nats_url, namespace
     ):
-        jobs.app.state.clock = lambda: date(2026, 6, 15)
+        jobs.runtime.clock = Clock(date(2026, 6, 15))
         fund = await create_fund(subsidies)
         await create_program(subsidies, DEDICATED, fund["id"], valid_from="2026-01-01")
 

@@ -245,7 +245,7 @@ async def platform(
         running_service("jobs", settings["jobs"]) as jobs,
         running_service("subsidies", settings["subsidies"]) as subsidies,
     ):
-        subsidies.app.state.clock = Clock(datetime(2020, 6, 1, tzinfo=UTC))
+        subsidies.runtime.clock = Clock(datetime(2020, 6, 1, tzinfo=UTC))
         yield jobs, subsidies
 
 

@@ -129,7 +129,7 @@ class RunningGateway:
 
     @property
     def sessionmaker(self) -> Any:
-        return self.app.state.sessionmaker
+        return self.app.state.runtime.sessionmaker
 
     async def admin_token(self) -> str:
         return await self.login("admin", ADMIN_PASSWORD)

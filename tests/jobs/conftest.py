@@ -4,7 +4,7 @@ overrides, calling the service over HTTP as the named principal."""
 import itertools
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,18 +13,20 @@ from sqlalchemy import text
 from shared.pii import national_id_check_char
 from tests.support.apps import RunningService, identity_headers
 
+CHINA = timezone(timedelta(hours=8))
 TODAY = date(2026, 6, 15)
 _seq = itertools.count(1)
 
 
 class Clock:
-    """Replaces the service's clock: tests move ``today`` as they need."""
+    """Replaces the service's clock: tests move ``today`` (a date in China time) as they need;
+    the clock reads noon of that day."""
 
     def __init__(self, today: date) -> None:
         self.today = today
 
-    def __call__(self) -> date:
-        return self.today
+    def __call__(self) -> datetime:
+        return datetime.combine(self.today, time(12), tzinfo=CHINA)
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +35,7 @@ def clock(request: pytest.FixtureRequest) -> Clock | None:
         return None
     jobs: RunningService = request.getfixturevalue("jobs")
     c = Clock(TODAY)
-    jobs.app.state.clock = c
+    jobs.runtime.clock = c
     return c
 
 

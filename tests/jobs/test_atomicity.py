@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from services.jobs.workers import service
 from tests.jobs.conftest import (
     TODAY,
+    Clock,
     assert_problem,
     make_partner,
     make_posting,
@@ -31,7 +32,7 @@ async def jobs_on(request, settings_for, tmp_path) -> AsyncIterator[RunningServi
     if request.param == "sqlite":
         overrides["database_url"] = await migrated_sqlite_url("jobs", tmp_path)
     async with running_service("jobs", settings_for("jobs", **overrides)) as running:
-        running.app.state.clock = lambda: TODAY
+        running.runtime.clock = Clock(TODAY)
         yield running
 
 
@@ -74,7 +75,7 @@ class TestChangeAPosting:
     async def test_the_next_change_to_an_overdue_posting_expires_it(self, jobs_on):
         _, headers = await make_partner(jobs_on)
         posting = await make_posting(jobs_on, headers, valid_through="2026-06-30")
-        jobs_on.app.state.clock = lambda: date(2026, 7, 1)
+        jobs_on.runtime.clock = Clock(date(2026, 7, 1))
         started = time.monotonic()
         r = await jobs_on.client.post(f"/v1/jobs/postings/{posting['id']}/close", headers=headers)
         assert_problem(r, 409, contains="expired")

@@ -62,7 +62,7 @@ class TestPublishedEvents:
             "/v1/products/stores/me/days/2024-03-10/close", headers=as_store(store["id"])
         )
         assert r.status_code == 200
-        events = await published(products.app.state.settings.nats_url, namespace, 3)
+        events = await published(products.runtime.settings.nats_url, namespace, 3)
         recorded, corrected, closed = events
         assert recorded["subject"] == f"{namespace}.products.sale.recorded"
         assert recorded["type"] == SaleRecorded.event_type
@@ -121,7 +121,7 @@ class TestPublishedEvents:
             headers=as_store(store["id"]) | {"content-type": "application/x-ndjson"},
         )
         batch_id = r.json()["batch_id"]
-        events = await published(products.app.state.settings.nats_url, namespace, 25)
+        events = await published(products.runtime.settings.nats_url, namespace, 25)
         assert {e["data"]["receipt_number"] for e in events} == {f"B-{i}" for i in range(25)}
         assert {e["data"]["batch_id"] for e in events} == {batch_id}
         assert len({e["id"] for e in events}) == 25

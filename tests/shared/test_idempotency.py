@@ -111,7 +111,7 @@ class TestDeadOwner:
         store = await create_store(products)
         tea = await create_product(products)
         body = sale_body(tea["sku"])
-        url = products.app.state.settings.database_url
+        url = products.runtime.settings.database_url
         claim = [url, "POST", PATH, store["id"], "till-9-0001", json.dumps(body)]
         # Asynchronously: the service in this process keeps running (its relay, on SQLite,
         # takes the write lock now and then) while the owner claims and dies.

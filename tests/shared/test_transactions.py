@@ -24,6 +24,7 @@ from shared.events import Event, add_event
 from shared.events.outbox import outbox_t
 from shared.idempotency import keys_t
 from shared.migrations import ROOT, head_revision
+from shared.runtime import Runtime
 from tests.support.sqlite import migrated_sqlite_url
 
 
@@ -114,7 +115,9 @@ def app_on(engine: AsyncEngine) -> FastAPI:
     """A minimal service whose routes write an outbox event, as every service does."""
     app = FastAPI()
     install_error_handlers(app)
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.runtime = Runtime(
+        engine=engine, sessionmaker=make_sessionmaker(engine), head_revision=None
+    )
 
     @app.post("/fails-after-writing")
     async def fails_after_writing(session: SessionDep) -> None:

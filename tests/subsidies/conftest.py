@@ -31,5 +31,5 @@ async def feed(js: JetStreamContext, namespace: str, subsidies: RunningService) 
 @pytest.fixture
 def clock(subsidies: RunningService) -> Clock:
     c = Clock(datetime(2020, 6, 1, 8, 0, tzinfo=UTC))
-    subsidies.app.state.clock = c
+    subsidies.runtime.clock = c
     return c

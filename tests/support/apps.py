@@ -75,8 +75,13 @@ class RunningService:
     client: httpx.AsyncClient
 
     @property
+    def runtime(self) -> Any:
+        """The service's runtime: tests move its clock, read its settings and vault."""
+        return self.app.state.runtime
+
+    @property
     def sessionmaker(self) -> Any:
-        return self.app.state.sessionmaker
+        return self.runtime.sessionmaker
 
 
 @asynccontextmanager
@@ -89,7 +94,9 @@ async def running_service(
     async with app.router.lifespan_context(app):
         if wait_for_messaging:
             await wait_until(
-                lambda: app.state.messaging_ready.is_set(), timeout=20, what=f"{service} messaging"
+                lambda: app.state.runtime.messaging_ready.is_set(),
+                timeout=20,
+                what=f"{service} messaging",
             )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from services.jobs.api import READ_ERRORS, WRITE_ERRORS
-from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader, Today
+from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.employers.schemas import employer_summary
 from services.jobs.errors import JobFairNotFound
 from services.jobs.fairs import repository as repo
@@ -17,6 +17,7 @@ from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path
 
 from services.jobs.api import READ_ERRORS, WRITE_ERRORS
-from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, Today, current_partner
+from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, current_partner
 from services.jobs.errors import NotYourOrganisation, PlacementNotFound
 from services.jobs.placements import repository as repo
 from services.jobs.placements import service
@@ -23,6 +23,7 @@ from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.identity import Identity
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 

@@ -5,14 +5,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS, errors
 from services.jobs.dependencies import (
     BureauWriter,
     CurrentPartner,
+    JobsRuntime,
     PartnerOrStaffReader,
-    Today,
     Viewer,
     is_staff,
 )
@@ -41,11 +41,12 @@ from shared.db import SQLITE_BEGIN, SessionDep
 from shared.errors import Forbidden, Unprocessable
 from shared.identity import Identity
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def sweep_expired_postings(request: Request, today: Today) -> None:
+async def sweep_expired_postings(runtime: JobsRuntime, today: Today) -> None:
     """Before a change to a posting, postings past their valid-through date become expired (with
     their ``jobs.posting.closed``), as the background sweep does. Runs in its own transaction so
     that the expiry stands even if the change itself is refused. Reads never write: they show
@@ -54,14 +55,14 @@ async def sweep_expired_postings(request: Request, today: Today) -> None:
     Routes list it in their decorator (``dependencies=[FreshPostings]``) so that it runs before
     anything queries the request's session: on SQLite a writing request holds the database's
     write lock from its first query, and this transaction would wait for it."""
-    sessionmaker = request.app.state.sessionmaker
+    sessionmaker = runtime.sessionmaker
     async with sessionmaker(execution_options={SQLITE_BEGIN: "DEFERRED"}) as session:
         if not await repo.any_overdue_postings(session, today):
             return
     async with sessionmaker() as session, session.begin():
         expired = await service.expire_overdue_postings(session, today)
-    if expired and getattr(request.app.state, "relay", None) is not None:
-        request.app.state.relay.wake()
+    if expired:
+        runtime.wake_relay()
 
 
 FreshPostings = Depends(sweep_expired_postings)

@@ -3,14 +3,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.jobs.api import NO_NUL, errors
-from services.jobs.dependencies import StaffReader, Today
+from services.jobs.dependencies import JobsRuntime, StaffReader
 from services.jobs.statistics import service
 from services.jobs.statistics.schemas import Statistics
 from shared.db import SessionDep
 from shared.errors import Unprocessable
+from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/v1/jobs")
 async def get_statistics(
     identity: StaffReader,
     session: SessionDep,
-    request: Request,
+    runtime: JobsRuntime,
     today: Today,
     from_: Annotated[date | None, Query(alias="from", description="First day (inclusive).")] = None,
     to: Annotated[date | None, Query(description="Last day (inclusive).")] = None,
@@ -52,6 +53,6 @@ async def get_statistics(
         start=from_,
         end=to,
         township=township,
-        stable_months=request.app.state.settings.stable_months,
+        stable_months=runtime.settings.stable_months,
         today=today,
     )

@@ -3,10 +3,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS
-from services.jobs.dependencies import BureauWriter, StaffReader, Today
+from services.jobs.dependencies import BureauWriter, JobsRuntime, StaffReader
 from services.jobs.errors import NoWorkerWithThisId
 from services.jobs.workers import repository as repo
 from services.jobs.workers import service
@@ -14,6 +14,7 @@ from services.jobs.workers.schemas import WorkerCreate, WorkerLookup, WorkerPubl
 from services.jobs.workers.tables import Worker
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
@@ -39,12 +40,16 @@ def worker_public(worker: Worker) -> WorkerPublic:
     responses=WRITE_ERRORS,
 )
 async def register_worker(
-    body: WorkerCreate, identity: BureauWriter, session: SessionDep, request: Request, today: Today
+    body: WorkerCreate,
+    identity: BureauWriter,
+    session: SessionDep,
+    runtime: JobsRuntime,
+    today: Today,
 ) -> WorkerPublic:
     """Register a worker with their national ID number (checked: 18 characters, MOD 11-2) and
     mobile number, both stored encrypted and shown masked. Registering the same ID number again
     is 409 with `existing_worker_id`. Publishes `jobs.worker.registered` (no personal data)."""
-    worker = await service.register_worker(session, request.app.state.vault, body, identity, today)
+    worker = await service.register_worker(session, runtime.vault, body, identity, today)
     return worker_public(worker)
 
 
@@ -86,11 +91,11 @@ async def list_workers(
     responses=READ_ERRORS,
 )
 async def lookup_worker(
-    body: WorkerLookup, identity: StaffReader, session: SessionDep, request: Request
+    body: WorkerLookup, identity: StaffReader, session: SessionDep, runtime: JobsRuntime
 ) -> WorkerPublic:
     """The registered worker with this national ID number, or 404. The number travels in the
     body so that it never appears in a URL or an access log; nothing is changed."""
-    vault = request.app.state.vault
+    vault = runtime.vault
     worker = await repo.find_worker_by_id_hash(
         session, vault.lookup_hash(body.national_id, context=service.ID_CONTEXT)
     )

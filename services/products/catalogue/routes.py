@@ -16,12 +16,12 @@ from services.products.catalogue.schemas import (
     SupplierUpdate,
 )
 from services.products.catalogue.tables import Product, Supplier
-from services.products.clock import Now
 from services.products.dependencies import CatalogueEditor
 from services.products.http import AUTH, INVALID, NOT_FOUND, problem
 from shared.db import SessionDep
 from shared.identity import CurrentIdentity
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
 

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from services.products.clock import Now
 from services.products.days import service
 from services.products.days.schemas import DayPublic
 from services.products.dependencies import CallingStore, StoreCaller
 from services.products.http import AUTH, INVALID, Day, problem
 from shared.db import SessionDep
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
 

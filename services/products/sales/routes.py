@@ -15,7 +15,6 @@ from services.products.batch import service as batch
 from services.products.batch.body import read_upload
 from services.products.batch.examples import BATCH_EXAMPLE_CSV, BATCH_EXAMPLE_NDJSON
 from services.products.batch.schemas import BatchResult
-from services.products.clock import Now
 from services.products.dependencies import (
     CallingStore,
     Settings,
@@ -37,6 +36,7 @@ from services.products.stores import service as stores
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 store_router = APIRouter(prefix="/v1/products")
 staff_router = APIRouter(prefix="/v1/products")

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from services.products.clock import Now
 from services.products.dependencies import CallingStore, CatalogueEditor, StaffCaller
 from services.products.http import AUTH, INVALID, NOT_FOUND
 from services.products.stores import service
@@ -13,6 +12,7 @@ from services.products.stores.schemas import StoreCreate, StorePublic, StoreUpda
 from services.products.stores.tables import Store
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
 

@@ -11,6 +11,7 @@ from services.subsidies.http import Auditor, problems
 from shared.db import SessionDep
 from shared.errors import Unprocessable
 from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from shared.runtime import service_runtime
 
 router = APIRouter(prefix="/v1/subsidies")
 
@@ -59,6 +60,6 @@ async def verify_audit(session: SessionDep, _: Auditor, request: Request) -> Aud
     `first_broken_seq` and a `problem` to act on, when any entry was edited, inserted, removed
     (also from the end) or the chain recomputed outside the service, and also when the anchors
     cannot be read (NATS away). Same check as `python -m services.subsidies.audit verify`."""
-    state = request.app.state
-    anchors = await audit.read_anchors_from(state.nats, state.settings.event_namespace)
+    runtime = service_runtime(request)
+    anchors = await audit.read_anchors_from(runtime.nats, runtime.settings.event_namespace)
     return await audit.verify_chain(session, anchors)

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 
 from services.subsidies.bankfile import service
 from services.subsidies.bankfile.schemas import ReconcileResult
-from services.subsidies.dependencies import Now
 from services.subsidies.http import Payer, problems
 from shared.db import SessionDep
 from shared.errors import PayloadTooLarge
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
 

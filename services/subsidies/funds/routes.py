@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from services.subsidies.dependencies import FundDep, Now
+from services.subsidies.dependencies import FundDep
 from services.subsidies.funds import repository as repo
 from services.subsidies.funds import service
 from services.subsidies.funds.schemas import FundCreate, FundPublic, FundUpdate
@@ -11,6 +11,7 @@ from services.subsidies.http import Admin, Staff, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
 

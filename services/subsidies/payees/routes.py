@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from services.subsidies.dependencies import Now, PayeeDep, VaultDep
+from services.subsidies.dependencies import PayeeDep
 from services.subsidies.http import Clerk, Staff, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import repository as repo
@@ -13,6 +13,7 @@ from services.subsidies.payees.schemas import PayeeCreate, PayeePublic
 from services.subsidies.payees.tables import Payee
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now, VaultDep
 
 router = APIRouter(prefix="/v1/subsidies")
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.subsidies.dependencies import BatchDep, Now, VaultDep
+from services.subsidies.dependencies import BatchDep
 from services.subsidies.http import Payer, Staff, idempotent, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import service as payees_service
@@ -19,6 +19,7 @@ from services.subsidies.review.schemas import ReasonBody
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now, VaultDep
 
 router = APIRouter(prefix="/v1/subsidies")
 

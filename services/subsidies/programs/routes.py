@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from services.subsidies.dependencies import Now, ProgramDep
+from services.subsidies.dependencies import ProgramDep
 from services.subsidies.eligibility import reevaluation
 from services.subsidies.http import Admin, Staff, problems
 from services.subsidies.pagination import cursor_after, next_cursor
@@ -18,6 +18,7 @@ from services.subsidies.programs.schemas import (
 from services.subsidies.programs.tables import Program
 from shared.db import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
 

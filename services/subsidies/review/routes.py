@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
-from services.subsidies.dependencies import ApplicationDep, Now
+from services.subsidies.dependencies import ApplicationDep
 from services.subsidies.eligibility import service as eligibility_service
 from services.subsidies.errors import ProgramNotFound
 from services.subsidies.http import (
@@ -42,6 +42,7 @@ from services.subsidies.review.tables import Application
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import Cursor, Limit, Page
+from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
 

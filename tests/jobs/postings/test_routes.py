@@ -476,7 +476,7 @@ class TestExpirySweep:
         settings = settings_for("jobs", expiry_sweep_seconds=0.1)
         async with running_service("jobs", settings) as jobs:
             clock = Clock(date(2026, 6, 15))
-            jobs.app.state.clock = clock
+            jobs.runtime.clock = clock
             _, headers = await make_partner(jobs)
             await make_posting(jobs, headers, valid_through="2026-06-30")
             clock.today = date(2026, 7, 1)

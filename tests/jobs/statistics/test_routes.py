@@ -16,7 +16,7 @@ URL = "/v1/jobs/statistics"
 
 
 async def scenario(jobs):
-    jobs.app.state.settings.stable_months = 2
+    jobs.runtime.settings.stable_months = 2
     _, headers = await make_partner(jobs)
     posting = await make_posting(jobs, headers, openings=3)
     await make_posting(jobs, headers, openings=5)
@@ -133,7 +133,7 @@ class TestStatistics:
         assert r.json()["total_wages_paid_fen"] == 180_000
 
     async def test_month_corrected_to_zero_is_not_employment(self, jobs):
-        jobs.app.state.settings.stable_months = 2
+        jobs.runtime.settings.stable_months = 2
         _, headers = await make_partner(jobs)
         posting = await make_posting(jobs, headers)
         worker = await make_worker(jobs, poor_household=True)
@@ -151,7 +151,7 @@ class TestStatistics:
 
     async def test_stable_months_is_configuration(self, jobs):
         await scenario(jobs)
-        jobs.app.state.settings.stable_months = 3
+        jobs.runtime.settings.stable_months = 3
         r = await jobs.client.get(URL, headers=staff())
         assert r.json()["workers_in_stable_employment"] == 0
 

@@ -61,7 +61,7 @@ class TestRegisterWorker:
         assert body["national_id"] not in json.dumps(list(row))
         assert body["phone"] not in json.dumps(list(row))
         assert len(row[1]) == 64
-        vault = jobs.app.state.vault
+        vault = jobs.runtime.vault
         assert vault.decrypt(row[0], context="worker.national_id") == body["national_id"]
 
     async def test_same_person_twice_is_409_pointing_at_the_existing_worker(self, jobs):

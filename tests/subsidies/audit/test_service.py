@@ -61,7 +61,7 @@ async def reviewed_application(svc, feed) -> dict:  # type: ignore[no-untyped-de
 async def run_cli(database_url: str, svc, **env_overrides: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
     """``python -m services.subsidies.audit verify`` as an operator runs it, with the service's
     database, audit key, NATS and event namespace."""
-    settings = svc.app.state.settings
+    settings = svc.runtime.settings
     env = (
         os.environ
         | {
