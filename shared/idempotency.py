@@ -21,7 +21,7 @@ those alone keep the old rule and are taken over after :data:`STALE_CLAIM`.
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import UTCDateTime, is_postgres, utcnow
 from shared.errors import Conflict, Unprocessable
+from shared.identity import Identity
 
 STALE_CLAIM = timedelta(minutes=5)  # for claims committed by an earlier version (see above)
 
@@ -170,3 +171,28 @@ async def _guard(
 
 
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(_guard)]
+
+
+def scope_of(identity: Identity) -> str:
+    """Keys are scoped per client: the store or organisation behind the credential, or the
+    principal itself (a staff member) when it is bound to none."""
+    return identity.subject_id or identity.principal_id
+
+
+async def idempotent(
+    guard: IdempotencyGuard,
+    session: AsyncSession,
+    *,
+    scope: str,
+    payload: Any,
+    status_code: int,
+    make: Callable[[], Awaitable[object]],
+) -> JSONResponse:
+    """The one way to write idempotently: claim the key (or answer the stored response of an
+    identical earlier request), run ``make``, store its response in the same transaction."""
+    replay = await guard.begin(session, scope, payload)
+    if replay is not None:
+        return replay
+    body = jsonable_encoder(await make())
+    await guard.complete(session, status_code, body)
+    return JSONResponse(body, status_code=status_code)

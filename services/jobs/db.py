@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Unprocessable
-from shared.events import Event, add_event
 from shared.pagination import decode_cursor, encode_cursor
 
 BAD_CURSOR = "The cursor is not valid for this list; start again from the first page."
@@ -56,13 +55,6 @@ def between(column: Any, start: Any, end: Any) -> list[Any]:
     if end is not None:
         conditions.append(column <= end)
     return conditions
-
-
-SOURCE = "jobs"
-
-
-async def publish(session: AsyncSession, event: Event) -> None:
-    await add_event(session, event, source=SOURCE)
 
 
 async def add_or_conflict(session: AsyncSession, obj: Any, conflict: Exception) -> None:

@@ -22,8 +22,6 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event
 
-SOURCE = "products"  # the source of every event this service writes
-
 
 class SaleLineData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

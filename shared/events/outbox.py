@@ -27,15 +27,20 @@ outbox_t = table(
 )
 
 
-async def add_event(session: AsyncSession, event: Event, *, source: str) -> Envelope:
+def publisher_of(event: Event) -> str:
+    """The service that publishes an event: the first part of its type (``jobs.posting.closed``
+    is the jobs service's), which is also its stream's subject prefix."""
+    return event.event_type.split(".", 1)[0]
+
+
+async def add_event(session: AsyncSession, event: Event) -> Envelope:
     """Put one event in the outbox, in the caller's transaction."""
-    return (await add_events(session, [event], source=source))[0]
+    return (await add_events(session, [event]))[0]
 
 
-async def add_events(
-    session: AsyncSession, events: Sequence[Event], *, source: str
-) -> list[Envelope]:
-    """Put many events in the outbox with one multi-row statement (a batch writes thousands)."""
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> list[Envelope]:
+    """Put many events in the outbox with one multi-row statement (a batch writes thousands).
+    The events' source is their publisher (:func:`publisher_of`)."""
     if not events:
         return []
     headers = {}
@@ -44,7 +49,9 @@ async def add_events(
         headers["X-Request-ID"] = str(request_id)
     header_json = json.dumps(headers)
     now = utcnow()
-    envelopes = [Envelope.wrap(event, source=source, occurred_at=now) for event in events]
+    envelopes = [
+        Envelope.wrap(event, source=publisher_of(event), occurred_at=now) for event in events
+    ]
     await session.execute(
         insert(outbox_t),
         [

@@ -53,7 +53,7 @@ async def write_note(session: AsyncSession, body: str) -> str:
     """A state change and its event, in the caller's transaction."""
     note_id = str(uuid.uuid4())
     await session.execute(insert(notes).values(id=note_id, body=body))
-    await add_event(session, NoteWritten(note_id=note_id, body=body), source="kit")
+    await add_event(session, NoteWritten(note_id=note_id, body=body))
     return note_id
 
 

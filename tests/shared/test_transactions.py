@@ -123,14 +123,14 @@ def app_on(engine: AsyncEngine) -> FastAPI:
     async def fails_after_writing(session: SessionDep) -> None:
         async with session.begin_nested():
             await session.execute(key_row("record"))
-            await add_event(session, Probe(n=1), source="products")
+            await add_event(session, Probe(n=1))
         raise Conflict("refused after the write")
 
     @app.post("/writes")
     async def writes(session: SessionDep) -> dict[str, str]:
         async with session.begin_nested():
             await session.execute(key_row("record"))
-            await add_event(session, Probe(n=2), source="products")
+            await add_event(session, Probe(n=2))
         return {"ok": "yes"}
 
     return app

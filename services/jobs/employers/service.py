@@ -6,12 +6,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict, publish
+from services.jobs.db import add_or_conflict
 from services.jobs.employers import repository as repo
 from services.jobs.employers.schemas import EmployerCreate, EmployerUpdate
 from services.jobs.employers.tables import Employer
 from services.jobs.errors import DuplicateEmployer, EmployerNotFound
 from shared.db import utcnow
+from shared.events import add_event
 from shared.identity import Identity
 
 
@@ -22,7 +23,7 @@ async def register_employer(
         raise DuplicateEmployer(data.kind)
     employer = Employer(**data.model_dump(), created_by=actor.actor)
     await add_or_conflict(session, employer, DuplicateEmployer(data.kind))
-    await publish(
+    await add_event(
         session,
         events.EmployerRegistered(
             employer_id=employer.id, kind=data.kind, name=employer.name, location=employer.location

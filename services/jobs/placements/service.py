@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict, publish
+from services.jobs.db import add_or_conflict
 from services.jobs.employers import service as employers
 from services.jobs.employers.tables import Employer
 from services.jobs.errors import InvalidState, NotYourOrganisation, RuleViolation
@@ -19,6 +19,7 @@ from services.jobs.postings import service as postings
 from services.jobs.postings.tables import Posting
 from services.jobs.workers.tables import Worker
 from shared.errors import Conflict, Forbidden
+from shared.events import add_event
 from shared.identity import Identity
 
 
@@ -102,7 +103,7 @@ async def start_placement(
     await add_or_conflict(session, placement, duplicate)
     if posting is not None:
         await postings.mark_hired(session, posting, worker)
-    await publish(
+    await add_event(
         session,
         events.PlacementStarted(
             placement_id=placement.id,
@@ -233,7 +234,7 @@ async def confirm_month(
             "same time; reload the placement and retry."
         ),
     )
-    await publish(
+    await add_event(
         session,
         events.PlacementMonthConfirmed(
             confirmation_id=confirmation.id,
@@ -274,7 +275,7 @@ async def end_placement(
     placement.end_note = data.note
     session.add(placement)
     await session.flush()
-    await publish(
+    await add_event(
         session,
         events.PlacementEnded(
             placement_id=placement.id,

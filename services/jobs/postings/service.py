@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict, publish
+from services.jobs.db import add_or_conflict
 from services.jobs.employers.tables import Employer
 from services.jobs.errors import (
     InvalidState,
@@ -27,6 +27,7 @@ from services.jobs.postings.tables import Application, Posting
 from services.jobs.workers.tables import Worker
 from shared.db import utcnow
 from shared.errors import Conflict
+from shared.events import add_event
 from shared.identity import Identity
 
 
@@ -95,7 +96,7 @@ async def update_posting(
     session.add(posting)
     await session.flush()
     if filled:
-        await publish(
+        await add_event(
             session,
             events.PostingClosed(
                 posting_id=posting.id, employer_id=posting.employer_id, status="filled"
@@ -118,7 +119,7 @@ async def publish_posting(session: AsyncSession, posting: Posting, today: date) 
     posting.updated_at = now
     session.add(posting)
     await session.flush()
-    await publish(
+    await add_event(
         session,
         events.PostingPublished(
             posting_id=posting.id,
@@ -147,7 +148,7 @@ async def close_posting(session: AsyncSession, posting: Posting, today: date) ->
     posting.updated_at = now
     session.add(posting)
     await session.flush()
-    await publish(
+    await add_event(
         session,
         events.PostingClosed(
             posting_id=posting.id, employer_id=posting.employer_id, status="closed"
@@ -160,7 +161,7 @@ async def expire_overdue_postings(session: AsyncSession, today: date) -> int:
     """Open postings past their valid-through date close themselves as expired."""
     moved = await repo.expire_overdue(session, today)
     for posting_id, employer_id in moved:
-        await publish(
+        await add_event(
             session,
             events.PostingClosed(posting_id=posting_id, employer_id=employer_id, status="expired"),
         )
@@ -207,7 +208,7 @@ async def take_hire(session: AsyncSession, posting: Posting, today: date) -> Non
         await session.refresh(posting)
         raise PostingNotOpen(effective_status(posting, today))
     if taken.status == "filled":
-        await publish(
+        await add_event(
             session,
             events.PostingClosed(
                 posting_id=posting.id, employer_id=posting.employer_id, status="filled"

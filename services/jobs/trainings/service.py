@@ -5,13 +5,14 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict, publish
+from services.jobs.db import add_or_conflict
 from services.jobs.errors import InvalidState, RuleViolation
 from services.jobs.trainings import repository as repo
 from services.jobs.trainings.schemas import CompletionCreate, TrainingCreate
 from services.jobs.trainings.tables import TrainingAttendee, TrainingSession
 from services.jobs.workers.tables import Worker
 from shared.errors import Conflict
+from shared.events import add_event
 from shared.identity import Identity
 
 
@@ -67,7 +68,7 @@ async def complete_training(
     attendee.completed_on = data.completed_on
     session.add(attendee)
     await session.flush()
-    await publish(
+    await add_event(
         session,
         events.TrainingCompleted(
             session_id=training.id,

@@ -8,12 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import publish
 from services.jobs.errors import DuplicateWorker, WorkerNotFound
 from services.jobs.workers import repository as repo
 from services.jobs.workers.schemas import WorkerCreate
 from services.jobs.workers.tables import Worker
 from shared.errors import Conflict
+from shared.events import add_event
 from shared.identity import Identity
 from shared.pii import PiiVault, mask_national_id, mask_phone
 
@@ -52,7 +52,7 @@ async def register_worker(
         if twin is None:
             raise Conflict("The worker could not be registered; retry.") from None
         raise DuplicateWorker(twin.id) from None
-    await publish(
+    await add_event(
         session,
         events.WorkerRegistered(
             worker_id=worker.id,

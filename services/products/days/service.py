@@ -14,7 +14,6 @@ from services.products.clock import EARLIEST_SALE, china_today
 from services.products.days import repository as repo
 from services.products.days.schemas import DayPublic
 from services.products.errors import DayAlreadyClosed, DayBeforeRecords, DayInFuture
-from services.products.events import SOURCE
 from services.products.events import DayClosed as DayClosedEvent
 from services.products.sales import service as sales
 from services.products.statistics import service as statistics
@@ -71,9 +70,7 @@ async def close_day(
         session, store.id, day, {"closed_at": now, "closed_by": actor, **totals}
     )
     await add_events(
-        session,
-        [DayClosedEvent(store_id=store.id, business_date=day, closed_at=now, **totals)],
-        source=SOURCE,
+        session, [DayClosedEvent(store_id=store.id, business_date=day, closed_at=now, **totals)]
     )
     row = await repo.get_day(session, store.id, day)
     return _day_public(store.id, day, row, totals)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products.catalogue import service as catalogue
 from services.products.errors import NotAnOriginalSale, SaleNotFound, SaleVoided
-from services.products.events import SOURCE, SaleCorrected, SaleRecorded
+from services.products.events import SaleCorrected, SaleRecorded
 from services.products.sales import repository as repo
 from services.products.sales import rules
 from services.products.sales.rules import LineKey, PreparedSale
@@ -140,7 +140,7 @@ async def record_sales(
         )
     await repo.insert_sales(session, sale_rows, line_rows)
     await statistics.add_to_rollups(session, contributions)
-    await add_events(session, events, source=SOURCE)
+    await add_events(session, events)
 
 
 def recorded_sale(store_id: uuid.UUID, sale: PreparedSale, *, recorded_at: datetime) -> SalePublic:
@@ -290,7 +290,7 @@ async def correct_sale(
         current_total_grams=sum(v["grams"] for v in current.values()) + totals["total_grams"],
         current_total_fen=sum(v["fen"] for v in current.values()) + totals["total_fen"],
     )
-    await add_events(session, [event], source=SOURCE)
+    await add_events(session, [event])
     return correction
 
 

@@ -14,7 +14,7 @@ from services.subsidies.events import ApplicationFailed, ApplicationPaid, BatchR
 from services.subsidies.funds import service as funds_service
 from services.subsidies.payments import service as payments_service
 from services.subsidies.payments.tables import BatchLine, BatchState, PaymentBatch
-from services.subsidies.review.service import SOURCE, load_for_change, transition
+from services.subsidies.review.service import load_for_change, transition
 from shared.events import add_event
 
 
@@ -130,7 +130,7 @@ async def _settle_line(
             batch_id=batch.id,
             amount_fen=line.amount_fen,
         )
-    await add_event(session, event, source=SOURCE)
+    await add_event(session, event)
     session.add(line)
 
 
@@ -171,5 +171,4 @@ async def _record_reconciliation(
             failed_fen=tally.failed_fen,
             complete=pending == 0,
         ),
-        source=SOURCE,
     )

@@ -19,7 +19,7 @@ from services.subsidies.programs.tables import Program
 from services.subsidies.review import domain as review
 from services.subsidies.review import service as review_service
 from services.subsidies.review.domain import AppState
-from services.subsidies.review.service import SOURCE, record_amended, transition
+from services.subsidies.review.service import record_amended, transition
 from services.subsidies.review.tables import Application, ApplicationLine
 from shared.db import utcnow
 from shared.events import add_event
@@ -436,7 +436,6 @@ async def _record_created(
             amount_fen=app.amount_fen,
             manual=manual_reason is not None,
         ),
-        source=SOURCE,
     )
 
 

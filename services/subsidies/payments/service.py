@@ -30,7 +30,7 @@ from services.subsidies.payments.tables import BatchLine, BatchState, PaymentBat
 from services.subsidies.review import domain as review
 from services.subsidies.review import service as review_service
 from services.subsidies.review.domain import AppState
-from services.subsidies.review.service import SOURCE, close_ended_notices, transition
+from services.subsidies.review.service import close_ended_notices, transition
 from services.subsidies.review.tables import Application
 from shared import csvsafe
 from shared.events import add_event
@@ -336,7 +336,6 @@ async def export_batch(
     await add_event(
         session,
         BatchExported(batch_id=batch.id, line_count=batch.line_count, total_fen=batch.total_fen),
-        source=SOURCE,
     )
     await session.flush()
     return content
@@ -422,7 +421,6 @@ async def discard_batch(
     await add_event(
         session,
         BatchDiscarded(batch_id=batch.id, line_count=batch.line_count, total_fen=batch.total_fen),
-        source=SOURCE,
     )
     await session.flush()
     return batch

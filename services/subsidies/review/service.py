@@ -50,9 +50,6 @@ from services.subsidies.review.tables import Application, ApplicationLine, Objec
 from shared.errors import AppError
 from shared.events import add_event
 
-SOURCE = "subsidies"
-
-
 log = structlog.get_logger("subsidies")
 
 
@@ -137,7 +134,6 @@ async def record_amended(
             old_amount_fen=old_amount_fen,
             new_amount_fen=app.amount_fen,
         ),
-        source=SOURCE,
     )
 
 
@@ -219,7 +215,6 @@ async def approve(
             amount_fen=app.amount_fen,
             notice_ends_at=app.notice_ends_at.isoformat() if app.notice_ends_at else None,
         ),
-        source=SOURCE,
     )
     return app
 
@@ -240,7 +235,6 @@ async def reject(
         ApplicationRejected(
             application_id=app.id, program_code=app.program_code, from_state=from_state
         ),
-        source=SOURCE,
     )
     return app
 
