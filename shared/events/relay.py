@@ -62,6 +62,9 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = 0.0
         while True:
+            # Cleared before the cycle, not after: a commit that wakes the relay while a cycle
+            # runs (after its query) is then served at once by the next cycle, not a poll later.
+            self._wakeup.clear()
             try:
                 sent, failed = await self.relay_once()
             except asyncio.CancelledError:
@@ -76,7 +79,6 @@ class OutboxRelay:
             backoff = 0.0
             if sent >= self.batch_size:
                 continue
-            self._wakeup.clear()
             # Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives as the
             # wake-up fires (CPython gh-86296), and then shutdown waits on a relay that runs on.
             waiter = asyncio.ensure_future(self._wakeup.wait())

@@ -472,3 +472,27 @@ class TestReconciliation:
                 assert await count(kit_sessions, note_id) == 1
         finally:
             await stop(tasks)
+
+
+class TestRelayWakeUp:
+    async def test_a_wake_during_a_cycle_starts_the_next_cycle_at_once(self) -> None:
+        """A commit that wakes the relay while it publishes must not wait for the next poll."""
+        from shared.events.relay import OutboxRelay
+
+        class Probe(OutboxRelay):
+            cycles = 0
+
+            async def relay_once(self) -> tuple[int, bool]:
+                self.cycles += 1
+                if self.cycles == 1:
+                    self.wake()  # a request commits while this cycle runs
+                return 0, False
+
+        relay = Probe(None, None, service="probe", signer=None, poll_seconds=30)  # type: ignore[arg-type]
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.2)
+            assert relay.cycles == 2  # the second cycle ran at once; the third waits for a poll
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
