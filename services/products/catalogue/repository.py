@@ -1,7 +1,7 @@
 """Every query of the catalogue. Functions take the session first and never commit."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -50,9 +50,14 @@ async def products_page(
     limit: int,
     cursor: str | None,
     include_archived: bool,
-    filters: Sequence[Any],
+    category: str | None,
+    supplier_id: uuid.UUID | None,
 ) -> tuple[list[Product], str | None]:
-    query = select(Product).where(*filters)
+    query = select(Product)
+    if category is not None:
+        query = query.where(products_t.c.category == category)
+    if supplier_id is not None:
+        query = query.where(products_t.c.supplier_id == supplier_id)
     if not include_archived:
         query = query.where(products_t.c.archived_at.is_(None))
     return await keyset_page(session, query, PRODUCT_ORDER, limit=limit, cursor=cursor)

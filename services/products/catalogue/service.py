@@ -71,13 +71,13 @@ async def list_products(
     category: Category | None,
     supplier_id: uuid.UUID | None,
 ) -> tuple[list[Product], str | None]:
-    filters = []
-    if category is not None:
-        filters.append(repo.products_t.c.category == category)
-    if supplier_id is not None:
-        filters.append(repo.products_t.c.supplier_id == supplier_id)
     return await repo.products_page(
-        session, limit=limit, cursor=cursor, include_archived=include_archived, filters=filters
+        session,
+        limit=limit,
+        cursor=cursor,
+        include_archived=include_archived,
+        category=category,
+        supplier_id=supplier_id,
     )
 
 
