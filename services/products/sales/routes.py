@@ -47,7 +47,8 @@ staff_router = APIRouter(prefix="/v1/products")
 async def own_sale(
     sale_id: Annotated[uuid.UUID, Path()], store: CallingStore, session: SessionDep
 ) -> Sale:
-    """A sale of the calling store. Another store's sale is 404, as if it did not exist."""
+    """A sale of the calling store. Another store's sale is 404, as if it did not exist (so this
+    is not a plain :func:`shared.loader.loader`, which knows no owner)."""
     return await service.get_own_sale(session, store, sale_id)
 
 
