@@ -32,10 +32,10 @@ def store_id_of(identity: Identity) -> uuid.UUID:
 async def calling_store(identity: StoreCaller, session: SessionDep) -> Store:
     """The store the credential is bound to.
 
-    Routes that take an ``Idempotency-Key`` do not use this: they claim the key before their
-    session takes a connection (and then call :func:`stores.service.calling_store`), because the
-    claim needs a connection of its own and a request holding two at once can exhaust the pool
-    under load."""
+    Routes that take an ``Idempotency-Key`` do not use this: they claim the key first (with
+    :func:`shared.idempotency.idempotent`) and load the store inside the write (with
+    :func:`stores.service.calling_store`), so that a retry is answered from the stored response
+    and a twin still in flight is refused before either reads anything else."""
     return await stores.calling_store(session, store_id_of(identity))
 
 

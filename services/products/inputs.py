@@ -1,8 +1,11 @@
-"""Limits of the products service and the base classes of its request bodies."""
+"""What the products service accepts: its limits, the base classes of its request bodies and the
+date parameter of its paths and queries."""
 
-from typing import Any
+import re
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from shared.errors import Unprocessable
@@ -13,6 +16,18 @@ MAX_UNIT_PRICE_FEN = 1_000_000_000
 MAX_LINES_PER_SALE = 200
 MAX_NET_WEIGHT_GRAMS = 1_000_000  # one tonne per unit is more than any product here weighs
 MAX_POOR_HOUSEHOLDS = 1_000_000
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Pydantic reads a bare number as seconds since 1970 ("86400" is 1970-01-02); a day given
+    # as a number is a mistake, not a date, so only the YYYY-MM-DD form is let through.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("give the date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date_only)]
+"""A business day in a path or query: YYYY-MM-DD only."""
 
 
 def _strip(value: Any) -> Any:

@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.products.clock import business_date_of, current_time
+from services.products.clock import business_date_of
+from shared.runtime import current_time
 from tests.products.factories import as_store, create_product, create_store, report_sale, sale_body
 from tests.support.apps import identity_headers
 

@@ -1,16 +1,21 @@
 """Every query of the catalogue. Functions take the session first and never commit."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products.catalogue.tables import Product, Supplier
-from services.products.db import page_by_creation
+from shared.pagination import Keyset, keyset_page
 
 products_t = Product.__table__  # type: ignore[attr-defined]
+suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
+
+# Lists are in the order rows were created.
+SUPPLIER_ORDER = Keyset(suppliers_t.c.created_at, suppliers_t.c.id)
+PRODUCT_ORDER = Keyset(products_t.c.created_at, products_t.c.id)
 
 # What a sale needs of a product; read as plain rows, not entities.
 _SALE_COLUMNS = (
@@ -33,9 +38,10 @@ async def product_by_id(session: AsyncSession, product_id: uuid.UUID) -> Product
 async def suppliers_page(
     session: AsyncSession, *, limit: int, cursor: str | None, include_archived: bool
 ) -> tuple[list[Supplier], str | None]:
-    return await page_by_creation(
-        session, Supplier, limit=limit, cursor=cursor, include_archived=include_archived
-    )
+    query = select(Supplier)
+    if not include_archived:
+        query = query.where(suppliers_t.c.archived_at.is_(None))
+    return await keyset_page(session, query, SUPPLIER_ORDER, limit=limit, cursor=cursor)
 
 
 async def products_page(
@@ -44,16 +50,17 @@ async def products_page(
     limit: int,
     cursor: str | None,
     include_archived: bool,
-    filters: Sequence[Any],
+    category: str | None,
+    supplier_id: uuid.UUID | None,
 ) -> tuple[list[Product], str | None]:
-    return await page_by_creation(
-        session,
-        Product,
-        limit=limit,
-        cursor=cursor,
-        include_archived=include_archived,
-        filters=filters,
-    )
+    query = select(Product)
+    if category is not None:
+        query = query.where(products_t.c.category == category)
+    if supplier_id is not None:
+        query = query.where(products_t.c.supplier_id == supplier_id)
+    if not include_archived:
+        query = query.where(products_t.c.archived_at.is_(None))
+    return await keyset_page(session, query, PRODUCT_ORDER, limit=limit, cursor=cursor)
 
 
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from services.products.catalogue import service
 from services.products.catalogue.schemas import (
@@ -17,27 +17,23 @@ from services.products.catalogue.schemas import (
 )
 from services.products.catalogue.tables import Product, Supplier
 from services.products.dependencies import CatalogueEditor
-from services.products.http import AUTH, INVALID, NOT_FOUND, problem
+from services.products.errors import ProductNotFound, SupplierNotFound
 from shared.db import SessionDep
 from shared.identity import CurrentIdentity
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
 
 
-async def supplier_by_id(
-    supplier_id: Annotated[uuid.UUID, Path()], session: SessionDep
-) -> Supplier:
-    return await service.get_supplier(session, supplier_id)
-
-
-async def product_by_id(product_id: Annotated[uuid.UUID, Path()], session: SessionDep) -> Product:
-    return await service.get_product(session, product_id)
-
-
-SupplierDep = Annotated[Supplier, Depends(supplier_by_id)]
-ProductDep = Annotated[Product, Depends(product_by_id)]
+SupplierDep = Annotated[
+    Supplier, Depends(loader(service.find_supplier, SupplierNotFound, param="supplier_id"))
+]
+ProductDep = Annotated[
+    Product, Depends(loader(service.find_product, ProductNotFound, param="product_id"))
+]
 
 
 # --- suppliers ---------------------------------------------------------------------------------
@@ -50,7 +46,7 @@ ProductDep = Annotated[Product, Depends(product_by_id)]
     tags=["catalogue"],
     operation_id="createSupplier",
     summary="Register a supplier",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def create_supplier(
     body: SupplierCreate, _: CatalogueEditor, session: SessionDep
@@ -66,7 +62,7 @@ async def create_supplier(
     tags=["catalogue"],
     operation_id="listSuppliers",
     summary="List suppliers",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def list_suppliers(
     _: CurrentIdentity,
@@ -88,7 +84,7 @@ async def list_suppliers(
     tags=["catalogue"],
     operation_id="getSupplier",
     summary="Get a supplier",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def get_supplier(_: CurrentIdentity, supplier: SupplierDep) -> Supplier:
     return supplier
@@ -100,7 +96,7 @@ async def get_supplier(_: CurrentIdentity, supplier: SupplierDep) -> Supplier:
     tags=["catalogue"],
     operation_id="updateSupplier",
     summary="Change a supplier",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def update_supplier(
     body: SupplierUpdate, _: CatalogueEditor, supplier: SupplierDep, session: SessionDep
@@ -115,7 +111,7 @@ async def update_supplier(
     tags=["catalogue"],
     operation_id="archiveSupplier",
     summary="Archive a supplier",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def archive_supplier(
     _: CatalogueEditor, supplier: SupplierDep, session: SessionDep, now: Now
@@ -134,7 +130,7 @@ async def archive_supplier(
     tags=["catalogue"],
     operation_id="createProduct",
     summary="Add a product to the catalogue",
-    responses={**AUTH, **INVALID, 409: problem("The SKU is taken")},
+    responses=responses(401, 403, 409, 422, descriptions={409: "The SKU is taken"}),
 )
 async def create_product(body: ProductCreate, _: CatalogueEditor, session: SessionDep) -> Product:
     """Add a certified product: SKU (unique), category, supplier, selling unit, net weight in
@@ -149,7 +145,7 @@ async def create_product(body: ProductCreate, _: CatalogueEditor, session: Sessi
     tags=["catalogue"],
     operation_id="listProducts",
     summary="List the catalogue",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def list_products(
     _: CurrentIdentity,
@@ -178,7 +174,7 @@ async def list_products(
     tags=["catalogue"],
     operation_id="getProduct",
     summary="Get a product",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def get_product(_: CurrentIdentity, product: ProductDep) -> Product:
     return product
@@ -190,7 +186,7 @@ async def get_product(_: CurrentIdentity, product: ProductDep) -> Product:
     tags=["catalogue"],
     operation_id="updateProduct",
     summary="Change a product",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def update_product(
     body: ProductUpdate, _: CatalogueEditor, product: ProductDep, session: SessionDep
@@ -205,7 +201,7 @@ async def update_product(
     tags=["catalogue"],
     operation_id="archiveProduct",
     summary="Archive a product",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def archive_product(
     _: CatalogueEditor, product: ProductDep, session: SessionDep, now: Now

@@ -21,23 +21,15 @@ from services.products.catalogue.schemas import (
 )
 from services.products.catalogue.tables import Product, Supplier
 from services.products.db import archive
-from services.products.errors import (
-    ProductNotFound,
-    SkuTaken,
-    SupplierArchived,
-    SupplierNotFound,
-)
+from services.products.errors import SkuTaken, SupplierArchived
 from services.products.inputs import apply_changes
 from shared.errors import Unprocessable
 
 # --- suppliers ---------------------------------------------------------------------------------
 
 
-async def get_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> Supplier:
-    supplier = await repo.supplier_by_id(session, supplier_id)
-    if supplier is None:
-        raise SupplierNotFound(supplier_id)
-    return supplier
+async def find_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> Supplier | None:
+    return await repo.supplier_by_id(session, supplier_id)
 
 
 async def list_suppliers(
@@ -66,11 +58,8 @@ async def update_supplier(
 # --- products ----------------------------------------------------------------------------------
 
 
-async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
-    product = await repo.product_by_id(session, product_id)
-    if product is None:
-        raise ProductNotFound(product_id)
-    return product
+async def find_product(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
+    return await repo.product_by_id(session, product_id)
 
 
 async def list_products(
@@ -82,13 +71,13 @@ async def list_products(
     category: Category | None,
     supplier_id: uuid.UUID | None,
 ) -> tuple[list[Product], str | None]:
-    filters = []
-    if category is not None:
-        filters.append(repo.products_t.c.category == category)
-    if supplier_id is not None:
-        filters.append(repo.products_t.c.supplier_id == supplier_id)
     return await repo.products_page(
-        session, limit=limit, cursor=cursor, include_archived=include_archived, filters=filters
+        session,
+        limit=limit,
+        cursor=cursor,
+        include_archived=include_archived,
+        category=category,
+        supplier_id=supplier_id,
     )
 
 

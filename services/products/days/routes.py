@@ -5,8 +5,9 @@ from fastapi import APIRouter
 from services.products.days import service
 from services.products.days.schemas import DayPublic
 from services.products.dependencies import CallingStore, StoreCaller
-from services.products.http import AUTH, INVALID, Day, problem
+from services.products.inputs import Day
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/products")
     tags=["store sales"],
     operation_id="closeDay",
     summary="Close a business day",
-    responses={**AUTH, **INVALID, 409: problem("The day is already closed")},
+    responses=responses(401, 403, 409, 422, descriptions={409: "The day is already closed"}),
 )
 async def close_day(
     business_date: Day, identity: StoreCaller, store: CallingStore, session: SessionDep, now: Now
@@ -35,7 +36,7 @@ async def close_day(
     tags=["store sales"],
     operation_id="getOwnDay",
     summary="A business day of the calling store",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def get_own_day(business_date: Day, store: CallingStore, session: SessionDep) -> DayPublic:
     """Whether the day is closed, its totals at the close, and its totals now."""

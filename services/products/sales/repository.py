@@ -5,18 +5,20 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products.catalogue.tables import Product, Supplier
-from services.products.db import cursor_after, next_cursor_of
 from services.products.sales.tables import Sale, SaleLine
 from shared.db import is_postgres
+from shared.pagination import Keyset, keyset_page
 
 sales_t = Sale.__table__  # type: ignore[attr-defined]
 lines_t = SaleLine.__table__  # type: ignore[attr-defined]
 products_t = Product.__table__  # type: ignore[attr-defined]
 suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
+
+NEWEST_SOLD_FIRST = Keyset(sales_t.c.sold_at, sales_t.c.id, newest_first=True)
 
 
 async def existing_receipts(
@@ -104,15 +106,7 @@ async def list_sales(
         query = query.where(sales_t.c.business_date <= date_to)
     if kind is not None:
         query = query.where(sales_t.c.kind == kind)
-    after = cursor_after(cursor)
-    if after is not None:
-        at, ident = after
-        query = query.where(
-            or_(sales_t.c.sold_at < at, and_(sales_t.c.sold_at == at, sales_t.c.id < ident))
-        )
-    query = query.order_by(sales_t.c.sold_at.desc(), sales_t.c.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    return next_cursor_of(rows, limit, "sold_at")
+    return await keyset_page(session, query, NEWEST_SOLD_FIRST, limit=limit, cursor=cursor)
 
 
 async def count_by_kind_on(

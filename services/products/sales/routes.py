@@ -9,7 +9,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
 
 from services.products.batch import service as batch
 from services.products.batch.body import read_upload
@@ -22,7 +21,8 @@ from services.products.dependencies import (
     StoreCaller,
     store_id_of,
 )
-from services.products.http import AUTH, IDEMPOTENT, INVALID, NOT_FOUND, Day, problem
+from services.products.errors import SaleNotFound
+from services.products.inputs import Day
 from services.products.sales import flows, service
 from services.products.sales.schemas import (
     CorrectionCreate,
@@ -34,7 +34,9 @@ from services.products.sales.schemas import (
 from services.products.sales.tables import Sale
 from services.products.stores import service as stores
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import IdempotencyDep, idempotent
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
@@ -45,18 +47,13 @@ staff_router = APIRouter(prefix="/v1/products")
 async def own_sale(
     sale_id: Annotated[uuid.UUID, Path()], store: CallingStore, session: SessionDep
 ) -> Sale:
-    """A sale of the calling store. Another store's sale is 404, as if it did not exist."""
+    """A sale of the calling store. Another store's sale is 404, as if it did not exist (so this
+    is not a plain :func:`shared.loader.loader`, which knows no owner)."""
     return await service.get_own_sale(session, store, sale_id)
 
 
-async def any_sale(
-    sale_id: Annotated[uuid.UUID, Path()], _: StaffCaller, session: SessionDep
-) -> Sale:
-    return await service.get_sale(session, sale_id)
-
-
 OwnSale = Annotated[Sale, Depends(own_sale)]
-AnySale = Annotated[Sale, Depends(any_sale)]
+AnySale = Annotated[Sale, Depends(loader(service.find_sale, SaleNotFound, param="sale_id"))]
 
 
 # --- the calling store's sales -----------------------------------------------------------------
@@ -69,14 +66,16 @@ AnySale = Annotated[Sale, Depends(any_sale)]
     tags=["store sales"],
     operation_id="reportSale",
     summary="Report a sale",
-    responses={
-        **AUTH,
-        **IDEMPOTENT,
-        409: problem(
-            "Receipt number already recorded, business day closed, "
+    responses=responses(
+        401,
+        403,
+        409,
+        422,
+        descriptions={
+            409: "Receipt number already recorded, business day closed, "
             "or the Idempotency-Key is in flight"
-        ),
-    },
+        },
+    ),
 )
 async def report_sale(
     body: SaleCreate,
@@ -96,21 +95,26 @@ async def report_sale(
     `non_positive_quantity`, `quantity_too_large`, `negative_price`, `price_too_large`,
     `future_sale_time`. A closed day or a receipt already recorded is 409."""
     store_id = store_id_of(identity)
-    replay = await guard.begin(session, str(store_id), body.model_dump(mode="json"))
-    if replay is not None:
-        return replay
-    store = await stores.calling_store(session, store_id)
-    sale = await flows.report_sale(
+
+    async def record() -> SalePublic:
+        store = await stores.calling_store(session, store_id)
+        return await flows.report_sale(
+            session,
+            store,
+            body,
+            actor=identity.actor,
+            now=now,
+            skew_seconds=settings.sale_clock_skew_seconds,
+        )
+
+    return await idempotent(
+        guard,
         session,
-        store,
-        body,
-        actor=identity.actor,
-        now=now,
-        skew_seconds=settings.sale_clock_skew_seconds,
+        scope=str(store_id),
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        make=record,
     )
-    payload = sale.model_dump(mode="json")
-    await guard.complete(session, 201, payload)
-    return JSONResponse(payload, status_code=201)
 
 
 @store_router.post(
@@ -119,12 +123,15 @@ async def report_sale(
     tags=["store sales"],
     operation_id="uploadSalesBatch",
     summary="Upload many sales at once",
-    responses={
-        **AUTH,
-        **IDEMPOTENT,
-        413: problem("Over the batch limits"),
-        415: problem("Not NDJSON or CSV"),
-    },
+    responses=responses(
+        401,
+        403,
+        409,
+        413,
+        415,
+        422,
+        descriptions={413: "Over the batch limits", 415: "Not NDJSON or CSV"},
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -162,23 +169,28 @@ async def upload_batch(
     per-line results and records nothing twice."""
     upload = await read_upload(request, max_bytes=settings.batch_max_bytes)
     store_id = store_id_of(identity)
-    replay = await guard.begin(session, str(store_id), upload.fingerprint)
-    if replay is not None:
-        return replay
-    store = await stores.calling_store(session, store_id)
-    result = await batch.upload_batch(
+
+    async def record() -> BatchResult:
+        store = await stores.calling_store(session, store_id)
+        return await batch.upload_batch(
+            session,
+            store,
+            upload.format,
+            upload.text,
+            actor=identity.actor,
+            now=now,
+            max_lines=settings.batch_max_lines,
+            skew_seconds=settings.sale_clock_skew_seconds,
+        )
+
+    return await idempotent(
+        guard,
         session,
-        store,
-        upload.format,
-        upload.text,
-        actor=identity.actor,
-        now=now,
-        max_lines=settings.batch_max_lines,
-        skew_seconds=settings.sale_clock_skew_seconds,
+        scope=str(store_id),
+        payload=upload.fingerprint,
+        status_code=200,
+        make=record,
     )
-    payload = result.model_dump(mode="json")
-    await guard.complete(session, 200, payload)
-    return JSONResponse(payload, status_code=200)
 
 
 @store_router.get(
@@ -187,7 +199,7 @@ async def upload_batch(
     tags=["store sales"],
     operation_id="listOwnSales",
     summary="List the calling store's sales",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def list_own_sales(
     store: CallingStore,
@@ -218,7 +230,7 @@ async def list_own_sales(
     tags=["store sales"],
     operation_id="getOwnSale",
     summary="One of the calling store's sales",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def get_own_sale(sale: OwnSale, session: SessionDep) -> SaleDetail:
     """A sale with its corrections and the lines in force after them. Another store's sale
@@ -233,12 +245,14 @@ async def get_own_sale(sale: OwnSale, session: SessionDep) -> SaleDetail:
     tags=["store sales"],
     operation_id="correctSale",
     summary="Correct or void a sale",
-    responses={
-        **AUTH,
-        **NOT_FOUND,
-        **IDEMPOTENT,
-        409: problem("The sale is voided, or the Idempotency-Key is in flight"),
-    },
+    responses=responses(
+        401,
+        403,
+        404,
+        409,
+        422,
+        descriptions={409: "The sale is voided, or the Idempotency-Key is in flight"},
+    ),
 )
 async def correct_sale(
     sale_id: uuid.UUID,
@@ -254,19 +268,20 @@ async def correct_sale(
     counted on the original's business day. Allowed after the day is closed. Takes an
     `Idempotency-Key`."""
     store_id = store_id_of(identity)
-    replay = await guard.begin(
-        session, str(store_id), {"sale": str(sale_id), **body.model_dump(mode="json")}
+
+    async def record() -> SalePublic:
+        store = await stores.calling_store(session, store_id)
+        sale = await service.get_own_sale(session, store, sale_id, for_update=True)
+        return await service.correct_sale(session, store, sale, body, actor=identity.actor, now=now)
+
+    return await idempotent(
+        guard,
+        session,
+        scope=str(store_id),
+        payload={"sale": str(sale_id), **body.model_dump(mode="json")},
+        status_code=201,
+        make=record,
     )
-    if replay is not None:
-        return replay
-    store = await stores.calling_store(session, store_id)
-    sale = await service.get_own_sale(session, store, sale_id, for_update=True)
-    correction = await service.correct_sale(
-        session, store, sale, body, actor=identity.actor, now=now
-    )
-    payload = correction.model_dump(mode="json")
-    await guard.complete(session, 201, payload)
-    return JSONResponse(payload, status_code=201)
 
 
 # --- bureau: every store's sales ---------------------------------------------------------------
@@ -278,7 +293,7 @@ async def correct_sale(
     tags=["statistics"],
     operation_id="listSales",
     summary="List sales of every store",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def list_sales(
     _: StaffCaller,
@@ -308,9 +323,9 @@ async def list_sales(
     tags=["statistics"],
     operation_id="getSale",
     summary="Get any sale",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
-async def get_sale(sale: AnySale, session: SessionDep) -> SaleDetail:
+async def get_sale(_: StaffCaller, sale: AnySale, session: SessionDep) -> SaleDetail:
     return await service.sale_detail(session, sale)
 
 
@@ -320,9 +335,9 @@ async def get_sale(sale: AnySale, session: SessionDep) -> SaleDetail:
     tags=["statistics"],
     operation_id="traceSale",
     summary="Trace a sale back to its suppliers",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
-async def trace_sale(sale: AnySale, session: SessionDep) -> TraceResult:
+async def trace_sale(_: StaffCaller, sale: AnySale, session: SessionDep) -> TraceResult:
     """Each line's product, certification number, supplier, township of origin and the
     registered-poor households the supplier links to (利益联结)."""
     return await service.trace(session, sale)

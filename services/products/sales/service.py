@@ -38,12 +38,9 @@ from shared.events import add_events
 # --- loading -----------------------------------------------------------------------------------
 
 
-async def get_sale(session: AsyncSession, sale_id: uuid.UUID) -> Sale:
+async def find_sale(session: AsyncSession, sale_id: uuid.UUID) -> Sale | None:
     """Any store's sale (staff)."""
-    sale = await repo.get_sale(session, sale_id)
-    if sale is None:
-        raise SaleNotFound(sale_id)
-    return sale
+    return await repo.get_sale(session, sale_id)
 
 
 async def get_own_sale(

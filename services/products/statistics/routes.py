@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 
 from services.products.catalogue.schemas import Category
 from services.products.dependencies import CallingStore, StaffCaller
-from services.products.http import AUTH, INVALID, Day
+from services.products.inputs import Day
 from services.products.statistics import service
 from services.products.statistics.schemas import StatsResult
 from shared.db import SessionDep
+from shared.openapi import responses
 
 store_router = APIRouter(prefix="/v1/products")
 staff_router = APIRouter(prefix="/v1/products")
@@ -30,7 +31,7 @@ GroupBy = Annotated[
     tags=["store sales"],
     operation_id="getOwnStatistics",
     summary="The calling store's totals",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def own_statistics(
     store: CallingStore,
@@ -58,7 +59,7 @@ async def own_statistics(
     tags=["statistics"],
     operation_id="getStatistics",
     summary="Sales statistics",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def statistics(
     _: StaffCaller,

@@ -2,10 +2,15 @@
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.products.db import page_by_creation
 from services.products.stores.tables import Store
+from shared.pagination import Keyset, keyset_page
+
+stores_t = Store.__table__  # type: ignore[attr-defined]
+
+STORE_ORDER = Keyset(stores_t.c.created_at, stores_t.c.id)  # the order stores were registered
 
 
 async def store_by_id(session: AsyncSession, store_id: uuid.UUID) -> Store | None:
@@ -15,6 +20,7 @@ async def store_by_id(session: AsyncSession, store_id: uuid.UUID) -> Store | Non
 async def stores_page(
     session: AsyncSession, *, limit: int, cursor: str | None, include_archived: bool
 ) -> tuple[list[Store], str | None]:
-    return await page_by_creation(
-        session, Store, limit=limit, cursor=cursor, include_archived=include_archived
-    )
+    query = select(Store)
+    if not include_archived:
+        query = query.where(stores_t.c.archived_at.is_(None))
+    return await keyset_page(session, query, STORE_ORDER, limit=limit, cursor=cursor)

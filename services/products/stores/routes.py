@@ -1,27 +1,24 @@
 """HTTP routes of the stores (staff) and of the calling store itself (``/stores/me``)."""
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from services.products.dependencies import CallingStore, CatalogueEditor, StaffCaller
-from services.products.http import AUTH, INVALID, NOT_FOUND
+from services.products.errors import StoreNotFound
 from services.products.stores import service
 from services.products.stores.schemas import StoreCreate, StorePublic, StoreUpdate
 from services.products.stores.tables import Store
 from shared.db import SessionDep
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/products")
 
 
-async def store_by_id(store_id: Annotated[uuid.UUID, Path()], session: SessionDep) -> Store:
-    return await service.get_store(session, store_id)
-
-
-StoreDep = Annotated[Store, Depends(store_by_id)]
+StoreDep = Annotated[Store, Depends(loader(service.find_store, StoreNotFound, param="store_id"))]
 
 
 @router.post(
@@ -31,7 +28,7 @@ StoreDep = Annotated[Store, Depends(store_by_id)]
     tags=["stores"],
     operation_id="createStore",
     summary="Register a flagship store",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def create_store(body: StoreCreate, _: CatalogueEditor, session: SessionDep) -> Store:
     """Register a flagship store or exhibition-and-sales centre in Haizhu. Its id is what the
@@ -45,7 +42,7 @@ async def create_store(body: StoreCreate, _: CatalogueEditor, session: SessionDe
     tags=["stores"],
     operation_id="listStores",
     summary="List stores",
-    responses={**AUTH, **INVALID},
+    responses=responses(401, 403, 422),
 )
 async def list_stores(
     _: StaffCaller,
@@ -67,7 +64,7 @@ async def list_stores(
     tags=["store sales"],
     operation_id="getOwnStore",
     summary="The calling store",
-    responses={**AUTH},
+    responses=responses(401, 403),
 )
 async def get_own_store(store: CallingStore) -> Store:
     return store
@@ -79,7 +76,7 @@ async def get_own_store(store: CallingStore) -> Store:
     tags=["stores"],
     operation_id="getStore",
     summary="Get a store",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def get_store(_: StaffCaller, store: StoreDep) -> Store:
     return store
@@ -91,7 +88,7 @@ async def get_store(_: StaffCaller, store: StoreDep) -> Store:
     tags=["stores"],
     operation_id="updateStore",
     summary="Change a store",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def update_store(
     body: StoreUpdate, _: CatalogueEditor, store: StoreDep, session: SessionDep
@@ -105,7 +102,7 @@ async def update_store(
     tags=["stores"],
     operation_id="archiveStore",
     summary="Archive a store",
-    responses={**AUTH, **NOT_FOUND, **INVALID},
+    responses=responses(401, 403, 404, 422),
 )
 async def archive_store(
     _: CatalogueEditor, store: StoreDep, session: SessionDep, now: Now

@@ -13,6 +13,10 @@ from services.products.stores.schemas import StoreCreate, StoreUpdate
 from services.products.stores.tables import Store
 
 
+async def find_store(session: AsyncSession, store_id: uuid.UUID) -> Store | None:
+    return await repo.store_by_id(session, store_id)
+
+
 async def get_store(session: AsyncSession, store_id: uuid.UUID) -> Store:
     store = await repo.store_by_id(session, store_id)
     if store is None:
