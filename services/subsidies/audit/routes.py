@@ -7,9 +7,10 @@ from fastapi import APIRouter, Request
 from services.subsidies.audit import repository as repo
 from services.subsidies.audit import service as audit
 from services.subsidies.audit.schemas import AuditEntryPublic, AuditVerification
-from services.subsidies.http import Auditor, problems
+from services.subsidies.roles import Auditor
 from shared.db import SessionDep
 from shared.errors import Unprocessable
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from shared.runtime import service_runtime
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/subsidies")
     operation_id="listAuditEntries",
     summary="Read the audit trail",
     response_model=Page[AuditEntryPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_audit(
     session: SessionDep,
@@ -52,7 +53,7 @@ async def list_audit(
     operation_id="verifyAuditChain",
     summary="Check the audit trail's keyed hash chain and its anchors",
     response_model=AuditVerification,
-    responses=problems(401, 403),
+    responses=responses(401, 403),
 )
 async def verify_audit(session: SessionDep, _: Auditor, request: Request) -> AuditVerification:
     """Recomputes every entry's keyed hash and compares the chain with the heads anchored

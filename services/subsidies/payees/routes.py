@@ -5,13 +5,14 @@ import uuid
 from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import PayeeDep
-from services.subsidies.http import Clerk, Staff, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import repository as repo
 from services.subsidies.payees import service
 from services.subsidies.payees.schemas import PayeeCreate, PayeePublic
 from services.subsidies.payees.tables import Payee
+from services.subsidies.roles import Clerk, Staff
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now, VaultDep
 
@@ -38,7 +39,7 @@ def payee_public(payee: Payee) -> PayeePublic:
     summary="Register or replace a beneficiary's bank account",
     status_code=status.HTTP_201_CREATED,
     response_model=PayeePublic,
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def register_payee(
     body: PayeeCreate, session: SessionDep, identity: Clerk, vault: VaultDep, now: Now
@@ -58,7 +59,7 @@ async def register_payee(
     operation_id="listPayees",
     summary="List payees",
     response_model=Page[PayeePublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_payees(
     session: SessionDep,
@@ -81,7 +82,7 @@ async def list_payees(
     operation_id="getPayee",
     summary="Get a payee (masked)",
     response_model=PayeePublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_payee(_: Staff, payee: PayeeDep) -> PayeePublic:
     return payee_public(payee)

@@ -8,7 +8,6 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.dependencies import BatchDep
-from services.subsidies.http import Payer, Staff, idempotent, problems
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import service as payees_service
 from services.subsidies.payments import repository as repo
@@ -16,8 +15,10 @@ from services.subsidies.payments import service
 from services.subsidies.payments.schemas import BatchCreate, BatchLinePublic, BatchPublic
 from services.subsidies.payments.tables import PaymentBatch
 from services.subsidies.review.schemas import ReasonBody
+from services.subsidies.roles import Payer, Staff
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import IdempotencyDep, idempotent, scope_of
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now, VaultDep
 
@@ -52,7 +53,7 @@ async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPubli
     summary="Make a payment batch",
     status_code=status.HTTP_201_CREATED,
     response_model=BatchPublic,
-    responses=problems(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422),
 )
 async def create_batch(
     body: BatchCreate, session: SessionDep, identity: Payer, now: Now, guard: IdempotencyDep
@@ -78,7 +79,9 @@ async def create_batch(
         public.skipped = skipped
         return public
 
-    return await idempotent(guard, session, identity, body, 201, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=201, make=make
+    )
 
 
 @router.get(
@@ -87,7 +90,7 @@ async def create_batch(
     operation_id="listBatches",
     summary="List batches",
     response_model=Page[BatchPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_batches(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
@@ -105,7 +108,7 @@ async def list_batches(
     operation_id="getBatch",
     summary="Get a batch with its lines (accounts masked)",
     response_model=BatchPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPublic:
     return await batch_public(session, batch)
@@ -118,7 +121,7 @@ async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPubl
     summary="Export the bank payment file (freezes the batch)",
     responses={
         200: {"description": "The bank payment file", "content": {"text/csv": {}}},
-        **problems(401, 403, 404, 409, 422),
+        **responses(401, 403, 404, 409, 422),
     },
 )
 async def export_batch(
@@ -164,7 +167,7 @@ async def export_batch(
     summary="Download the payment file of an exported batch again",
     responses={
         200: {"description": "The bank payment file", "content": {"text/csv": {}}},
-        **problems(401, 403, 404, 409, 422),
+        **responses(401, 403, 404, 409, 422),
     },
 )
 async def download_batch_file(
@@ -194,7 +197,7 @@ async def download_batch_file(
     operation_id="discardBatch",
     summary="Discard a batch not yet exported",
     response_model=BatchPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def discard_batch(
     batch_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Payer, now: Now

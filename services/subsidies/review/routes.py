@@ -10,17 +10,6 @@ from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
 from services.subsidies.dependencies import ApplicationDep
 from services.subsidies.eligibility import service as eligibility_service
 from services.subsidies.errors import ProgramNotFound
-from services.subsidies.http import (
-    Approver,
-    Canceller,
-    Clerk,
-    Payer,
-    Reviewer,
-    Staff,
-    Verifier,
-    idempotent,
-    problems,
-)
 from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import service as programs_service
 from services.subsidies.review import repository as repo
@@ -39,8 +28,18 @@ from services.subsidies.review.schemas import (
     ReasonBody,
 )
 from services.subsidies.review.tables import Application
+from services.subsidies.roles import (
+    Approver,
+    Canceller,
+    Clerk,
+    Payer,
+    Reviewer,
+    Staff,
+    Verifier,
+)
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import IdempotencyDep, idempotent, scope_of
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
@@ -71,7 +70,7 @@ async def application_public(session: AsyncSession, app: Application) -> Applica
     summary="Create an application by hand",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_application(
     body: ApplicationCreate, session: SessionDep, identity: Clerk, now: Now, guard: IdempotencyDep
@@ -102,7 +101,9 @@ async def create_application(
         )
         return await application_public(session, app)
 
-    return await idempotent(guard, session, identity, body, 201, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=201, make=make
+    )
 
 
 @router.get(
@@ -111,7 +112,7 @@ async def create_application(
     operation_id="listApplications",
     summary="List applications",
     response_model=Page[ApplicationPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_applications(
     session: SessionDep,
@@ -148,7 +149,7 @@ async def list_applications(
     operation_id="getApplication",
     summary="Get an application with its lines",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_application(_: Staff, app: ApplicationDep, session: SessionDep) -> ApplicationPublic:
     return await application_public(session, app)
@@ -160,7 +161,7 @@ async def get_application(_: Staff, app: ApplicationDep, session: SessionDep) ->
     operation_id="bulkVerifyApplications",
     summary="Verify many applications",
     response_model=BulkResult,
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def bulk_verify(
     body: BulkIds, session: SessionDep, identity: Verifier, now: Now
@@ -180,7 +181,7 @@ async def bulk_verify(
     operation_id="bulkApproveApplications",
     summary="Approve many applications",
     response_model=BulkResult,
-    responses=problems(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422),
 )
 async def bulk_approve(
     body: BulkIds, session: SessionDep, identity: Approver, now: Now, guard: IdempotencyDep
@@ -195,7 +196,9 @@ async def bulk_approve(
             lambda i: service.approve(session, i, actor=identity.actor, now=now, note=body.note),
         )
 
-    return await idempotent(guard, session, identity, body, 200, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=200, make=make
+    )
 
 
 @router.post(
@@ -204,7 +207,7 @@ async def bulk_approve(
     operation_id="verifyApplication",
     summary="Verify an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def verify_application(
     application_id: uuid.UUID,
@@ -233,7 +236,7 @@ async def verify_application(
     operation_id="approveApplication",
     summary="Approve an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def approve_application(
     application_id: uuid.UUID,
@@ -262,7 +265,12 @@ async def approve_application(
         return await application_public(session, app)
 
     return await idempotent(
-        guard, session, identity, {"id": application_id, "body": body}, 200, make
+        guard,
+        session,
+        scope=scope_of(identity),
+        payload={"id": application_id, "body": body},
+        status_code=200,
+        make=make,
     )
 
 
@@ -272,7 +280,7 @@ async def approve_application(
     operation_id="rejectApplication",
     summary="Reject an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def reject_application(
     application_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Reviewer, now: Now
@@ -291,7 +299,7 @@ async def reject_application(
     operation_id="cancelApplication",
     summary="Cancel an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def cancel_application(
     application_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Canceller, now: Now
@@ -311,7 +319,7 @@ async def cancel_application(
     summary="Record an objection during notice",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def object_to_application(
     application_id: uuid.UUID, body: ObjectionCreate, session: SessionDep, identity: Clerk, now: Now
@@ -331,7 +339,7 @@ async def object_to_application(
     operation_id="closeEndedNotices",
     summary="Move applications whose notice ended to ready_for_payment",
     response_model=NoticeSweepResult,
-    responses=problems(401, 403),
+    responses=responses(401, 403),
 )
 async def close_ended_notices(session: SessionDep, _: Payer, now: Now) -> NoticeSweepResult:
     """Also done automatically when a payment batch is made."""
