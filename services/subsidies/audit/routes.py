@@ -9,9 +9,8 @@ from services.subsidies.audit import service as audit
 from services.subsidies.audit.schemas import AuditEntryPublic, AuditVerification
 from services.subsidies.roles import Auditor
 from shared.db import SessionDep
-from shared.errors import Unprocessable
 from shared.openapi import responses
-from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from shared.pagination import Cursor, Limit, Page
 from shared.runtime import service_runtime
 
 router = APIRouter(prefix="/v1/subsidies")
@@ -34,13 +33,9 @@ async def list_audit(
 ) -> Page[AuditEntryPublic]:
     """Entries in the order they were written, optionally for one entity (application, batch,
     fund, program, payee)."""
-    value = decode_cursor(cursor)
-    try:
-        after = int(value["seq"]) if value else 0
-    except (KeyError, TypeError, ValueError):
-        raise Unprocessable("The cursor is not valid; start again from the first page.") from None
-    items = list(await repo.list_audit(session, entity_id=entity_id, after_seq=after, limit=limit))
-    next_cursor = encode_cursor({"seq": items[-1].seq}) if len(items) == limit else None
+    items, next_cursor = await repo.list_audit(
+        session, entity_id=entity_id, limit=limit, cursor=cursor
+    )
     return Page(
         items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in items],
         next_cursor=next_cursor,

@@ -7,7 +7,6 @@ from services.subsidies.funds import repository as repo
 from services.subsidies.funds import service
 from services.subsidies.funds.schemas import FundCreate, FundPublic, FundUpdate
 from services.subsidies.funds.tables import Fund
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.roles import Admin, Staff
 from shared.db import SessionDep
 from shared.openapi import responses
@@ -58,8 +57,8 @@ async def create_fund(
 async def list_funds(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[FundPublic]:
-    items = list(await repo.list_funds(session, after=cursor_after(cursor), limit=limit))
-    return Page(items=[fund_public(f) for f in items], next_cursor=next_cursor(items, limit))
+    items, next_cursor = await repo.list_funds(session, limit=limit, cursor=cursor)
+    return Page(items=[fund_public(f) for f in items], next_cursor=next_cursor)
 
 
 @router.get(

@@ -5,7 +5,6 @@ import uuid
 from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import PayeeDep
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import repository as repo
 from services.subsidies.payees import service
 from services.subsidies.payees.schemas import PayeeCreate, PayeePublic
@@ -68,12 +67,10 @@ async def list_payees(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[PayeePublic]:
-    items = list(
-        await repo.list_payees(
-            session, beneficiary_id=beneficiary_id, after=cursor_after(cursor), limit=limit
-        )
+    items, next_cursor = await repo.list_payees(
+        session, beneficiary_id=beneficiary_id, limit=limit, cursor=cursor
     )
-    return Page(items=[payee_public(p) for p in items], next_cursor=next_cursor(items, limit))
+    return Page(items=[payee_public(p) for p in items], next_cursor=next_cursor)
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Routes of the subsidies service's payments feature."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -8,12 +9,12 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.dependencies import BatchDep
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import service as payees_service
+from services.subsidies.payees.tables import Payee
 from services.subsidies.payments import repository as repo
 from services.subsidies.payments import service
 from services.subsidies.payments.schemas import BatchCreate, BatchLinePublic, BatchPublic
-from services.subsidies.payments.tables import PaymentBatch
+from services.subsidies.payments.tables import BatchLine, PaymentBatch
 from services.subsidies.review.schemas import ReasonBody
 from services.subsidies.roles import Payer, Staff
 from shared.db import SessionDep
@@ -25,25 +26,43 @@ from shared.runtime import Now, VaultDep
 router = APIRouter(prefix="/v1/subsidies")
 
 
-async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPublic:
-    lines = []
-    for line in await repo.batch_lines(session, batch.id):
-        payee = await payees_service.get_payee(session, line.payee_id)
-        lines.append(
-            BatchLinePublic(
-                id=line.id,
-                line_no=line.line_no,
-                application_id=line.application_id,
-                payee_id=line.payee_id,
-                account_number=payee.account_masked if payee else "",
-                amount_fen=line.amount_fen,
-                status=line.status,
-                bank_reference=line.bank_reference,
-                failure_reason=line.failure_reason,
-            )
+def _line_public(line: BatchLine, payee: Payee | None) -> BatchLinePublic:
+    return BatchLinePublic(
+        id=line.id,
+        line_no=line.line_no,
+        application_id=line.application_id,
+        payee_id=line.payee_id,
+        account_number=payee.account_masked if payee else "",
+        amount_fen=line.amount_fen,
+        status=line.status,
+        bank_reference=line.bank_reference,
+        failure_reason=line.failure_reason,
+    )
+
+
+_OWN_FIELDS = [k for k in BatchPublic.model_fields if k not in ("lines", "skipped")]
+
+
+async def batches_public(
+    session: AsyncSession, batches: Sequence[PaymentBatch]
+) -> list[BatchPublic]:
+    """Batches with their lines and each line's (masked) account: two queries whatever their
+    number."""
+    lines = await repo.lines_of_batches(session, [b.id for b in batches])
+    payees = await payees_service.payees_by_id(
+        session, {line.payee_id for of_batch in lines.values() for line in of_batch}
+    )
+    return [
+        BatchPublic(
+            **{k: getattr(batch, k) for k in _OWN_FIELDS},
+            lines=[_line_public(line, payees.get(line.payee_id)) for line in lines[batch.id]],
         )
-    base = {k: getattr(batch, k) for k in BatchPublic.model_fields if k not in ("lines", "skipped")}
-    return BatchPublic(**base, lines=lines)
+        for batch in batches
+    ]
+
+
+async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPublic:
+    return (await batches_public(session, [batch]))[0]
 
 
 @router.post(
@@ -95,11 +114,8 @@ async def create_batch(
 async def list_batches(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[BatchPublic]:
-    items = list(await repo.list_batches(session, after=cursor_after(cursor), limit=limit))
-    return Page(
-        items=[await batch_public(session, b) for b in items],
-        next_cursor=next_cursor(items, limit),
-    )
+    items, next_cursor = await repo.list_batches(session, limit=limit, cursor=cursor)
+    return Page(items=await batches_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(

@@ -4,7 +4,6 @@ from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import ProgramDep
 from services.subsidies.eligibility import reevaluation
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import repository as repo
 from services.subsidies.programs import service
 from services.subsidies.programs.schemas import (
@@ -68,8 +67,8 @@ async def create_program(
 async def list_programs(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ProgramPublic]:
-    items = list(await repo.list_current_programs(session, after=cursor_after(cursor), limit=limit))
-    return Page(items=[program_public(p) for p in items], next_cursor=next_cursor(items, limit))
+    items, next_cursor = await repo.list_current_programs(session, limit=limit, cursor=cursor)
+    return Page(items=[program_public(p) for p in items], next_cursor=next_cursor)
 
 
 @router.get(

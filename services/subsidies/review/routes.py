@@ -1,6 +1,7 @@
 """Routes of the subsidies service's review feature."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -10,7 +11,6 @@ from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
 from services.subsidies.dependencies import ApplicationDep
 from services.subsidies.eligibility import service as eligibility_service
 from services.subsidies.errors import ProgramNotFound
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import service as programs_service
 from services.subsidies.review import repository as repo
 from services.subsidies.review import service
@@ -46,21 +46,32 @@ from shared.runtime import Now
 router = APIRouter(prefix="/v1/subsidies")
 
 
+async def applications_public(
+    session: AsyncSession, apps: Sequence[Application]
+) -> list[ApplicationPublic]:
+    """Applications with their lines and objections: two queries whatever their number."""
+    ids = [app.id for app in apps]
+    lines = await repo.lines_of_applications(session, ids)
+    objections = await repo.objections_of_applications(session, ids)
+    return [
+        ApplicationPublic(
+            **{k: getattr(app, k) for k in _OWN_FIELDS},
+            lines=[
+                ApplicationLinePublic.model_validate(x, from_attributes=True) for x in lines[app.id]
+            ],
+            objections=[
+                ObjectionPublic.model_validate(o, from_attributes=True) for o in objections[app.id]
+            ],
+        )
+        for app in apps
+    ]
+
+
+_OWN_FIELDS = [k for k in ApplicationPublic.model_fields if k not in ("lines", "objections")]
+
+
 async def application_public(session: AsyncSession, app: Application) -> ApplicationPublic:
-    lines = [
-        ApplicationLinePublic.model_validate(line, from_attributes=True)
-        for line in await repo.lines_of(session, app.id)
-    ]
-    objections = [
-        ObjectionPublic.model_validate(o, from_attributes=True)
-        for o in await repo.objections_of(session, app.id)
-    ]
-    base = {
-        k: getattr(app, k)
-        for k in ApplicationPublic.model_fields
-        if k not in ("lines", "objections")
-    }
-    return ApplicationPublic(**base, lines=lines, objections=objections)
+    return (await applications_public(session, [app]))[0]
 
 
 @router.post(
@@ -125,22 +136,17 @@ async def list_applications(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ApplicationPublic]:
-    items = list(
-        await repo.list_applications(
-            session,
-            state=state.value if state else None,
-            program_code=program_code,
-            fund_id=fund_id,
-            beneficiary_id=beneficiary_id,
-            month=month,
-            after=cursor_after(cursor),
-            limit=limit,
-        )
+    items, next_cursor = await repo.list_applications(
+        session,
+        state=state.value if state else None,
+        program_code=program_code,
+        fund_id=fund_id,
+        beneficiary_id=beneficiary_id,
+        month=month,
+        limit=limit,
+        cursor=cursor,
     )
-    return Page(
-        items=[await application_public(session, a) for a in items],
-        next_cursor=next_cursor(items, limit),
-    )
+    return Page(items=await applications_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
