@@ -206,8 +206,9 @@ async def _render_payment_file(
     out = io.StringIO()
     writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
+    payees = await payees_service.payees_by_id(session, {line.payee_id for line in lines})
     for line in lines:
-        payee = await payees_service.get_payee(session, line.payee_id)
+        payee = payees.get(line.payee_id)
         if payee is None:  # a foreign key makes this impossible; never write a file without it
             raise BatchContentInvalid(
                 f"Line {line.line_no} names payee {line.payee_id}, which does not exist.",
@@ -255,8 +256,9 @@ async def _check_payees_before_export(
     who set that account up: a changed bank account is the classic path of payment fraud."""
     replaced: list[dict[str, Any]] = []
     own: list[int] = []
+    payees = await payees_service.payees_by_id(session, {line.payee_id for line in lines})
     for line in lines:
-        payee = await payees_service.get_payee(session, line.payee_id)
+        payee = payees.get(line.payee_id)
         if payee is None or not payee.active:
             replaced.append(
                 {
