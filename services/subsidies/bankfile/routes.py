@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from services.subsidies.bankfile import service
+from services.subsidies.bankfile.examples import RESULT_FILE_EXAMPLE
 from services.subsidies.bankfile.schemas import ReconcileResult
 from services.subsidies.roles import Payer
 from shared.db import SessionDep
@@ -31,9 +32,7 @@ MAX_RESULT_FILE = 5 * 1024 * 1024
             "content": {
                 "text/csv": {
                     "schema": {"type": "string"},
-                    "example": "line_id,status,amount_fen,bank_reference,reason\r\n"
-                    "3f0e…,paid,500000,ABC20200612001,\r\n"
-                    "9b1c…,failed,50000,,account closed\r\n",
+                    "example": RESULT_FILE_EXAMPLE,
                 }
             },
         }
