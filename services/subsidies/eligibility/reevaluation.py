@@ -72,7 +72,7 @@ async def _evaluate_all(
                 placement_id=placement.placement_id,
                 worker_id=placement.worker_id,
                 month=month,
-                amount_fen=program.amount_fen,
+                amount_fen=rules.grant_amount(program),
                 beneficiary_kind=app.beneficiary_kind,
                 beneficiary_id=app.beneficiary_id,
                 application_id=None if dry_run else app.id,

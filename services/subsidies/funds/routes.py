@@ -24,7 +24,7 @@ def fund_public(fund: Fund) -> FundPublic:
         budget_fen=fund.budget_fen,
         reserved_fen=fund.reserved_fen,
         paid_fen=fund.paid_fen,
-        available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
+        available_fen=service.available_fen(fund),
         created_at=fund.created_at,
     )
 

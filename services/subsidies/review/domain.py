@@ -8,7 +8,7 @@ before it records the transition), so the rules below are the whole lifecycle. T
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -57,6 +57,16 @@ class Facts:
     verified_by: str | None = None
     approved_by: str | None = None
     notice_ends_at: datetime | None = None
+
+
+def notice_end(approved_at: datetime, notice_days: int) -> datetime | None:
+    """When the public notice (公示) of an application approved at ``approved_at`` ends: the
+    program's ``notice_days`` later; None when it has none (approval goes straight to
+    ready_for_payment, ``approve_without_notice``). An objection is taken until then
+    (:func:`notice_running`); after it, ``end_notice`` makes the application payable."""
+    if notice_days <= 0:
+        return None
+    return approved_at + timedelta(days=notice_days)
 
 
 Guard = Callable[[Facts], None]

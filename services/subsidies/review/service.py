@@ -21,7 +21,7 @@ Application life cycle::
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -31,8 +31,6 @@ from services.subsidies.audit import service as audit
 from services.subsidies.errors import (
     AmountChanged,
     ApplicationNotFound,
-    FundExhausted,
-    FundNotFound,
     ProgramNotFound,
 )
 from services.subsidies.events import (
@@ -187,23 +185,10 @@ async def approve(
     program = await session.get(Program, app.program_id)
     if program is None:  # a foreign key forbids it; refuse rather than approve blind
         raise ProgramNotFound(app.program_id)
-    if not await funds_service.reserve(session, app.fund_id, app.amount_fen):
-        fund = await funds_service.get_fund(session, app.fund_id)
-        if fund is None:
-            raise FundNotFound(app.fund_id)
-        await funds_service.refresh(session, fund)
-        raise FundExhausted(
-            f"Fund '{fund.code}' has {fund.budget_fen - fund.reserved_fen - fund.paid_fen} fen "
-            f"left, less than the {app.amount_fen} fen this application needs.",
-            available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
-            needed_fen=app.amount_fen,
-        )
+    await funds_service.reserve(session, app.fund_id, app.amount_fen)
     app.approved_by, app.approved_at = actor, now
-    if program.notice_days > 0:
-        app.notice_ends_at = now + timedelta(days=program.notice_days)
-        step = "approve"
-    else:
-        step = "approve_without_notice"
+    app.notice_ends_at = review.notice_end(now, program.notice_days)
+    step = "approve" if app.notice_ends_at is not None else "approve_without_notice"
     await transition(session, app, step, action="approved", actor=actor, now=now, reason=note)
     await session.flush()
     await add_event(

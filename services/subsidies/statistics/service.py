@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.subsidies.funds import service as funds_service
 from services.subsidies.funds.tables import Fund
 from services.subsidies.review import domain as review
 from services.subsidies.review.domain import AppState
@@ -29,7 +30,7 @@ def fund_stats(fund: Fund) -> FundStats:
         budget_fen=fund.budget_fen,
         reserved_fen=fund.reserved_fen,
         paid_fen=fund.paid_fen,
-        available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
+        available_fen=funds_service.available_fen(fund),
         usage_basis_points=basis_points(fund.paid_fen, fund.budget_fen),
         committed_basis_points=basis_points(fund.reserved_fen + fund.paid_fen, fund.budget_fen),
     )
