@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from services.subsidies.errors import InvalidTransition, MakerChecker
+from services.subsidies.errors import AmountChanged, InvalidTransition, MakerChecker
 
 
 class AppState(StrEnum):
@@ -67,6 +67,18 @@ def notice_end(approved_at: datetime, notice_days: int) -> datetime | None:
     if notice_days <= 0:
         return None
     return approved_at + timedelta(days=notice_days)
+
+
+def check_reviewed_amount(amount_fen: int, reviewed_fen: int | None) -> None:
+    """A reviewer who says which amount they checked (``expected_amount_fen``) is refused when
+    the application's amount is no longer that one: a grant line may join or leave a pending
+    application while it is being reviewed (409 ``amount-changed``)."""
+    if reviewed_fen is not None and reviewed_fen != amount_fen:
+        raise AmountChanged(
+            f"The application is now for {amount_fen} fen, not the {reviewed_fen} fen "
+            "you reviewed (a grant line joined or left it); look at it again.",
+            amount_fen=amount_fen,
+        )
 
 
 Guard = Callable[[Facts], None]

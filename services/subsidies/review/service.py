@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.audit import service as audit
 from services.subsidies.errors import (
-    AmountChanged,
     ApplicationNotFound,
     ProgramNotFound,
 )
@@ -143,15 +142,6 @@ async def load_for_change(session: AsyncSession, application_id: uuid.UUID) -> A
     return app
 
 
-def _check_expected_amount(app: Application, expected_amount_fen: int | None) -> None:
-    if expected_amount_fen is not None and expected_amount_fen != app.amount_fen:
-        raise AmountChanged(
-            f"The application is now for {app.amount_fen} fen, not the {expected_amount_fen} fen "
-            "you reviewed (a grant line joined or left it); look at it again.",
-            amount_fen=app.amount_fen,
-        )
-
-
 async def verify(
     session: AsyncSession,
     application_id: uuid.UUID,
@@ -163,7 +153,7 @@ async def verify(
 ) -> Application:
     app = await load_for_change(session, application_id)
     check_step(app, "verify", actor=actor, now=now)
-    _check_expected_amount(app, expected_amount_fen)
+    review.check_reviewed_amount(app.amount_fen, expected_amount_fen)
     app.verified_by, app.verified_at = actor, now
     await transition(session, app, "verify", action="verified", actor=actor, now=now, reason=note)
     await session.flush()
@@ -181,7 +171,7 @@ async def approve(
 ) -> Application:
     app = await load_for_change(session, application_id)
     check_step(app, "approve", actor=actor, now=now)
-    _check_expected_amount(app, expected_amount_fen)
+    review.check_reviewed_amount(app.amount_fen, expected_amount_fen)
     program = await session.get(Program, app.program_id)
     if program is None:  # a foreign key forbids it; refuse rather than approve blind
         raise ProgramNotFound(app.program_id)
