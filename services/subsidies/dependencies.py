@@ -1,6 +1,5 @@
-"""Load-by-id dependencies of the subsidies service."""
+"""Load-by-id dependencies of the subsidies service: the resource a path names, or its 404."""
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path
@@ -23,57 +22,34 @@ from services.subsidies.programs import service as programs_service
 from services.subsidies.programs.tables import Program
 from services.subsidies.review import service as review_service
 from services.subsidies.review.tables import Application
-from shared.db import SessionDep
+from shared.loader import loader
+
+ProgramCode = Annotated[str, Path(max_length=50, pattern=CODE_PATTERN)]
+
+FundDep = Annotated[Fund, Depends(loader(funds_service.get_fund, FundNotFound, param="fund_id"))]
 
 
-async def fund_by_id(fund_id: uuid.UUID, session: SessionDep) -> Fund:
-    fund = await funds_service.get_fund(session, fund_id)
-    if fund is None:
-        raise FundNotFound(fund_id)
-    return fund
+ProgramDep = Annotated[
+    Program,
+    Depends(
+        loader(
+            programs_service.current_program, ProgramNotFound, param="code", annotation=ProgramCode
+        )
+    ),
+]
 
 
-async def program_by_code(
-    session: SessionDep,
-    code: Annotated[str, Path(max_length=50, pattern=CODE_PATTERN)],
-) -> Program:
-    program = await programs_service.current_program(session, code)
-    if program is None:
-        raise ProgramNotFound(code)
-    return program
+ApplicationDep = Annotated[
+    Application,
+    Depends(loader(review_service.get_application, ApplicationNotFound, param="application_id")),
+]
 
 
-async def application_by_id(application_id: uuid.UUID, session: SessionDep) -> Application:
-    app = await review_service.get_application(session, application_id)
-    if app is None:
-        raise ApplicationNotFound(application_id)
-    return app
+PayeeDep = Annotated[
+    Payee, Depends(loader(payees_service.get_payee, PayeeNotFound, param="payee_id"))
+]
 
 
-async def payee_by_id(payee_id: uuid.UUID, session: SessionDep) -> Payee:
-    payee = await payees_service.get_payee(session, payee_id)
-    if payee is None:
-        raise PayeeNotFound(payee_id)
-    return payee
-
-
-async def batch_by_id(batch_id: uuid.UUID, session: SessionDep) -> PaymentBatch:
-    batch = await payments_service.get_batch(session, batch_id)
-    if batch is None:
-        raise BatchNotFound(batch_id)
-    return batch
-
-
-FundDep = Annotated[Fund, Depends(fund_by_id)]
-
-
-ProgramDep = Annotated[Program, Depends(program_by_code)]
-
-
-ApplicationDep = Annotated[Application, Depends(application_by_id)]
-
-
-PayeeDep = Annotated[Payee, Depends(payee_by_id)]
-
-
-BatchDep = Annotated[PaymentBatch, Depends(batch_by_id)]
+BatchDep = Annotated[
+    PaymentBatch, Depends(loader(payments_service.get_batch, BatchNotFound, param="batch_id"))
+]

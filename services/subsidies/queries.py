@@ -1,9 +1,6 @@
 """Query conditions several features' repositories share."""
 
-import uuid
 from typing import Any
-
-from sqlalchemy import and_, or_
 
 from services.subsidies.audit.tables import AuditEntry
 from services.subsidies.eligibility.tables import Employer, MonthConfirmation, Placement, Worker
@@ -56,8 +53,3 @@ EM = columns(Employer)
 
 def live() -> Any:
     return A.state.not_in([s.value for s in DEAD_STATES])
-
-
-def keyset_after(created_col: Any, id_col: Any, after: tuple[Any, str]) -> Any:
-    created, ident = after
-    return or_(created_col > created, and_(created_col == created, id_col > uuid.UUID(ident)))

@@ -3,6 +3,8 @@
 import uuid
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.subsidies.audit.tables import AuditEntry
 from services.subsidies.queries import AU
 from shared.db import is_postgres
+from shared.errors import Unprocessable
+from shared.pagination import BAD_CURSOR, Keyset, decode_cursor, keyset_page
 
 AUDIT_LOCK_KEY = zlib.crc32(b"subsidies:audit-chain")
 
@@ -49,10 +53,35 @@ async def audit_entries_from(
     ).all()
 
 
+class ChainOrder(Keyset):
+    """The trail's order: by ``seq`` alone, the order the entries were chained. (The kit's
+    time-then-id order is not that: an entry's ``at`` is its request's time, read before the
+    chain's lock was taken.) Local adapter: the cursor keeps the one format, ``{"t": at,
+    "id": seq}``, and ``id`` alone places the page."""
+
+    def after(self, cursor: str | None) -> Any | None:
+        value = decode_cursor(cursor)
+        if value is None:
+            return None
+        try:
+            datetime.fromisoformat(value["t"])
+            seq = int(value["id"])
+        except (KeyError, TypeError, ValueError):
+            raise Unprocessable(BAD_CURSOR) from None
+        return self.ident > seq
+
+    def order_by(self) -> tuple[Any, ...]:
+        return (self.ident.asc(),)
+
+
+IN_CHAIN_ORDER = ChainOrder(AU.at, AU.seq, parse_id=int)
+
+
 async def list_audit(
-    session: AsyncSession, *, entity_id: uuid.UUID | None, after_seq: int, limit: int
-) -> Sequence[AuditEntry]:
-    query = select(AuditEntry).where(AU.seq > after_seq).order_by(AU.seq)
+    session: AsyncSession, *, entity_id: uuid.UUID | None, limit: int, cursor: str | None
+) -> tuple[list[AuditEntry], str | None]:
+    """Entries in the order they were written, optionally of one entity."""
+    query = select(AuditEntry)
     if entity_id:
         query = query.where(AU.entity_id == entity_id)
-    return (await session.scalars(query.limit(limit))).all()
+    return await keyset_page(session, query, IN_CHAIN_ORDER, limit=limit, cursor=cursor)

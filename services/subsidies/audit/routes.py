@@ -7,10 +7,10 @@ from fastapi import APIRouter, Request
 from services.subsidies.audit import repository as repo
 from services.subsidies.audit import service as audit
 from services.subsidies.audit.schemas import AuditEntryPublic, AuditVerification
-from services.subsidies.http import Auditor, problems
+from services.subsidies.roles import Auditor
 from shared.db import SessionDep
-from shared.errors import Unprocessable
-from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from shared.openapi import responses
+from shared.pagination import Cursor, Limit, Page
 from shared.runtime import service_runtime
 
 router = APIRouter(prefix="/v1/subsidies")
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/subsidies")
     operation_id="listAuditEntries",
     summary="Read the audit trail",
     response_model=Page[AuditEntryPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_audit(
     session: SessionDep,
@@ -33,13 +33,9 @@ async def list_audit(
 ) -> Page[AuditEntryPublic]:
     """Entries in the order they were written, optionally for one entity (application, batch,
     fund, program, payee)."""
-    value = decode_cursor(cursor)
-    try:
-        after = int(value["seq"]) if value else 0
-    except (KeyError, TypeError, ValueError):
-        raise Unprocessable("The cursor is not valid; start again from the first page.") from None
-    items = list(await repo.list_audit(session, entity_id=entity_id, after_seq=after, limit=limit))
-    next_cursor = encode_cursor({"seq": items[-1].seq}) if len(items) == limit else None
+    items, next_cursor = await repo.list_audit(
+        session, entity_id=entity_id, limit=limit, cursor=cursor
+    )
     return Page(
         items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in items],
         next_cursor=next_cursor,
@@ -52,7 +48,7 @@ async def list_audit(
     operation_id="verifyAuditChain",
     summary="Check the audit trail's keyed hash chain and its anchors",
     response_model=AuditVerification,
-    responses=problems(401, 403),
+    responses=responses(401, 403),
 )
 async def verify_audit(session: SessionDep, _: Auditor, request: Request) -> AuditVerification:
     """Recomputes every entry's keyed hash and compares the chain with the heads anchored

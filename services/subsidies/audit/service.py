@@ -32,7 +32,7 @@ import hmac
 import json
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -219,65 +219,52 @@ def trailer(entry: AuditEntry) -> str:
     return f"# audit-head seq={entry.seq} hash={entry.hash}"
 
 
-async def verify_chain(
-    session: AsyncSession, anchors: Sequence[Anchor] | None, *, page: int = 1000
+def _recomputed_hash(e: AuditEntry, chain: ChainKey) -> str:
+    """The entry's hash as its content says it should be (plain SHA-256 up to the legacy seq)."""
+    assert e.seq is not None
+    return entry_hash(
+        key=None if e.seq <= chain.legacy_until_seq else chain.key,
+        entry_id=e.entry_id,
+        entity_type=e.entity_type,
+        entity_id=e.entity_id,
+        action=e.action,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        actor=e.actor,
+        reason=e.reason,
+        at=e.at,
+        prev_hash=e.prev_hash,
+    )
+
+
+def _entry_problem(
+    e: AuditEntry, prev: str, chain: ChainKey, anchored: Mapping[int, Anchor]
+) -> str | None:
+    """Why this entry breaks the chain (its link, its keyed hash, or an anchor of it), or None."""
+    if e.prev_hash != prev:
+        return (
+            f"entry {e.seq} does not link to the entry before it (an entry was "
+            "removed, inserted or its link edited)"
+        )
+    if not hmac.compare_digest(_recomputed_hash(e, chain), e.hash):
+        return (
+            f"entry {e.seq}'s content does not match its keyed hash (it was "
+            "edited, or written without the audit key)"
+        )
+    anchor = anchored.get(e.seq) if e.seq is not None else None
+    if anchor is not None and anchor.hash != e.hash:
+        return (
+            f"entry {e.seq} differs from the head anchored outside the database "
+            f"at {anchor.at.isoformat()} (the chain was rewritten)"
+        )
+    return None
+
+
+def _tail_verdict(
+    anchors: Sequence[Anchor] | None, last_seq: int, checked: int
 ) -> AuditVerification:
-    """Walk the chain in order; report the first entry whose link or keyed hash does not hold,
-    then check that every anchored head is still in the chain with the same hash. ``anchors``
-    None means they could not be read: the chain alone cannot show a removed tail, so that is
-    not a pass."""
-    chain = chain_of(session)
-    anchored = {a.seq: a for a in anchors or ()}
-    prev = GENESIS
-    last_seq = 0
-    checked = 0
-    while True:
-        entries = await repo.audit_entries_from(session, last_seq, page)
-        if not entries:
-            break
-        for e in entries:
-            checked += 1
-            assert e.seq is not None
-            if e.prev_hash != prev:
-                return AuditVerification(
-                    ok=False,
-                    entries_checked=checked,
-                    first_broken_seq=e.seq,
-                    problem=f"entry {e.seq} does not link to the entry before it (an entry was "
-                    "removed, inserted or its link edited)",
-                )
-            digest = entry_hash(
-                key=None if e.seq <= chain.legacy_until_seq else chain.key,
-                entry_id=e.entry_id,
-                entity_type=e.entity_type,
-                entity_id=e.entity_id,
-                action=e.action,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                actor=e.actor,
-                reason=e.reason,
-                at=e.at,
-                prev_hash=e.prev_hash,
-            )
-            if not hmac.compare_digest(digest, e.hash):
-                return AuditVerification(
-                    ok=False,
-                    entries_checked=checked,
-                    first_broken_seq=e.seq,
-                    problem=f"entry {e.seq}'s content does not match its keyed hash (it was "
-                    "edited, or written without the audit key)",
-                )
-            anchor = anchored.get(e.seq)
-            if anchor is not None and anchor.hash != e.hash:
-                return AuditVerification(
-                    ok=False,
-                    entries_checked=checked,
-                    first_broken_seq=e.seq,
-                    problem=f"entry {e.seq} differs from the head anchored outside the database "
-                    f"at {anchor.at.isoformat()} (the chain was rewritten)",
-                )
-            prev = e.hash
-            last_seq = e.seq
+    """The verdict on a chain whose every entry holds: only the anchors can show that entries
+    were removed from its end."""
     if anchors is None:
         return AuditVerification(
             ok=False,
@@ -298,6 +285,32 @@ async def verify_chain(
             anchors_checked=len(anchors),
         )
     return AuditVerification(ok=True, entries_checked=checked, anchors_checked=len(anchors))
+
+
+async def verify_chain(
+    session: AsyncSession, anchors: Sequence[Anchor] | None, *, page: int = 1000
+) -> AuditVerification:
+    """Walk the chain in order; report the first entry whose link or keyed hash does not hold,
+    then check that every anchored head is still in the chain with the same hash. ``anchors``
+    None means they could not be read: the chain alone cannot show a removed tail, so that is
+    not a pass."""
+    chain = chain_of(session)
+    anchored = {a.seq: a for a in anchors or ()}
+    prev = GENESIS
+    last_seq = 0
+    checked = 0
+    while entries := await repo.audit_entries_from(session, last_seq, page):
+        for e in entries:
+            checked += 1
+            assert e.seq is not None
+            problem = _entry_problem(e, prev, chain, anchored)
+            if problem is not None:
+                return AuditVerification(
+                    ok=False, entries_checked=checked, first_broken_seq=e.seq, problem=problem
+                )
+            prev = e.hash
+            last_seq = e.seq
+    return _tail_verdict(anchors, last_seq, checked)
 
 
 async def anchor_store(

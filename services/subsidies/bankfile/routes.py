@@ -5,10 +5,12 @@ import uuid
 from fastapi import APIRouter, Request
 
 from services.subsidies.bankfile import service
+from services.subsidies.bankfile.examples import RESULT_FILE_EXAMPLE
 from services.subsidies.bankfile.schemas import ReconcileResult
-from services.subsidies.http import Payer, problems
+from services.subsidies.roles import Payer
 from shared.db import SessionDep
 from shared.errors import PayloadTooLarge
+from shared.openapi import responses
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
@@ -23,16 +25,14 @@ MAX_RESULT_FILE = 5 * 1024 * 1024
     operation_id="importBankResults",
     summary="Import the bank's result file",
     response_model=ReconcileResult,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses=responses(401, 403, 404, 409, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
                 "text/csv": {
                     "schema": {"type": "string"},
-                    "example": "line_id,status,amount_fen,bank_reference,reason\r\n"
-                    "3f0e…,paid,500000,ABC20200612001,\r\n"
-                    "9b1c…,failed,50000,,account closed\r\n",
+                    "example": RESULT_FILE_EXAMPLE,
                 }
             },
         }

@@ -9,6 +9,9 @@ and writes what they decide.
 * a grant is **refused** when already made (same line key), when the placement has a live grant
   of a program that may not be stacked with it (不得叠加, symmetric), when the worker holds
   another subsidised post that month (双岗), or when a cap would be passed;
+* a grant is worth the program's amount under its current version (:func:`grant_amount`) and
+  is paid to the worker or the employer (:func:`beneficiary`); per-person-month grants gather
+  in the beneficiary's open application of the month (:func:`joins_open_application`);
 * a grant is **withdrawn** when a correction takes the wage from a month its run needed, unless
   (one-off) another run still meets the rule (吃空饷).
 """
@@ -133,6 +136,20 @@ def line_key(rule: Rule, job: Job, month: str) -> str:
     if rule.amount_rule == AmountRule.one_off.value:
         return f"{job.placement_id}:once"
     return f"{job.placement_id}:{month}"
+
+
+def grant_amount(rule: Rule) -> int:
+    """A grant is worth the program's ``amount_fen`` under the version current when it is made;
+    its application keeps that version (``program_id``, ``program_version``) and amounts to the
+    sum of its lines, so a later version changes nothing already granted."""
+    return rule.amount_fen
+
+
+def joins_open_application(rule: Rule, *, manual: bool) -> bool:
+    """A per-person-month grant made from the events joins its beneficiary's open application
+    of the program and month (pending verification, not hand-made); a one-off, or a grant made
+    by hand, is an application of its own."""
+    return not manual and rule.amount_rule == AmountRule.per_person_month.value
 
 
 def beneficiary(rule: Rule, job: Job) -> uuid.UUID:

@@ -9,7 +9,6 @@ from services.subsidies.audit import service as audit
 from services.subsidies.audit.service import log
 from services.subsidies.eligibility import domain as rules
 from services.subsidies.eligibility import repository as repo
-from services.subsidies.eligibility.domain import AmountRule
 from services.subsidies.eligibility.tables import Employer, MonthConfirmation, Placement, Worker
 from services.subsidies.errors import NotEligible, PlacementUnknown
 from services.subsidies.events import ApplicationCreated
@@ -328,7 +327,7 @@ async def add_grant(
     app, created = await _application_for(
         session, program, placement, month, beneficiary, actor=actor, now=now, reason=manual_reason
     )
-    amount = program.amount_fen
+    amount = rules.grant_amount(program)
     session.add(
         ApplicationLine(
             application_id=app.id,
@@ -376,7 +375,7 @@ async def _application_for(
 ) -> tuple[Application, bool]:
     """The application a new line joins: the beneficiary's open one of the program and month
     (per person-month grants), else a new one; returns it and whether it was created."""
-    if reason is None and program.amount_rule == AmountRule.per_person_month.value:
+    if rules.joins_open_application(program, manual=reason is not None):
         app = await repo.open_application(session, program.id, beneficiary, month)
         if app is not None:
             return app, False

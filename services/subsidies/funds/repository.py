@@ -1,14 +1,16 @@
 """Repository of the subsidies service's funds feature."""
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.funds.tables import Fund
-from services.subsidies.queries import F, keyset_after
+from services.subsidies.queries import F
+from shared.pagination import Keyset, keyset_page
+
+BY_CREATED = Keyset(F.created_at, F.id)
 
 
 async def get_fund(session: AsyncSession, fund_id: uuid.UUID) -> Fund | None:
@@ -20,12 +22,10 @@ async def get_fund_by_code(session: AsyncSession, code: str) -> Fund | None:
 
 
 async def list_funds(
-    session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
-) -> Sequence[Fund]:
-    query = select(Fund).order_by(F.created_at, F.id).limit(limit)
-    if after is not None:
-        query = query.where(keyset_after(F.created_at, F.id, after))
-    return (await session.scalars(query)).all()
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[Fund], str | None]:
+    """Funds, oldest first."""
+    return await keyset_page(session, select(Fund), BY_CREATED, limit=limit, cursor=cursor)
 
 
 async def reserve(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> bool:

@@ -7,9 +7,9 @@ from services.subsidies.funds import repository as repo
 from services.subsidies.funds import service
 from services.subsidies.funds.schemas import FundCreate, FundPublic, FundUpdate
 from services.subsidies.funds.tables import Fund
-from services.subsidies.http import Admin, Staff, problems
-from services.subsidies.pagination import cursor_after, next_cursor
+from services.subsidies.roles import Admin, Staff
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
@@ -24,7 +24,7 @@ def fund_public(fund: Fund) -> FundPublic:
         budget_fen=fund.budget_fen,
         reserved_fen=fund.reserved_fen,
         paid_fen=fund.paid_fen,
-        available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
+        available_fen=service.available_fen(fund),
         created_at=fund.created_at,
     )
 
@@ -36,7 +36,7 @@ def fund_public(fund: Fund) -> FundPublic:
     summary="Create a fund",
     status_code=status.HTTP_201_CREATED,
     response_model=FundPublic,
-    responses=problems(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422),
 )
 async def create_fund(
     body: FundCreate, session: SessionDep, identity: Admin, now: Now
@@ -52,13 +52,13 @@ async def create_fund(
     operation_id="listFunds",
     summary="List funds",
     response_model=Page[FundPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_funds(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[FundPublic]:
-    items = list(await repo.list_funds(session, after=cursor_after(cursor), limit=limit))
-    return Page(items=[fund_public(f) for f in items], next_cursor=next_cursor(items, limit))
+    items, next_cursor = await repo.list_funds(session, limit=limit, cursor=cursor)
+    return Page(items=[fund_public(f) for f in items], next_cursor=next_cursor)
 
 
 @router.get(
@@ -67,7 +67,7 @@ async def list_funds(
     operation_id="getFund",
     summary="Get a fund",
     response_model=FundPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_fund(_: Staff, fund: FundDep) -> FundPublic:
     """Budget, reserved (approved, not yet paid), paid and available amounts."""
@@ -80,7 +80,7 @@ async def get_fund(_: Staff, fund: FundDep) -> FundPublic:
     operation_id="updateFund",
     summary="Rename a fund or change its budget",
     response_model=FundPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def update_fund(
     identity: Admin, fund: FundDep, body: FundUpdate, session: SessionDep, now: Now

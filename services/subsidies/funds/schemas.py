@@ -7,27 +7,20 @@ from pydantic import ConfigDict
 from sqlmodel import Field
 
 from services.subsidies.base import MAX_FEN, JsonInput
+from services.subsidies.funds.examples import FUND_CREATE_EXAMPLES, FUND_UPDATE_EXAMPLES
 from services.subsidies.funds.tables import FundBase
 
 
 class FundCreate(FundBase, JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "guangzhou-aid-2020",
-                    "name": "Guangzhou aid funds 2020 (广州帮扶资金)",
-                    "budget_fen": 9_000_000_000,
-                }
-            ]
-        },
+        json_schema_extra={"examples": FUND_CREATE_EXAMPLES},
     )
 
 
 class FundUpdate(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", json_schema_extra={"examples": [{"budget_fen": 9_500_000_000}]}
+        extra="forbid", json_schema_extra={"examples": FUND_UPDATE_EXAMPLES}
     )
     name: str | None = Field(default=None, min_length=1, max_length=200)
     budget_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)

@@ -1,4 +1,13 @@
-"""Service of the subsidies service's funds feature."""
+"""Service of the subsidies service's funds feature, and the rules of a fund's money:
+
+* what is **available** is the budget less what is reserved (approved, not yet paid) and paid;
+* an approval **reserves** its amount only if that much is available, in one conditional
+  UPDATE (never check-then-act; a CHECK constraint backs it), else it is refused
+  (409 ``fund-exhausted``, saying what is left);
+* rejection, cancellation, an objection or a withdrawal **release** a reservation; a payment
+  **settles** it (reserved → paid);
+* the **budget** never goes below what is reserved plus paid (409 ``budget-below-committed``).
+"""
 
 import uuid
 from datetime import datetime
@@ -10,6 +19,8 @@ from services.subsidies.audit import service as audit
 from services.subsidies.errors import (
     BudgetBelowCommitted,
     DuplicateCode,
+    FundExhausted,
+    FundNotFound,
 )
 from services.subsidies.funds import repository as repo
 from services.subsidies.funds.schemas import FundCreate, FundUpdate
@@ -65,6 +76,10 @@ async def update_fund(
     return fund
 
 
+def available_fen(fund: Fund) -> int:
+    return fund.budget_fen - fund.reserved_fen - fund.paid_fen
+
+
 # What the other features read and change of this one: they never use its repository.
 
 
@@ -80,10 +95,22 @@ async def release(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) ->
     return await repo.release(session, fund_id, amount_fen)
 
 
-async def reserve(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> bool:
+async def reserve(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> None:
     """Take ``amount_fen`` from what is left of the fund, in one conditional statement: two
-    concurrent approvals can never both see the same money as free (RELIABILITY #17)."""
-    return await repo.reserve(session, fund_id, amount_fen)
+    concurrent approvals can never both see the same money as free (RELIABILITY #17). Refused
+    (``FundExhausted``) when less is left."""
+    if await repo.reserve(session, fund_id, amount_fen):
+        return
+    fund = await repo.get_fund(session, fund_id)
+    if fund is None:
+        raise FundNotFound(fund_id)
+    await repo.refresh(session, fund)
+    raise FundExhausted(
+        f"Fund '{fund.code}' has {available_fen(fund)} fen "
+        f"left, less than the {amount_fen} fen this application needs.",
+        available_fen=available_fen(fund),
+        needed_fen=amount_fen,
+    )
 
 
 async def settle(session: AsyncSession, fund_id: uuid.UUID, amount_fen: int) -> None:

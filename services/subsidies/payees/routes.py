@@ -5,13 +5,13 @@ import uuid
 from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import PayeeDep
-from services.subsidies.http import Clerk, Staff, problems
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import repository as repo
 from services.subsidies.payees import service
 from services.subsidies.payees.schemas import PayeeCreate, PayeePublic
 from services.subsidies.payees.tables import Payee
+from services.subsidies.roles import Clerk, Staff
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now, VaultDep
 
@@ -38,7 +38,7 @@ def payee_public(payee: Payee) -> PayeePublic:
     summary="Register or replace a beneficiary's bank account",
     status_code=status.HTTP_201_CREATED,
     response_model=PayeePublic,
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def register_payee(
     body: PayeeCreate, session: SessionDep, identity: Clerk, vault: VaultDep, now: Now
@@ -58,7 +58,7 @@ async def register_payee(
     operation_id="listPayees",
     summary="List payees",
     response_model=Page[PayeePublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_payees(
     session: SessionDep,
@@ -67,12 +67,10 @@ async def list_payees(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[PayeePublic]:
-    items = list(
-        await repo.list_payees(
-            session, beneficiary_id=beneficiary_id, after=cursor_after(cursor), limit=limit
-        )
+    items, next_cursor = await repo.list_payees(
+        session, beneficiary_id=beneficiary_id, limit=limit, cursor=cursor
     )
-    return Page(items=[payee_public(p) for p in items], next_cursor=next_cursor(items, limit))
+    return Page(items=[payee_public(p) for p in items], next_cursor=next_cursor)
 
 
 @router.get(
@@ -81,7 +79,7 @@ async def list_payees(
     operation_id="getPayee",
     summary="Get a payee (masked)",
     response_model=PayeePublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_payee(_: Staff, payee: PayeeDep) -> PayeePublic:
     return payee_public(payee)

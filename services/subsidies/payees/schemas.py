@@ -7,23 +7,14 @@ from pydantic import ConfigDict
 from sqlmodel import Field
 
 from services.subsidies.base import JsonInput, SubsidiesModel
+from services.subsidies.payees.examples import PAYEE_CREATE_EXAMPLES
 from services.subsidies.programs.tables import BeneficiaryKind
 
 
 class PayeeCreate(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "beneficiary_kind": "workshop",
-                    "beneficiary_id": "9a5e2c1d-7b44-4f0a-8e3c-2d1f6b7a8c90",
-                    "holder_name": "瓮安县某扶贫车间",
-                    "account_number": "6222020200112233445",
-                    "bank_name": "Agricultural Bank of China, Weng'an branch",
-                }
-            ]
-        },
+        json_schema_extra={"examples": PAYEE_CREATE_EXAMPLES},
     )
     beneficiary_kind: BeneficiaryKind
     beneficiary_id: uuid.UUID

@@ -1,6 +1,7 @@
 """Service of the subsidies service's payees feature."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,6 +76,12 @@ async def active_payee(
     session: AsyncSession, beneficiary_kind: str, beneficiary_id: uuid.UUID
 ) -> Payee | None:
     return await repo.active_payee(session, beneficiary_kind, beneficiary_id)
+
+
+async def payees_by_id(
+    session: AsyncSession, payee_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Payee]:
+    return await repo.payees_by_id(session, payee_ids)
 
 
 async def get_payee(session: AsyncSession, payee_id: uuid.UUID) -> Payee | None:

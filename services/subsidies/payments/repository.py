@@ -2,15 +2,17 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.payments.tables import BatchLine, PaymentBatch
-from services.subsidies.queries import BL, PB, A, keyset_after
+from services.subsidies.queries import BL, PB, A
 from services.subsidies.review.tables import Application
 from shared.db import is_postgres
+from shared.pagination import Keyset, keyset_page
+
+BY_CREATED = Keyset(PB.created_at, PB.id)
 
 
 async def ready_applications(
@@ -49,6 +51,18 @@ async def batch_lines(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[Ba
     ).all()
 
 
+async def lines_of_batches(
+    session: AsyncSession, batch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[BatchLine]]:
+    """The lines of many batches in one query, each batch's in line order."""
+    found: dict[uuid.UUID, list[BatchLine]] = {i: [] for i in batch_ids}
+    if batch_ids:
+        query = select(BatchLine).where(BL.batch_id.in_(list(batch_ids))).order_by(BL.line_no)
+        for line in await session.scalars(query):
+            found[line.batch_id].append(line)
+    return found
+
+
 async def last_failed_line(session: AsyncSession, application_id: uuid.UUID) -> BatchLine | None:
     return await session.scalar(
         select(BatchLine)
@@ -59,9 +73,7 @@ async def last_failed_line(session: AsyncSession, application_id: uuid.UUID) -> 
 
 
 async def list_batches(
-    session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
-) -> Sequence[PaymentBatch]:
-    query = select(PaymentBatch).order_by(PB.created_at, PB.id).limit(limit)
-    if after is not None:
-        query = query.where(keyset_after(PB.created_at, PB.id, after))
-    return (await session.scalars(query)).all()
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[PaymentBatch], str | None]:
+    """Batches, oldest first."""
+    return await keyset_page(session, select(PaymentBatch), BY_CREATED, limit=limit, cursor=cursor)

@@ -1,6 +1,7 @@
 """Routes of the subsidies service's payments feature."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -8,41 +9,60 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.dependencies import BatchDep
-from services.subsidies.http import Payer, Staff, idempotent, problems
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.payees import service as payees_service
+from services.subsidies.payees.tables import Payee
 from services.subsidies.payments import repository as repo
 from services.subsidies.payments import service
 from services.subsidies.payments.schemas import BatchCreate, BatchLinePublic, BatchPublic
-from services.subsidies.payments.tables import PaymentBatch
+from services.subsidies.payments.tables import BatchLine, PaymentBatch
 from services.subsidies.review.schemas import ReasonBody
+from services.subsidies.roles import Payer, Staff
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import IdempotencyDep, idempotent, scope_of
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now, VaultDep
 
 router = APIRouter(prefix="/v1/subsidies")
 
 
-async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPublic:
-    lines = []
-    for line in await repo.batch_lines(session, batch.id):
-        payee = await payees_service.get_payee(session, line.payee_id)
-        lines.append(
-            BatchLinePublic(
-                id=line.id,
-                line_no=line.line_no,
-                application_id=line.application_id,
-                payee_id=line.payee_id,
-                account_number=payee.account_masked if payee else "",
-                amount_fen=line.amount_fen,
-                status=line.status,
-                bank_reference=line.bank_reference,
-                failure_reason=line.failure_reason,
-            )
+def _line_public(line: BatchLine, payee: Payee | None) -> BatchLinePublic:
+    return BatchLinePublic(
+        id=line.id,
+        line_no=line.line_no,
+        application_id=line.application_id,
+        payee_id=line.payee_id,
+        account_number=payee.account_masked if payee else "",
+        amount_fen=line.amount_fen,
+        status=line.status,
+        bank_reference=line.bank_reference,
+        failure_reason=line.failure_reason,
+    )
+
+
+_OWN_FIELDS = [k for k in BatchPublic.model_fields if k not in ("lines", "skipped")]
+
+
+async def batches_public(
+    session: AsyncSession, batches: Sequence[PaymentBatch]
+) -> list[BatchPublic]:
+    """Batches with their lines and each line's (masked) account: two queries whatever their
+    number."""
+    lines = await repo.lines_of_batches(session, [b.id for b in batches])
+    payees = await payees_service.payees_by_id(
+        session, {line.payee_id for of_batch in lines.values() for line in of_batch}
+    )
+    return [
+        BatchPublic(
+            **{k: getattr(batch, k) for k in _OWN_FIELDS},
+            lines=[_line_public(line, payees.get(line.payee_id)) for line in lines[batch.id]],
         )
-    base = {k: getattr(batch, k) for k in BatchPublic.model_fields if k not in ("lines", "skipped")}
-    return BatchPublic(**base, lines=lines)
+        for batch in batches
+    ]
+
+
+async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPublic:
+    return (await batches_public(session, [batch]))[0]
 
 
 @router.post(
@@ -52,7 +72,7 @@ async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPubli
     summary="Make a payment batch",
     status_code=status.HTTP_201_CREATED,
     response_model=BatchPublic,
-    responses=problems(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422),
 )
 async def create_batch(
     body: BatchCreate, session: SessionDep, identity: Payer, now: Now, guard: IdempotencyDep
@@ -78,7 +98,9 @@ async def create_batch(
         public.skipped = skipped
         return public
 
-    return await idempotent(guard, session, identity, body, 201, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=201, make=make
+    )
 
 
 @router.get(
@@ -87,16 +109,13 @@ async def create_batch(
     operation_id="listBatches",
     summary="List batches",
     response_model=Page[BatchPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_batches(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[BatchPublic]:
-    items = list(await repo.list_batches(session, after=cursor_after(cursor), limit=limit))
-    return Page(
-        items=[await batch_public(session, b) for b in items],
-        next_cursor=next_cursor(items, limit),
-    )
+    items, next_cursor = await repo.list_batches(session, limit=limit, cursor=cursor)
+    return Page(items=await batches_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -105,7 +124,7 @@ async def list_batches(
     operation_id="getBatch",
     summary="Get a batch with its lines (accounts masked)",
     response_model=BatchPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPublic:
     return await batch_public(session, batch)
@@ -118,7 +137,7 @@ async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPubl
     summary="Export the bank payment file (freezes the batch)",
     responses={
         200: {"description": "The bank payment file", "content": {"text/csv": {}}},
-        **problems(401, 403, 404, 409, 422),
+        **responses(401, 403, 404, 409, 422),
     },
 )
 async def export_batch(
@@ -164,7 +183,7 @@ async def export_batch(
     summary="Download the payment file of an exported batch again",
     responses={
         200: {"description": "The bank payment file", "content": {"text/csv": {}}},
-        **problems(401, 403, 404, 409, 422),
+        **responses(401, 403, 404, 409, 422),
     },
 )
 async def download_batch_file(
@@ -194,7 +213,7 @@ async def download_batch_file(
     operation_id="discardBatch",
     summary="Discard a batch not yet exported",
     response_model=BatchPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def discard_batch(
     batch_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Payer, now: Now

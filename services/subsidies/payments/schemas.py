@@ -8,17 +8,13 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field
 
 from services.subsidies.base import JsonInput, SubsidiesModel
+from services.subsidies.payments.examples import BATCH_CREATE_EXAMPLES
 
 
 class BatchCreate(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"application_ids": ["0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90"]},
-                {"fund_id": None},
-            ]
-        },
+        json_schema_extra={"examples": BATCH_CREATE_EXAMPLES},
     )
     application_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=5000)
     fund_id: uuid.UUID | None = None

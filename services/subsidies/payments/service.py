@@ -24,6 +24,7 @@ from services.subsidies.events import BatchDiscarded, BatchExported
 from services.subsidies.payees import service as payees_service
 from services.subsidies.payees.service import PAYEE_CONTEXT
 from services.subsidies.payees.tables import Payee
+from services.subsidies.payments import domain as rules
 from services.subsidies.payments import repository as repo
 from services.subsidies.payments.schemas import SkippedApplication
 from services.subsidies.payments.tables import BatchLine, BatchState, PaymentBatch
@@ -95,37 +96,23 @@ async def _payable(
     session: AsyncSession, apps: list[Application], problems: list[dict[str, Any]]
 ) -> tuple[list[tuple[Application, Payee]], list[dict[str, Any]]]:
     """The applications that can be paid now, each with its payee; the others are added to
-    ``problems`` with the reason (not ready, no bank account, a failed payment's account not
-    corrected since)."""
+    ``problems`` with the reason ``payments.domain.unpayable`` gives."""
     chosen: list[tuple[Application, Payee]] = []
     for app in apps:
-        if not review.permits("batch", app.state):
-            detail = f"it is {app.state}, not ready_for_payment"
-            if app.state == AppState.in_notice.value and app.notice_ends_at is not None:
-                detail += f" (public notice ends {app.notice_ends_at.isoformat()})"
-            problems.append({"application_id": str(app.id), "problem": detail})
-            continue
-        payee = await payees_service.active_payee(session, app.beneficiary_kind, app.beneficiary_id)
-        if payee is None:
-            problems.append(
-                {
-                    "application_id": str(app.id),
-                    "problem": f"no bank account registered for {app.beneficiary_kind}"
-                    f" {app.beneficiary_id}",
-                }
+        payee = failed = None
+        if rules.may_batch(app):
+            payee = await payees_service.active_payee(
+                session, app.beneficiary_kind, app.beneficiary_id
             )
-            continue
-        if app.state == AppState.failed.value:
+        if payee is not None and app.state == AppState.failed.value:
             failed = await repo.last_failed_line(session, app.id)
-            if failed is not None and failed.payee_id == payee.id:
-                problems.append(
-                    {
-                        "application_id": str(app.id),
-                        "problem": "its last payment failed and the payee's account "
-                        "has not been corrected since",
-                    }
-                )
-                continue
+        problem = rules.unpayable(
+            app, payee.id if payee else None, failed.payee_id if failed else None
+        )
+        if problem is not None:
+            problems.append({"application_id": str(app.id), "problem": problem})
+            continue
+        assert payee is not None
         chosen.append((app, payee))
     return chosen, problems
 
@@ -206,8 +193,9 @@ async def _render_payment_file(
     out = io.StringIO()
     writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
+    payees = await payees_service.payees_by_id(session, {line.payee_id for line in lines})
     for line in lines:
-        payee = await payees_service.get_payee(session, line.payee_id)
+        payee = payees.get(line.payee_id)
         if payee is None:  # a foreign key makes this impossible; never write a file without it
             raise BatchContentInvalid(
                 f"Line {line.line_no} names payee {line.payee_id}, which does not exist.",
@@ -251,24 +239,10 @@ async def _check_payees_before_export(
     actor: str,
     now: datetime,
 ) -> None:
-    """Money goes only to the account that is current, and never on the word of the one person
-    who set that account up: a changed bank account is the classic path of payment fraud."""
-    replaced: list[dict[str, Any]] = []
-    own: list[int] = []
-    for line in lines:
-        payee = await payees_service.get_payee(session, line.payee_id)
-        if payee is None or not payee.active:
-            replaced.append(
-                {
-                    "line_no": line.line_no,
-                    "line_id": str(line.id),
-                    "application_id": str(line.application_id),
-                    "problem": "the beneficiary's bank account was replaced after this batch was "
-                    "made; this line would pay the old account",
-                }
-            )
-        elif payee.created_by == actor:
-            own.append(line.line_no)
+    """Refuse the export as ``payments.domain.export_refusals`` says: a line paying an account
+    no longer current, or an account the exporter set up."""
+    payees = await payees_service.payees_by_id(session, {line.payee_id for line in lines})
+    replaced, own = rules.export_refusals(lines, payees, actor)
     if replaced:
         raise BatchPayeeReplaced(
             f"{len(replaced)} line(s) would pay an account that is no longer current; nothing "

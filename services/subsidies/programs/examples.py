@@ -1,6 +1,8 @@
-"""Examples of the subsidies service's programs feature."""
+"""Examples of the subsidies service's programs feature (shown in the OpenAPI document)."""
 
 from typing import Any
+
+from pydantic import JsonValue
 
 PROGRAM_EXAMPLE: dict[str, Any] = {
     "code": "stable-employment",
@@ -18,3 +20,9 @@ PROGRAM_EXAMPLE: dict[str, Any] = {
     "valid_until": "2020-12-31",
     "fund_id": "6f1c3a52-8f0e-4a8e-9d39-1f3f0c2b7e11",
 }
+
+PROGRAM_REVISE_EXAMPLE: dict[str, Any] = {
+    k: v for k, v in PROGRAM_EXAMPLE.items() if k != "code"
+} | {"amount_fen": 600_000}
+
+REEVALUATE_EXAMPLES: list[JsonValue] = [{"dry_run": True}, {"dry_run": False}]

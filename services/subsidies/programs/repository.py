@@ -2,13 +2,15 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.programs.tables import Program
-from services.subsidies.queries import PR, keyset_after
+from services.subsidies.queries import PR
+from shared.pagination import Keyset, keyset_page
+
+BY_CREATED = Keyset(PR.created_at, PR.id)
 
 
 async def get_program(session: AsyncSession, program_id: uuid.UUID) -> Program | None:
@@ -26,14 +28,11 @@ async def program_versions(session: AsyncSession, code: str) -> Sequence[Program
 
 
 async def list_current_programs(
-    session: AsyncSession, *, after: tuple[Any, str] | None, limit: int
-) -> Sequence[Program]:
-    query = (
-        select(Program).where(PR.is_current.is_(True)).order_by(PR.created_at, PR.id).limit(limit)
-    )
-    if after is not None:
-        query = query.where(keyset_after(PR.created_at, PR.id, after))
-    return (await session.scalars(query)).all()
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[Program], str | None]:
+    """Current versions, in the order they were written."""
+    query = select(Program).where(PR.is_current.is_(True))
+    return await keyset_page(session, query, BY_CREATED, limit=limit, cursor=cursor)
 
 
 async def programs_for_employer_kind(session: AsyncSession, kind: str) -> Sequence[Program]:

@@ -4,8 +4,6 @@ from fastapi import APIRouter, status
 
 from services.subsidies.dependencies import ProgramDep
 from services.subsidies.eligibility import reevaluation
-from services.subsidies.http import Admin, Staff, problems
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import repository as repo
 from services.subsidies.programs import service
 from services.subsidies.programs.schemas import (
@@ -16,7 +14,9 @@ from services.subsidies.programs.schemas import (
     ReevaluationResult,
 )
 from services.subsidies.programs.tables import Program
+from services.subsidies.roles import Admin, Staff
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
@@ -34,7 +34,7 @@ def program_public(program: Program) -> ProgramPublic:
     summary="Define a subsidy program",
     status_code=status.HTTP_201_CREATED,
     response_model=ProgramPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_program(
     body: ProgramCreate, session: SessionDep, identity: Admin, now: Now
@@ -62,13 +62,13 @@ async def create_program(
     operation_id="listPrograms",
     summary="List current programs",
     response_model=Page[ProgramPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_programs(
     session: SessionDep, _: Staff, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ProgramPublic]:
-    items = list(await repo.list_current_programs(session, after=cursor_after(cursor), limit=limit))
-    return Page(items=[program_public(p) for p in items], next_cursor=next_cursor(items, limit))
+    items, next_cursor = await repo.list_current_programs(session, limit=limit, cursor=cursor)
+    return Page(items=[program_public(p) for p in items], next_cursor=next_cursor)
 
 
 @router.get(
@@ -77,7 +77,7 @@ async def list_programs(
     operation_id="getProgram",
     summary="Get a program's current version",
     response_model=ProgramPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_program(_: Staff, program: ProgramDep) -> ProgramPublic:
     return program_public(program)
@@ -89,7 +89,7 @@ async def get_program(_: Staff, program: ProgramDep) -> ProgramPublic:
     operation_id="listProgramVersions",
     summary="Every version of a program",
     response_model=list[ProgramPublic],
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def program_versions(
     _: Staff, program: ProgramDep, session: SessionDep
@@ -103,7 +103,7 @@ async def program_versions(
     operation_id="reviseProgram",
     summary="Change a program's rules (new version)",
     response_model=ProgramPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def revise_program(
     identity: Admin, program: ProgramDep, body: ProgramRevise, session: SessionDep, now: Now
@@ -121,7 +121,7 @@ async def revise_program(
     operation_id="reevaluateProgram",
     summary="Apply a program to the employment already known (dry run first)",
     response_model=ReevaluationResult,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def reevaluate_program(
     identity: Admin, program: ProgramDep, body: ReevaluateRequest, session: SessionDep, now: Now

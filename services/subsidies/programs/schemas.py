@@ -9,7 +9,11 @@ from pydantic import ConfigDict, field_validator, model_validator
 from sqlmodel import Field
 
 from services.subsidies.base import CODE_PATTERN, JsonInput, SubsidiesModel
-from services.subsidies.programs.examples import PROGRAM_EXAMPLE
+from services.subsidies.programs.examples import (
+    PROGRAM_EXAMPLE,
+    PROGRAM_REVISE_EXAMPLE,
+    REEVALUATE_EXAMPLES,
+)
 from services.subsidies.programs.tables import ProgramRules
 
 
@@ -43,18 +47,14 @@ class ProgramRevise(_ProgramInput):
 
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {k: v for k, v in PROGRAM_EXAMPLE.items() if k != "code"} | {"amount_fen": 600_000}
-            ]
-        },
+        json_schema_extra={"examples": [PROGRAM_REVISE_EXAMPLE]},
     )
     reason: str = Field(min_length=1, max_length=500)
 
 
 class ReevaluateRequest(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
-        extra="forbid", json_schema_extra={"examples": [{"dry_run": True}, {"dry_run": False}]}
+        extra="forbid", json_schema_extra={"examples": REEVALUATE_EXAMPLES}
     )
     dry_run: bool = Field(
         default=True,

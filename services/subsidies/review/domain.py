@@ -8,11 +8,11 @@ before it records the transition), so the rules below are the whole lifecycle. T
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from services.subsidies.errors import InvalidTransition, MakerChecker
+from services.subsidies.errors import AmountChanged, InvalidTransition, MakerChecker
 
 
 class AppState(StrEnum):
@@ -57,6 +57,28 @@ class Facts:
     verified_by: str | None = None
     approved_by: str | None = None
     notice_ends_at: datetime | None = None
+
+
+def notice_end(approved_at: datetime, notice_days: int) -> datetime | None:
+    """When the public notice (公示) of an application approved at ``approved_at`` ends: the
+    program's ``notice_days`` later; None when it has none (approval goes straight to
+    ready_for_payment, ``approve_without_notice``). An objection is taken until then
+    (:func:`notice_running`); after it, ``end_notice`` makes the application payable."""
+    if notice_days <= 0:
+        return None
+    return approved_at + timedelta(days=notice_days)
+
+
+def check_reviewed_amount(amount_fen: int, reviewed_fen: int | None) -> None:
+    """A reviewer who says which amount they checked (``expected_amount_fen``) is refused when
+    the application's amount is no longer that one: a grant line may join or leave a pending
+    application while it is being reviewed (409 ``amount-changed``)."""
+    if reviewed_fen is not None and reviewed_fen != amount_fen:
+        raise AmountChanged(
+            f"The application is now for {amount_fen} fen, not the {reviewed_fen} fen "
+            "you reviewed (a grant line joined or left it); look at it again.",
+            amount_fen=amount_fen,
+        )
 
 
 Guard = Callable[[Facts], None]

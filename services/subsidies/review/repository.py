@@ -7,9 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.subsidies.queries import AL, OB, A, keyset_after
+from services.subsidies.queries import AL, OB, A
 from services.subsidies.review.tables import Application, ApplicationLine, Objection
 from shared.db import is_postgres
+from shared.pagination import Keyset, keyset_page
+
+BY_CREATED = Keyset(A.created_at, A.id)
 
 
 async def delete(session: AsyncSession, obj: Any) -> None:
@@ -35,12 +38,36 @@ async def lines_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence
     ).all()
 
 
-async def objections_of(session: AsyncSession, application_id: uuid.UUID) -> Sequence[Objection]:
-    return (
-        await session.scalars(
-            select(Objection).where(OB.application_id == application_id).order_by(OB.created_at)
+async def lines_of_applications(
+    session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ApplicationLine]]:
+    """The lines of many applications in one query, each application's in month order."""
+    found: dict[uuid.UUID, list[ApplicationLine]] = {i: [] for i in application_ids}
+    if application_ids:
+        query = (
+            select(ApplicationLine)
+            .where(AL.application_id.in_(list(application_ids)))
+            .order_by(AL.month, AL.worker_id)
         )
-    ).all()
+        for line in await session.scalars(query):
+            found[line.application_id].append(line)
+    return found
+
+
+async def objections_of_applications(
+    session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Objection]]:
+    """The objections to many applications in one query, each application's oldest first."""
+    found: dict[uuid.UUID, list[Objection]] = {i: [] for i in application_ids}
+    if application_ids:
+        query = (
+            select(Objection)
+            .where(OB.application_id.in_(list(application_ids)))
+            .order_by(OB.created_at)
+        )
+        for objection in await session.scalars(query):
+            found[objection.application_id].append(objection)
+    return found
 
 
 async def list_applications(
@@ -51,10 +78,11 @@ async def list_applications(
     fund_id: uuid.UUID | None,
     beneficiary_id: uuid.UUID | None,
     month: str | None,
-    after: tuple[Any, str] | None,
     limit: int,
-) -> Sequence[Application]:
-    query = select(Application).order_by(A.created_at, A.id).limit(limit)
+    cursor: str | None,
+) -> tuple[list[Application], str | None]:
+    """Applications, oldest first, filtered."""
+    query = select(Application)
     if state:
         query = query.where(A.state == state)
     if program_code:
@@ -65,9 +93,7 @@ async def list_applications(
         query = query.where(A.beneficiary_id == beneficiary_id)
     if month:
         query = query.where(A.month == month)
-    if after is not None:
-        query = query.where(keyset_after(A.created_at, A.id, after))
-    return (await session.scalars(query)).all()
+    return await keyset_page(session, query, BY_CREATED, limit=limit, cursor=cursor)
 
 
 async def notices_ended(

@@ -1,6 +1,7 @@
 """Routes of the subsidies service's review feature."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -10,18 +11,6 @@ from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
 from services.subsidies.dependencies import ApplicationDep
 from services.subsidies.eligibility import service as eligibility_service
 from services.subsidies.errors import ProgramNotFound
-from services.subsidies.http import (
-    Approver,
-    Canceller,
-    Clerk,
-    Payer,
-    Reviewer,
-    Staff,
-    Verifier,
-    idempotent,
-    problems,
-)
-from services.subsidies.pagination import cursor_after, next_cursor
 from services.subsidies.programs import service as programs_service
 from services.subsidies.review import repository as repo
 from services.subsidies.review import service
@@ -39,29 +28,50 @@ from services.subsidies.review.schemas import (
     ReasonBody,
 )
 from services.subsidies.review.tables import Application
+from services.subsidies.roles import (
+    Approver,
+    Canceller,
+    Clerk,
+    Payer,
+    Reviewer,
+    Staff,
+    Verifier,
+)
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import IdempotencyDep, idempotent, scope_of
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
 
 
+async def applications_public(
+    session: AsyncSession, apps: Sequence[Application]
+) -> list[ApplicationPublic]:
+    """Applications with their lines and objections: two queries whatever their number."""
+    ids = [app.id for app in apps]
+    lines = await repo.lines_of_applications(session, ids)
+    objections = await repo.objections_of_applications(session, ids)
+    return [
+        ApplicationPublic(
+            **{k: getattr(app, k) for k in _OWN_FIELDS},
+            lines=[
+                ApplicationLinePublic.model_validate(x, from_attributes=True) for x in lines[app.id]
+            ],
+            objections=[
+                ObjectionPublic.model_validate(o, from_attributes=True) for o in objections[app.id]
+            ],
+        )
+        for app in apps
+    ]
+
+
+_OWN_FIELDS = [k for k in ApplicationPublic.model_fields if k not in ("lines", "objections")]
+
+
 async def application_public(session: AsyncSession, app: Application) -> ApplicationPublic:
-    lines = [
-        ApplicationLinePublic.model_validate(line, from_attributes=True)
-        for line in await repo.lines_of(session, app.id)
-    ]
-    objections = [
-        ObjectionPublic.model_validate(o, from_attributes=True)
-        for o in await repo.objections_of(session, app.id)
-    ]
-    base = {
-        k: getattr(app, k)
-        for k in ApplicationPublic.model_fields
-        if k not in ("lines", "objections")
-    }
-    return ApplicationPublic(**base, lines=lines, objections=objections)
+    return (await applications_public(session, [app]))[0]
 
 
 @router.post(
@@ -71,7 +81,7 @@ async def application_public(session: AsyncSession, app: Application) -> Applica
     summary="Create an application by hand",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_application(
     body: ApplicationCreate, session: SessionDep, identity: Clerk, now: Now, guard: IdempotencyDep
@@ -102,7 +112,9 @@ async def create_application(
         )
         return await application_public(session, app)
 
-    return await idempotent(guard, session, identity, body, 201, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=201, make=make
+    )
 
 
 @router.get(
@@ -111,7 +123,7 @@ async def create_application(
     operation_id="listApplications",
     summary="List applications",
     response_model=Page[ApplicationPublic],
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_applications(
     session: SessionDep,
@@ -124,22 +136,17 @@ async def list_applications(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ApplicationPublic]:
-    items = list(
-        await repo.list_applications(
-            session,
-            state=state.value if state else None,
-            program_code=program_code,
-            fund_id=fund_id,
-            beneficiary_id=beneficiary_id,
-            month=month,
-            after=cursor_after(cursor),
-            limit=limit,
-        )
+    items, next_cursor = await repo.list_applications(
+        session,
+        state=state.value if state else None,
+        program_code=program_code,
+        fund_id=fund_id,
+        beneficiary_id=beneficiary_id,
+        month=month,
+        limit=limit,
+        cursor=cursor,
     )
-    return Page(
-        items=[await application_public(session, a) for a in items],
-        next_cursor=next_cursor(items, limit),
-    )
+    return Page(items=await applications_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -148,7 +155,7 @@ async def list_applications(
     operation_id="getApplication",
     summary="Get an application with its lines",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422),
 )
 async def get_application(_: Staff, app: ApplicationDep, session: SessionDep) -> ApplicationPublic:
     return await application_public(session, app)
@@ -160,7 +167,7 @@ async def get_application(_: Staff, app: ApplicationDep, session: SessionDep) ->
     operation_id="bulkVerifyApplications",
     summary="Verify many applications",
     response_model=BulkResult,
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def bulk_verify(
     body: BulkIds, session: SessionDep, identity: Verifier, now: Now
@@ -180,7 +187,7 @@ async def bulk_verify(
     operation_id="bulkApproveApplications",
     summary="Approve many applications",
     response_model=BulkResult,
-    responses=problems(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422),
 )
 async def bulk_approve(
     body: BulkIds, session: SessionDep, identity: Approver, now: Now, guard: IdempotencyDep
@@ -195,7 +202,9 @@ async def bulk_approve(
             lambda i: service.approve(session, i, actor=identity.actor, now=now, note=body.note),
         )
 
-    return await idempotent(guard, session, identity, body, 200, make)
+    return await idempotent(
+        guard, session, scope=scope_of(identity), payload=body, status_code=200, make=make
+    )
 
 
 @router.post(
@@ -204,7 +213,7 @@ async def bulk_approve(
     operation_id="verifyApplication",
     summary="Verify an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def verify_application(
     application_id: uuid.UUID,
@@ -233,7 +242,7 @@ async def verify_application(
     operation_id="approveApplication",
     summary="Approve an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def approve_application(
     application_id: uuid.UUID,
@@ -262,7 +271,12 @@ async def approve_application(
         return await application_public(session, app)
 
     return await idempotent(
-        guard, session, identity, {"id": application_id, "body": body}, 200, make
+        guard,
+        session,
+        scope=scope_of(identity),
+        payload={"id": application_id, "body": body},
+        status_code=200,
+        make=make,
     )
 
 
@@ -272,7 +286,7 @@ async def approve_application(
     operation_id="rejectApplication",
     summary="Reject an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def reject_application(
     application_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Reviewer, now: Now
@@ -291,7 +305,7 @@ async def reject_application(
     operation_id="cancelApplication",
     summary="Cancel an application",
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def cancel_application(
     application_id: uuid.UUID, body: ReasonBody, session: SessionDep, identity: Canceller, now: Now
@@ -311,7 +325,7 @@ async def cancel_application(
     summary="Record an objection during notice",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def object_to_application(
     application_id: uuid.UUID, body: ObjectionCreate, session: SessionDep, identity: Clerk, now: Now
@@ -331,7 +345,7 @@ async def object_to_application(
     operation_id="closeEndedNotices",
     summary="Move applications whose notice ended to ready_for_payment",
     response_model=NoticeSweepResult,
-    responses=problems(401, 403),
+    responses=responses(401, 403),
 )
 async def close_ended_notices(session: SessionDep, _: Payer, now: Now) -> NoticeSweepResult:
     """Also done automatically when a payment batch is made."""

@@ -7,6 +7,13 @@ from pydantic import ConfigDict
 from sqlmodel import Field
 
 from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN, JsonInput, SubsidiesModel
+from services.subsidies.review.examples import (
+    APPLICATION_CREATE_EXAMPLES,
+    BULK_IDS_EXAMPLES,
+    NOTE_EXAMPLES,
+    OBJECTION_EXAMPLES,
+    REASON_EXAMPLES,
+)
 
 
 class ApplicationLinePublic(SubsidiesModel):
@@ -20,9 +27,7 @@ class ApplicationLinePublic(SubsidiesModel):
 class ObjectionCreate(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [{"text": "A villager reports the worker left the workshop in March."}]
-        },
+        json_schema_extra={"examples": OBJECTION_EXAMPLES},
     )
     text: str = Field(min_length=1, max_length=2000)
 
@@ -65,16 +70,7 @@ class ApplicationCreate(JsonInput):
 
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "program_code": "dedicated-post",
-                    "placement_id": "0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90",
-                    "month": "2020-05",
-                    "reason": "Refused while a non-stackable grant stood; that grant was rejected.",
-                }
-            ]
-        },
+        json_schema_extra={"examples": APPLICATION_CREATE_EXAMPLES},
     )
     program_code: str = Field(max_length=50, schema_extra={"pattern": CODE_PATTERN})
     placement_id: uuid.UUID
@@ -85,9 +81,7 @@ class ApplicationCreate(JsonInput):
 class ReasonBody(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [{"reason": "Social insurance record shows a gap in April."}]
-        },
+        json_schema_extra={"examples": REASON_EXAMPLES},
     )
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -95,9 +89,7 @@ class ReasonBody(JsonInput):
 class NoteBody(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [{"note": "ok"}, {"note": "ok", "expected_amount_fen": 40000}]
-        },
+        json_schema_extra={"examples": NOTE_EXAMPLES},
     )
     note: str | None = Field(default=None, max_length=1000)
     # The amount the reviewer saw: a line may join or leave a pending application meanwhile.
@@ -107,9 +99,7 @@ class NoteBody(JsonInput):
 class BulkIds(JsonInput):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
-        json_schema_extra={
-            "examples": [{"application_ids": ["0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90"]}]
-        },
+        json_schema_extra={"examples": BULK_IDS_EXAMPLES},
     )
     application_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     note: str | None = Field(default=None, max_length=1000)

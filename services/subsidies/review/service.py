@@ -21,7 +21,7 @@ Application life cycle::
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -29,10 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.audit import service as audit
 from services.subsidies.errors import (
-    AmountChanged,
     ApplicationNotFound,
-    FundExhausted,
-    FundNotFound,
     ProgramNotFound,
 )
 from services.subsidies.events import (
@@ -145,15 +142,6 @@ async def load_for_change(session: AsyncSession, application_id: uuid.UUID) -> A
     return app
 
 
-def _check_expected_amount(app: Application, expected_amount_fen: int | None) -> None:
-    if expected_amount_fen is not None and expected_amount_fen != app.amount_fen:
-        raise AmountChanged(
-            f"The application is now for {app.amount_fen} fen, not the {expected_amount_fen} fen "
-            "you reviewed (a grant line joined or left it); look at it again.",
-            amount_fen=app.amount_fen,
-        )
-
-
 async def verify(
     session: AsyncSession,
     application_id: uuid.UUID,
@@ -165,7 +153,7 @@ async def verify(
 ) -> Application:
     app = await load_for_change(session, application_id)
     check_step(app, "verify", actor=actor, now=now)
-    _check_expected_amount(app, expected_amount_fen)
+    review.check_reviewed_amount(app.amount_fen, expected_amount_fen)
     app.verified_by, app.verified_at = actor, now
     await transition(session, app, "verify", action="verified", actor=actor, now=now, reason=note)
     await session.flush()
@@ -183,27 +171,14 @@ async def approve(
 ) -> Application:
     app = await load_for_change(session, application_id)
     check_step(app, "approve", actor=actor, now=now)
-    _check_expected_amount(app, expected_amount_fen)
+    review.check_reviewed_amount(app.amount_fen, expected_amount_fen)
     program = await session.get(Program, app.program_id)
     if program is None:  # a foreign key forbids it; refuse rather than approve blind
         raise ProgramNotFound(app.program_id)
-    if not await funds_service.reserve(session, app.fund_id, app.amount_fen):
-        fund = await funds_service.get_fund(session, app.fund_id)
-        if fund is None:
-            raise FundNotFound(app.fund_id)
-        await funds_service.refresh(session, fund)
-        raise FundExhausted(
-            f"Fund '{fund.code}' has {fund.budget_fen - fund.reserved_fen - fund.paid_fen} fen "
-            f"left, less than the {app.amount_fen} fen this application needs.",
-            available_fen=fund.budget_fen - fund.reserved_fen - fund.paid_fen,
-            needed_fen=app.amount_fen,
-        )
+    await funds_service.reserve(session, app.fund_id, app.amount_fen)
     app.approved_by, app.approved_at = actor, now
-    if program.notice_days > 0:
-        app.notice_ends_at = now + timedelta(days=program.notice_days)
-        step = "approve"
-    else:
-        step = "approve_without_notice"
+    app.notice_ends_at = review.notice_end(now, program.notice_days)
+    step = "approve" if app.notice_ends_at is not None else "approve_without_notice"
     await transition(session, app, step, action="approved", actor=actor, now=now, reason=note)
     await session.flush()
     await add_event(

@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
-from services.subsidies.http import Staff, problems
+from services.subsidies.roles import Staff
 from services.subsidies.statistics import service
 from services.subsidies.statistics.schemas import Statistics
 from shared.db import SessionDep
 from shared.errors import Unprocessable
+from shared.openapi import responses
 
 router = APIRouter(prefix="/v1/subsidies")
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/subsidies")
     operation_id="getStatistics",
     summary="Statistics per program and fund",
     response_model=Statistics,
-    responses=problems(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def get_statistics(
     session: SessionDep,

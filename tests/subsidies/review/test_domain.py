@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.subsidies.errors import InvalidTransition, MakerChecker
-from services.subsidies.review.domain import TRANSITIONS, AppState, Facts, check, render_table
+from services.subsidies.review.domain import (
+    TRANSITIONS,
+    AppState,
+    Facts,
+    check,
+    notice_end,
+    render_table,
+)
 
 NOW = datetime(2020, 6, 1, tzinfo=UTC)
 README = Path(__file__).parents[3] / "services" / "subsidies" / "README.md"
@@ -71,3 +78,11 @@ class TestCheck:
 
 def test_readme_shows_the_table() -> None:
     assert render_table() in README.read_text(encoding="utf-8")
+
+
+class TestNoticeEnd:
+    def test_notice_lasts_the_programs_days_from_approval(self) -> None:
+        assert notice_end(NOW, 5) == NOW + timedelta(days=5)
+
+    def test_no_notice_days_means_no_notice(self) -> None:
+        assert notice_end(NOW, 0) is None
