@@ -6,9 +6,6 @@ statistics of 1 and of 21 groups. Presenters read sets, never a row at a time.
 The counts are of the request's statements alone (see the ``products`` fixture below)."""
 
 import uuid
-from collections.abc import AsyncIterator
-
-import pytest
 
 from tests.products.factories import (
     admin,
@@ -20,21 +17,10 @@ from tests.products.factories import (
     report_sale,
     sale_body,
 )
-from tests.support.apps import RunningService, running_service
 from tests.support.queries import count_queries, queries_of
 
 MANY = 21
-DEAD_NATS = "nats://127.0.0.1:9"  # the discard port: nothing listens there
 SOLD_AT = "2024-03-10T04:00:00Z"  # business day 2024-03-10
-
-
-@pytest.fixture
-async def products(settings_for) -> AsyncIterator[RunningService]:  # type: ignore[no-untyped-def]
-    """The products service alone on its engine: no NATS, so no outbox relay, and no event
-    gauges before the test ends. Both share the engine and would be counted with the request."""
-    settings = settings_for("products", nats_url=DEAD_NATS, event_metrics_seconds=3600)
-    async with running_service("products", settings, wait_for_messaging=False) as svc:
-        yield svc
 
 
 async def statements(products, path: str, headers: dict[str, str]) -> int:

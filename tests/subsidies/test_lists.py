@@ -59,11 +59,9 @@ async def assert_pages_end_exactly(
 
 
 async def statements(svc: RunningService, path: str, headers: Any) -> tuple[int, Any]:
-    """The statements of one GET and its response. The relay, the consumers and the audit
-    anchorer share the engine and now and then run a statement meanwhile: the fewest of three
-    runs is the request's own count."""
-    runs = [await queries_of(svc, path, headers=headers) for _ in range(3)]
-    return min(n for n, _ in runs), runs[-1][1]
+    """The statements of one GET (the request's own: see tests.support.queries) and its
+    response."""
+    return await queries_of(svc, path, headers=headers)
 
 
 async def assert_set_based(
