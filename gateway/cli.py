@@ -99,7 +99,8 @@ async def revoke_api_key(args: argparse.Namespace, settings: GatewaySettings) ->
 
 async def list_api_keys(args: argparse.Namespace, settings: GatewaySettings) -> int:
     async def listing(session: AsyncSession) -> list[Any]:
-        return await repository.list_api_keys(session, after=None, limit=10_000, filters={})
+        keys, _ = await repository.list_api_keys(session, cursor=None, limit=10_000, filters={})
+        return keys
 
     for row in await _in_transaction(settings, listing):
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
