@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import aiohttp
 import structlog
@@ -124,45 +125,45 @@ class GatewayApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+@asynccontextmanager
+async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None]:
+    """The gateway process's life: its database (migrated if asked), the upstream connection
+    pool and the runtime holding both, and the first admin created in the background."""
+    configure_logging("gateway", level=settings.log_level, json=settings.log_json)
+    structlog.contextvars.bind_contextvars(service="gateway")
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    if settings.migrate_on_start:
+        await upgrade_to_head(engine, "gateway")
+    async with http_session(
+        settings.upstream_pool_size,
+        settings.upstream_connect_timeout_seconds,
+        settings.upstream_read_timeout_seconds,
+    ) as http:
+        app.state.runtime = GatewayRuntime(
+            settings, http, engine, sessionmaker, head_revision("gateway")
+        )
+        bootstrap = asyncio.create_task(bootstrap_admin(sessionmaker, settings), name="bootstrap")
+        try:
+            yield
+        finally:
+            bootstrap.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bootstrap
+    await engine.dispose()
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging("gateway", level=settings.log_level, json=settings.log_json)
-        structlog.contextvars.bind_contextvars(service="gateway")
-        if settings.database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
-        sessionmaker = make_sessionmaker(engine)
-        if settings.migrate_on_start:
-            await upgrade_to_head(engine, "gateway")
-        async with http_session(
-            settings.upstream_pool_size,
-            settings.upstream_connect_timeout_seconds,
-            settings.upstream_read_timeout_seconds,
-        ) as http:
-            app.state.runtime = GatewayRuntime(
-                settings, http, engine, sessionmaker, head_revision("gateway")
-            )
-            bootstrap = asyncio.create_task(
-                bootstrap_admin(sessionmaker, settings), name="bootstrap"
-            )
-            try:
-                yield
-            finally:
-                bootstrap.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await bootstrap
-        await engine.dispose()
-
     app = GatewayApp(
         title="East-west cooperation platform",
         description="The one public API of the Haizhu–Weng'an cooperation platform: jobs, "
         "product sales and employment subsidies. Every call but the public job board, login "
         "and health needs `Authorization: Bearer <API key or login token>`.",
         version="1.0.0",
-        lifespan=lifespan,
+        lifespan=partial(run_gateway, settings=settings),
         openapi_tags=TAGS,
         openapi_url=None,
         docs_url=None,

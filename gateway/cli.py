@@ -67,72 +67,91 @@ def _password(given: str | None) -> str:
     return first
 
 
-async def run(args: argparse.Namespace, settings: GatewaySettings) -> int:
-    if args.command == "create-api-key":
-        data = ApiKeyCreate(name=args.name, role=args.role, subject_id=args.subject)
-        await _check_subject(settings, data)
-        row, key = await _in_transaction(
-            settings, lambda s: service.create_api_key(s, data, created_by=OPERATOR)
-        )
+async def create_api_key(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    data = ApiKeyCreate(name=args.name, role=args.role, subject_id=args.subject)
+    await _check_subject(settings, data)
+    row, key = await _in_transaction(
+        settings, lambda s: service.create_api_key(s, data, created_by=OPERATOR)
+    )
+    print(
+        f"API key {row.id} (prefix {row.prefix}, role {row.role}"
+        f"{', subject ' + str(row.subject_id) if row.subject_id else ''}):"
+    )
+    print(key)
+    print("Shown only this once: the platform keeps only its hash.", file=sys.stderr)
+    return 0
+
+
+async def revoke_api_key(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    async def revoke(session: AsyncSession) -> bool:
+        row = await repository.get_api_key(session, args.key_id)
+        if row is None:
+            return False
+        await service.revoke_api_key(session, row, revoked_by=OPERATOR)
+        return True
+
+    if not await _in_transaction(settings, revoke):
+        print(f"No API key with id {args.key_id}.", file=sys.stderr)
+        return 1
+    print(f"Revoked {args.key_id}.")
+    return 0
+
+
+async def list_api_keys(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    async def listing(session: AsyncSession) -> list[Any]:
+        keys, _ = await repository.list_api_keys(session, cursor=None, limit=10_000, filters={})
+        return keys
+
+    for row in await _in_transaction(settings, listing):
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         print(
-            f"API key {row.id} (prefix {row.prefix}, role {row.role}"
-            f"{', subject ' + str(row.subject_id) if row.subject_id else ''}):"
+            f"{row.id}  ew_{row.prefix}_…  {row.role:<16} {row.subject_id or '-'}  "
+            f"{state}  {row.name}"
         )
-        print(key)
-        print("Shown only this once: the platform keeps only its hash.", file=sys.stderr)
-        return 0
-    if args.command == "revoke-api-key":
+    return 0
 
-        async def revoke(session: AsyncSession) -> bool:
-            row = await repository.get_api_key(session, args.key_id)
-            if row is None:
-                return False
-            await service.revoke_api_key(session, row, revoked_by=OPERATOR)
-            return True
 
-        if not await _in_transaction(settings, revoke):
-            print(f"No API key with id {args.key_id}.", file=sys.stderr)
-            return 1
-        print(f"Revoked {args.key_id}.")
-        return 0
-    if args.command == "list-api-keys":
+async def create_user(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    user_data = UserCreate(
+        username=args.username,
+        role=args.role,
+        display_name=args.display_name or "",
+        password=_password(args.password),
+    )
+    user = await _in_transaction(settings, lambda s: service.create_user(s, user_data))
+    print(f"User {user.username} ({user.role}) created: {user.id}")
+    return 0
 
-        async def listing(session: AsyncSession) -> list[Any]:
-            return await repository.list_api_keys(session, after=None, limit=10_000, filters={})
 
-        for row in await _in_transaction(settings, listing):
-            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            print(
-                f"{row.id}  ew_{row.prefix}_…  {row.role:<16} {row.subject_id or '-'}  "
-                f"{state}  {row.name}"
-            )
-        return 0
-    if args.command == "create-user":
-        user_data = UserCreate(
-            username=args.username,
-            role=args.role,
-            display_name=args.display_name or "",
-            password=_password(args.password),
-        )
-        user = await _in_transaction(settings, lambda s: service.create_user(s, user_data))
-        print(f"User {user.username} ({user.role}) created: {user.id}")
-        return 0
-    if args.command == "reset-password":
-        update = UserUpdate(password=_password(args.password))
+async def reset_password(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    update = UserUpdate(password=_password(args.password))
 
-        async def reset(session: AsyncSession) -> bool:
-            user = await repository.get_user_by_username(session, args.username)
-            if user is None:
-                return False
-            await service.update_user(session, user, update, actor_user_id=None)
-            return True
+    async def reset(session: AsyncSession) -> bool:
+        user = await repository.get_user_by_username(session, args.username)
+        if user is None:
+            return False
+        await service.update_user(session, user, update, actor_user_id=None)
+        return True
 
-        if not await _in_transaction(settings, reset):
-            print(f"No user named {args.username}.", file=sys.stderr)
-            return 1
-        print(f"Password of {args.username} changed.")
-        return 0
-    raise AssertionError(args.command)
+    if not await _in_transaction(settings, reset):
+        print(f"No user named {args.username}.", file=sys.stderr)
+        return 1
+    print(f"Password of {args.username} changed.")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, GatewaySettings], Awaitable[int]]] = {
+    "create-api-key": create_api_key,
+    "revoke-api-key": revoke_api_key,
+    "list-api-keys": list_api_keys,
+    "create-user": create_user,
+    "reset-password": reset_password,
+}
+
+
+async def run(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    """Run the command named on the command line; its exit status."""
+    return await COMMANDS[args.command](args, settings)
 
 
 def parser() -> argparse.ArgumentParser:

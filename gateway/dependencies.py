@@ -1,6 +1,5 @@
 """Dependencies of the gateway's own routes: the caller, admin-only access, load-by-id."""
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,9 +8,9 @@ from gateway import repository
 from gateway.errors import ApiKeyNotFound, CredentialRequired, RateLimited, UserNotFound
 from gateway.models import ApiKey, User
 from gateway.runtime import GatewayRuntime
-from shared.db import SessionDep
 from shared.errors import Forbidden
 from shared.identity import Identity
+from shared.loader import loader
 
 
 def get_runtime(request: Request) -> GatewayRuntime:
@@ -62,19 +61,7 @@ async def login_rate_limit(request: Request, runtime: RuntimeDep) -> None:
         raise RateLimited(retry_after)
 
 
-async def user_by_id(user_id: uuid.UUID, session: SessionDep) -> User:
-    user = await repository.get_user(session, user_id)
-    if user is None:
-        raise UserNotFound(user_id)
-    return user
-
-
-async def api_key_by_id(key_id: uuid.UUID, session: SessionDep) -> ApiKey:
-    key = await repository.get_api_key(session, key_id)
-    if key is None:
-        raise ApiKeyNotFound(key_id)
-    return key
-
-
-UserById = Annotated[User, Depends(user_by_id)]
-ApiKeyById = Annotated[ApiKey, Depends(api_key_by_id)]
+UserById = Annotated[User, Depends(loader(repository.get_user, UserNotFound, param="user_id"))]
+ApiKeyById = Annotated[
+    ApiKey, Depends(loader(repository.get_api_key, ApiKeyNotFound, param="key_id"))
+]

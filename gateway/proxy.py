@@ -252,6 +252,9 @@ class Proxy:
         base_url: str,
         started: list[bool],
     ) -> None:
+        """Admit the request (path, credential, rate), then send it on and relay the answer.
+        The steps that await stay inline here: each awaited helper would add a coroutine per
+        request on the hot path; the synchronous steps are helpers of their own."""
         path: str = scope["path"]
         if "/./" in path or "/../" in path or path.endswith(("/.", "/..")):
             raise BadGatewayPath()
@@ -272,25 +275,8 @@ class Proxy:
         if identity is not None:
             structlog.contextvars.bind_contextvars(principal=identity.actor)
 
-        headers = clean_request_headers(scope["headers"])
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
-        if request_id and _SAFE_REQUEST_ID.match(request_id):
-            headers.append(("x-request-id", request_id))
-        headers.append(("x-forwarded-for", client_host))
-        headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
-        host = header(scope, b"host")
-        if host is not None:
-            headers.append(("x-forwarded-host", host.decode("latin-1")))
-        if identity is not None:
-            headers.append((IDENTITY_HEADER, runtime.signer.header(identity)))
-
-        raw_path: bytes = scope.get("raw_path") or path.encode()
-        query: bytes = scope.get("query_string", b"")
-        target = base_url + raw_path.decode("latin-1")
-        if query:
-            target += "?" + query.decode("latin-1")
-        url = URL(target, encoded=True)
-
+        headers = self._upstream_headers(scope, identity, client_host)
+        url = upstream_url(scope, base_url, path)
         body, cut = await self._body(receive)
         try:
             async with runtime.http.request(
@@ -315,6 +301,24 @@ class Proxy:
                 return  # the client left: nobody to answer
             log.warning("upstream_unreachable", upstream=service, error=type(exc).__name__)
             raise UpstreamUnavailable(service) from exc
+
+    def _upstream_headers(
+        self, scope: Scope, identity: Identity | None, client_host: str
+    ) -> list[tuple[str, str]]:
+        """The client's headers, cleaned, plus what the gateway vouches for: the request id,
+        the forwarding headers and the signed identity."""
+        headers = clean_request_headers(scope["headers"])
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id and _SAFE_REQUEST_ID.match(request_id):
+            headers.append(("x-request-id", request_id))
+        headers.append(("x-forwarded-for", client_host))
+        headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
+        host = header(scope, b"host")
+        if host is not None:
+            headers.append(("x-forwarded-host", host.decode("latin-1")))
+        if identity is not None:
+            headers.append((IDENTITY_HEADER, self.runtime.signer.header(identity)))
+        return headers
 
     async def _body(
         self, receive: Receive
@@ -378,6 +382,17 @@ class Proxy:
         async for data in upstream.content.iter_any():
             await send({"type": "http.response.body", "body": data, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def upstream_url(scope: Scope, base_url: str, path: str) -> URL:
+    """The service's URL for the request: its path and query exactly as the client sent them
+    (already percent-encoded, so not encoded again)."""
+    raw_path: bytes = scope.get("raw_path") or path.encode()
+    query: bytes = scope.get("query_string", b"")
+    target = base_url + raw_path.decode("latin-1")
+    if query:
+        target += "?" + query.decode("latin-1")
+    return URL(target, encoded=True)
 
 
 def is_public(method: str, path: str) -> bool:

@@ -1,14 +1,14 @@
 """Every query of the gateway. Functions take the session first and never commit."""
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.models import ApiKey, User
+from shared.pagination import Keyset, keyset_page
 
 
 async def count_users(session: AsyncSession) -> int:
@@ -24,13 +24,15 @@ async def get_user_by_username(session: AsyncSession, username: str) -> User | N
     return result.scalar_one_or_none()
 
 
+USERS = Keyset(User.created_at, User.id)
+API_KEYS = Keyset(ApiKey.created_at, ApiKey.id)
+
+
 async def list_users(
-    session: AsyncSession, *, after: tuple[datetime, uuid.UUID] | None, limit: int
-) -> list[User]:
-    query = select(User).order_by(User.created_at, User.id).limit(limit)  # type: ignore[arg-type]
-    if after is not None:
-        query = query.where(tuple_(User.created_at, User.id) > after)
-    return list((await session.execute(query)).scalars())
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
+    """A page of users, oldest first, and the next page's cursor."""
+    return await keyset_page(session, select(User), USERS, limit=limit, cursor=cursor)
 
 
 async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
@@ -51,17 +53,16 @@ async def active_api_key_prefixes(session: AsyncSession) -> set[str]:
 async def list_api_keys(
     session: AsyncSession,
     *,
-    after: tuple[datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
     filters: dict[str, Any],
-) -> list[ApiKey]:
-    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit)  # type: ignore[arg-type]
-    if after is not None:
-        query = query.where(tuple_(ApiKey.created_at, ApiKey.id) > after)
+) -> tuple[list[ApiKey], str | None]:
+    """A page of API keys, oldest first, and the next page's cursor."""
+    query = select(ApiKey)
     if filters.get("role") is not None:
         query = query.where(ApiKey.role == filters["role"])
     if filters.get("subject_id") is not None:
         query = query.where(ApiKey.subject_id == filters["subject_id"])
     if filters.get("include_revoked") is False:
         query = query.where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
-    return list((await session.execute(query)).scalars())
+    return await keyset_page(session, query, API_KEYS, limit=limit, cursor=cursor)

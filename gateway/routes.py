@@ -2,7 +2,6 @@
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -37,45 +36,18 @@ from gateway.models import (
 from gateway.security import issue_staff_token
 from gateway.subjects import check_subject
 from shared.db import SessionDep
-from shared.errors import Forbidden, Unprocessable
+from shared.errors import Forbidden
 from shared.identity import Role
-from shared.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from shared.openapi import responses
+from shared.pagination import Cursor, Limit, Page
 
-Responses = dict[int | str, dict[str, Any]]
-
-
-def _problem(status: int, description: str) -> Responses:
-    return {status: {"description": description, "content": {"application/problem+json": {}}}}
-
-
-R401 = _problem(401, "No valid credential")
-R403 = _problem(403, "Not allowed for this role")
-R404 = _problem(404, "No such item")
-R409 = _problem(409, "Conflicts with existing data")
-R422 = _problem(422, "Invalid request (unknown fields are refused)")
-R429 = _problem(429, "Rate limit reached; see Retry-After")
+# At the gateway a 401 is about the credential itself, not about which door was used.
+SAID = {401: "No valid credential: send `Authorization: Bearer <API key or login token>`."}
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 admin_router = APIRouter(
-    prefix="/v1/admin", tags=["admin"], responses={**R401, **R403, **R422, **R429}
+    prefix="/v1/admin", tags=["admin"], responses=responses(401, 403, 422, 429, descriptions=SAID)
 )
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        return datetime.fromisoformat(values["t"]), uuid.UUID(values["id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Unprocessable("The cursor is not valid; start again from the first page.") from exc
-
-
-def _next(items: list[Any], limit: int) -> str | None:
-    if len(items) < limit:
-        return None
-    last = items[-1]
-    return encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
 
 
 # --- auth --------------------------------------------------------------------------------------
@@ -87,7 +59,9 @@ def _next(items: list[Any], limit: int) -> str | None:
     summary="Log in as a staff user",
     response_model=TokenResponse,
     dependencies=[Depends(login_rate_limit)],
-    responses={**R401, **R422, **R429},
+    responses=responses(
+        401, 422, 429, descriptions={401: "Wrong username or password, or the account is disabled."}
+    ),
     openapi_extra={"security": []},
 )
 async def login(
@@ -110,7 +84,7 @@ async def login(
     operation_id="whoami",
     summary="Who the credential belongs to",
     response_model=IdentityPublic,
-    responses={**R401, **R429},
+    responses=responses(401, 429, descriptions=SAID),
 )
 async def whoami(identity: Caller) -> IdentityPublic:
     """The role and subject (store or partner organisation) the services will see for this
@@ -123,7 +97,7 @@ async def whoami(identity: Caller) -> IdentityPublic:
     operation_id="change_password",
     summary="Change my password",
     status_code=204,
-    responses={**R401, **R403, **R422, **R429},
+    responses=responses(401, 403, 422, 429, descriptions=SAID),
 )
 async def change_password(
     data: PasswordChange, identity: Caller, session: SessionDep, runtime: RuntimeDep
@@ -149,7 +123,7 @@ async def change_password(
     summary="Create a staff user",
     status_code=201,
     response_model=UserPublic,
-    responses=R409,
+    responses=responses(409),
 )
 async def create_user(data: UserCreate, _admin: Admin, session: SessionDep) -> User:
     """Staff log in with a username and password (at least 12 characters) and act with one
@@ -163,8 +137,8 @@ async def create_user(data: UserCreate, _admin: Admin, session: SessionDep) -> U
 async def list_users(
     _admin: Admin, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
-    items = await repository.list_users(session, after=_after(cursor), limit=limit)
-    return {"items": items, "next_cursor": _next(items, limit)}
+    items, next_cursor = await repository.list_users(session, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @admin_router.get(
@@ -172,7 +146,7 @@ async def list_users(
     operation_id="get_user",
     summary="One staff user",
     response_model=UserPublic,
-    responses=R404,
+    responses=responses(404),
 )
 async def get_user(_admin: Admin, user: UserById) -> User:
     return user
@@ -183,7 +157,7 @@ async def get_user(_admin: Admin, user: UserById) -> User:
     operation_id="update_user",
     summary="Change, disable or re-enable a staff user",
     response_model=UserPublic,
-    responses={**R404, **R409},
+    responses=responses(404, 409),
 )
 async def update_user(
     data: UserUpdate, admin: Admin, user: UserById, session: SessionDep, runtime: RuntimeDep
@@ -204,7 +178,9 @@ async def update_user(
     summary="Create an API key",
     status_code=201,
     response_model=ApiKeyCreated,
-    responses=_problem(503, "The subject's service cannot be asked; no key was created"),
+    responses=responses(
+        503, descriptions={503: "The subject's service cannot be asked; no key was created."}
+    ),
 )
 async def create_api_key(
     data: ApiKeyCreate, admin: Admin, session: SessionDep, runtime: RuntimeDep
@@ -237,13 +213,13 @@ async def list_api_keys(
     include_revoked: bool = Query(default=True, description="Also list revoked keys."),
 ) -> dict[str, Any]:
     """Keys are listed by prefix and name; the keys themselves are never shown again."""
-    items = await repository.list_api_keys(
+    items, next_cursor = await repository.list_api_keys(
         session,
-        after=_after(cursor),
+        cursor=cursor,
         limit=limit,
         filters={"role": role, "subject_id": subject_id, "include_revoked": include_revoked},
     )
-    return {"items": items, "next_cursor": _next(items, limit)}
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @admin_router.get(
@@ -251,7 +227,7 @@ async def list_api_keys(
     operation_id="get_api_key",
     summary="One API key",
     response_model=ApiKeyPublic,
-    responses=R404,
+    responses=responses(404),
 )
 async def get_api_key(_admin: Admin, key: ApiKeyById) -> ApiKey:
     return key
@@ -262,7 +238,7 @@ async def get_api_key(_admin: Admin, key: ApiKeyById) -> ApiKey:
     operation_id="revoke_api_key",
     summary="Revoke an API key",
     status_code=204,
-    responses=R404,
+    responses=responses(404),
 )
 async def revoke_api_key(
     admin: Admin, key: ApiKeyById, session: SessionDep, runtime: RuntimeDep

@@ -4,6 +4,7 @@ Domain code raises a subclass of :class:`AppError`; nothing else needs to know a
 Validation errors never echo the rejected input back, because that input may be personal data.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import structlog
@@ -155,113 +156,124 @@ def classify_database_error(exc: DBAPIError) -> str:
     return "other"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(
-            exc.status,
-            exc.code,
-            exc.title,
-            exc.detail,
-            request.url.path,
-            headers=exc.headers or None,
-            **exc.extensions,
-        )
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    return problem(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        request.url.path,
+        headers=exc.headers or None,
+        **exc.extensions,
+    )
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return validation_problem(list(exc.errors()), request.url.path)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {
-            404: "Not found",
-            405: "Method not allowed",
-            401: "Authentication required",
-            403: "Not allowed",
-            413: "Request body too large",
-        }
-        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = f"There is no endpoint at {request.url.path}."
-        if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem(
-            exc.status_code,
-            f"http-{exc.status_code}",
-            titles.get(exc.status_code, "Request failed"),
-            detail,
-            request.url.path,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return validation_problem(list(exc.errors()), request.url.path)
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        kind = classify_database_error(exc)
-        log.info("database_error", kind=kind, error=type(exc.orig).__name__ if exc.orig else "")
-        if kind == "data":  # e.g. a NUL byte in text, or a number outside the column's range
-            return problem(
-                422,
-                "unstorable-value",
-                "Value cannot be stored",
-                "A value in the request cannot be stored (text with NUL bytes, or a "
-                "number out of range). Correct it and retry.",
-                request.url.path,
-            )
-        if kind == "conflict":
-            return problem(
-                409,
-                "conflict",
-                "Conflict with existing data",
-                "The request conflicts with data that already exists.",
-                request.url.path,
-            )
-        if kind == "unavailable":
-            return _unavailable(request)
-        log.exception("database_failure")
+
+_HTTP_TITLES = {
+    404: "Not found",
+    405: "Method not allowed",
+    401: "Authentication required",
+    403: "Not allowed",
+    413: "Request body too large",
+}
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no endpoint at {request.url.path}."
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem(
+        exc.status_code,
+        f"http-{exc.status_code}",
+        _HTTP_TITLES.get(exc.status_code, "Request failed"),
+        detail,
+        request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+def _internal(request: Request, what: str = "error") -> JSONResponse:
+    return problem(
+        500,
+        "internal",
+        "Internal error",
+        f"An unexpected {what} occurred; it has been logged.",
+        request.url.path,
+    )
+
+
+async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    kind = classify_database_error(exc)
+    log.info("database_error", kind=kind, error=type(exc.orig).__name__ if exc.orig else "")
+    if kind == "data":  # e.g. a NUL byte in text, or a number outside the column's range
         return problem(
-            500,
-            "internal",
-            "Internal error",
-            "An unexpected database error occurred; it has been logged.",
+            422,
+            "unstorable-value",
+            "Value cannot be stored",
+            "A value in the request cannot be stored (text with NUL bytes, or a "
+            "number out of range). Correct it and retry.",
             request.url.path,
         )
-
-    @app.exception_handler(StatementError)
-    async def _unbindable(request: Request, exc: StatementError) -> JSONResponse:
-        # A value a column cannot take (e.g. a timestamp without a time zone in a tampered
-        # cursor) fails while binding, before the database sees it.
-        if isinstance(exc.orig, ValueError | TypeError | OverflowError):
-            return problem(
-                422,
-                "unusable-value",
-                "Value cannot be used",
-                "A value in the request cannot be used here (for example a page "
-                "cursor from elsewhere); correct it or start again.",
-                request.url.path,
-            )
-        log.exception("statement_failure")
+    if kind == "conflict":
         return problem(
-            500,
-            "internal",
-            "Internal error",
-            "An unexpected error occurred; it has been logged.",
+            409,
+            "conflict",
+            "Conflict with existing data",
+            "The request conflicts with data that already exists.",
             request.url.path,
         )
-
-    @app.exception_handler(SQLAlchemyTimeoutError)
-    @app.exception_handler(OSError)
-    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("dependency_unavailable", error=type(exc).__name__)
+    if kind == "unavailable":
         return _unavailable(request)
+    log.exception("database_failure")
+    return _internal(request, "database error")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error")
+
+async def _unbindable(request: Request, exc: StatementError) -> JSONResponse:
+    # A value a column cannot take (e.g. a timestamp without a time zone in a tampered
+    # cursor) fails while binding, before the database sees it.
+    if isinstance(exc.orig, ValueError | TypeError | OverflowError):
         return problem(
-            500,
-            "internal",
-            "Internal error",
-            "An unexpected error occurred; it has been logged.",
+            422,
+            "unusable-value",
+            "Value cannot be used",
+            "A value in the request cannot be used here (for example a page "
+            "cursor from elsewhere); correct it or start again.",
             request.url.path,
         )
+    log.exception("statement_failure")
+    return _internal(request)
+
+
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("dependency_unavailable", error=type(exc).__name__)
+    return _unavailable(request)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error")
+    return _internal(request)
+
+
+# Starlette picks the handler of the most specific class in the exception's MRO, so a
+# DBAPIError (a StatementError) is answered by _database, and the order here does not matter.
+HANDLERS: tuple[tuple[type[Exception], Callable[..., Awaitable[JSONResponse]]], ...] = (
+    (AppError, _app_error),
+    (RequestValidationError, _validation),
+    (StarletteHTTPException, _http),
+    (DBAPIError, _database),
+    (StatementError, _unbindable),
+    (SQLAlchemyTimeoutError, _dependency_down),
+    (OSError, _dependency_down),
+    (Exception, _unexpected),
+)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every failure of ``app`` as problem+json (:data:`HANDLERS`)."""
+    for exc_class, handler in HANDLERS:
+        app.add_exception_handler(exc_class, handler)

@@ -22,7 +22,7 @@ those alone keep the old rule and are taken over after :data:`STALE_CLAIM`.
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -79,25 +79,7 @@ class IdempotencyGuard:
             return None
         self.scope = scope
         fingerprint = request_fingerprint(self.request.method, self.request.url.path, payload)
-        postgres = is_postgres(session)
-        if postgres and not await session.scalar(
-            select(func.pg_try_advisory_xact_lock(_lock_key(scope, self.key)))
-        ):
-            raise Conflict(IN_FLIGHT)
-        insert = pg_insert if postgres else sqlite_insert
-        claimed = await session.scalar(
-            insert(keys_t)
-            .values(
-                scope=scope,
-                key=self.key,
-                request_hash=fingerprint,
-                state="in_flight",
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(keys_t.c.key)
-        )
-        if claimed is not None:
+        if await self._claim(session, scope, self.key, fingerprint):
             self._claimed = True
             return None
         row = (
@@ -118,23 +100,52 @@ class IdempotencyGuard:
                 status_code=row.status_code,
                 headers={"Idempotent-Replayed": "true"},
             )
-        # A committed claim of an earlier version: its owner may still be working on it.
-        if utcnow() - row.created_at < STALE_CLAIM:
+        await self._take_over(session, scope, self.key, row.created_at)
+        self._claimed = True
+        return None
+
+    @staticmethod
+    async def _claim(session: AsyncSession, scope: str, key: str, fingerprint: str) -> bool:
+        """Insert the key's claim; False if the key is already there. On PostgreSQL a twin
+        still running holds the key's advisory lock: that is a 409 at once."""
+        postgres = is_postgres(session)
+        if postgres and not await session.scalar(
+            select(func.pg_try_advisory_xact_lock(_lock_key(scope, key)))
+        ):
+            raise Conflict(IN_FLIGHT)
+        insert = pg_insert if postgres else sqlite_insert
+        claimed = await session.scalar(
+            insert(keys_t)
+            .values(
+                scope=scope,
+                key=key,
+                request_hash=fingerprint,
+                state="in_flight",
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(keys_t.c.key)
+        )
+        return claimed is not None
+
+    @staticmethod
+    async def _take_over(session: AsyncSession, scope: str, key: str, claimed_at: datetime) -> None:
+        """Take over a committed claim of an earlier version once it is stale (its owner may
+        still be working on it before then); only one of several retries succeeds."""
+        if utcnow() - claimed_at < STALE_CLAIM:
             raise Conflict(IN_FLIGHT)
         taken = await session.execute(
             update(keys_t)
             .where(
                 keys_t.c.scope == scope,
-                keys_t.c.key == self.key,
+                keys_t.c.key == key,
                 keys_t.c.state == "in_flight",
-                keys_t.c.created_at == row.created_at,
+                keys_t.c.created_at == claimed_at,
             )
             .values(created_at=utcnow())
         )
         if getattr(taken, "rowcount", 0) != 1:
             raise Conflict(IN_FLIGHT)
-        self._claimed = True
-        return None
 
     async def complete(self, session: AsyncSession, status_code: int, body: Any) -> None:
         """Store the response in the request's transaction."""

@@ -31,6 +31,7 @@ DESCRIPTIONS = {
     "this Idempotency-Key still in flight).",
     413: "The body is larger than this endpoint accepts.",
     422: "Invalid input or a broken rule; the detail names the field and the rule.",
+    429: "Too many requests from this caller: retry after the seconds given in Retry-After.",
 }
 
 _CONTENT = {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}

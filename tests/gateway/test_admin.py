@@ -154,6 +154,7 @@ class TestListApiKeys:
         )
         names = [k["name"] for k in page["items"] + second.json()["items"]]
         assert names == ["till 0", "till 1", "till 2", "test key"]
+        assert second.json()["next_cursor"] is None  # a full last page is the last one
         mine = await gateway.client.get(
             "/v1/admin/api-keys", headers=bearer(token), params={"subject_id": store_id}
         )
@@ -312,6 +313,23 @@ class TestUpdateUser:
         await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
         r = await gateway.client.get("/v1/admin/users", headers=bearer(token))
         assert [u["username"] for u in r.json()["items"]] == ["admin", "li.clerk"]
+
+    async def test_list_in_pages(self, gateway):
+        token = await gateway.admin_token()
+        for name in ("li.clerk", "wang.approver", "zhao.auditor"):
+            await create_user(gateway, name, "auditor", token=token)
+        seen, cursor, pages = [], None, 0
+        while True:
+            params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            r = await gateway.client.get("/v1/admin/users", params=params, headers=bearer(token))
+            assert r.status_code == 200, r.text
+            pages += 1
+            seen += [u["username"] for u in r.json()["items"]]
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == ["admin", "li.clerk", "wang.approver", "zhao.auditor"]
+        assert pages == 2  # the second page is full and the last: no empty third page
 
 
 class TestBootstrapAdmin:

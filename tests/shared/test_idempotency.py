@@ -13,14 +13,30 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.products.sales.tables import Sale
-from shared.db import utcnow
-from shared.errors import Conflict
-from shared.idempotency import IdempotencyGuard, keys_t, request_fingerprint
+from shared.db import SessionDep, make_sessionmaker, utcnow
+from shared.errors import PROBLEM_JSON, Conflict, install_error_handlers
+from shared.events import Event, add_event
+from shared.events.outbox import outbox_t
+from shared.idempotency import (
+    IdempotencyDep,
+    IdempotencyGuard,
+    idempotent,
+    keys_t,
+    request_fingerprint,
+    scope_of,
+)
+from shared.identity import Identity
 from shared.migrations import ROOT
+from shared.runtime import Runtime
 from tests.products.factories import as_store, create_product, create_store, sale_body
 from tests.support.apps import RunningService, running_service
 from tests.support.sqlite import migrated_sqlite_url
@@ -142,3 +158,104 @@ class TestDeadOwner:
         assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
         assert again.json() == r.json()
         assert await count_sales(products) == 1
+
+
+class Noted(Event):
+    event_type = "products.note.written"
+    text: str
+
+
+class Note(BaseModel):
+    text: str
+
+
+def app_writing_notes(engine: AsyncEngine) -> tuple[FastAPI, list[str]]:
+    """A minimal service whose one write goes through idempotent(): each run of ``make``
+    writes an outbox event (the effect) and is recorded."""
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.runtime = Runtime(
+        engine=engine, sessionmaker=make_sessionmaker(engine), head_revision=None
+    )
+    made: list[str] = []
+
+    @app.post("/notes", status_code=201)
+    async def write_note(note: Note, guard: IdempotencyDep, session: SessionDep) -> JSONResponse:
+        async def make() -> dict[str, str]:
+            made.append(note.text)
+            envelope = await add_event(session, Noted(text=note.text))
+            return {"text": note.text, "event_id": str(envelope.id), "n": str(len(made))}
+
+        return await idempotent(
+            guard, session, scope="store-1", payload=note, status_code=201, make=make
+        )
+
+    return app, made
+
+
+@pytest.fixture
+async def notes(engine) -> AsyncIterator[tuple[httpx.AsyncClient, list[str], AsyncEngine]]:  # type: ignore[no-untyped-def]
+    app, made = app_writing_notes(engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        yield client, made, engine
+
+
+async def outbox_size(engine: AsyncEngine) -> int:
+    async with make_sessionmaker(engine)() as s:
+        return int(await s.scalar(select(func.count()).select_from(outbox_t)) or 0)
+
+
+class TestIdempotentHelper:
+    async def test_a_replay_returns_the_stored_body_with_one_effect(self, notes):
+        client, made, engine = notes
+        key = {"Idempotency-Key": "note-0001"}
+        first = await client.post("/notes", json={"text": "tea"}, headers=key)
+        assert first.status_code == 201, first.text
+        assert "Idempotent-Replayed" not in first.headers
+        again = await client.post("/notes", json={"text": "tea"}, headers=key)
+        assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+        assert again.json() == first.json()
+        assert made == ["tea"]
+        assert await outbox_size(engine) == 1
+
+    async def test_the_same_key_with_another_body_is_422(self, notes):
+        client, made, engine = notes
+        key = {"Idempotency-Key": "note-0002"}
+        assert (await client.post("/notes", json={"text": "tea"}, headers=key)).status_code == 201
+        other = await client.post("/notes", json={"text": "rice"}, headers=key)
+        assert other.status_code == 422
+        assert other.headers["content-type"] == PROBLEM_JSON
+        assert "Use a new key for a new request" in other.json()["detail"]
+        assert made == ["tea"]
+        assert await outbox_size(engine) == 1
+
+    async def test_without_a_key_every_request_writes(self, notes):
+        client, made, engine = notes
+        for _ in range(2):
+            r = await client.post("/notes", json={"text": "tea"})
+            assert (r.status_code, r.headers.get("Idempotent-Replayed")) == (201, None)
+        assert made == ["tea", "tea"]
+        assert await outbox_size(engine) == 2
+
+    async def test_keys_are_kept_per_scope(self, notes):
+        client, _, engine = notes
+        await client.post("/notes", json={"text": "tea"}, headers={"Idempotency-Key": "k-1"})
+        async with make_sessionmaker(engine)() as s:
+            rows = (await s.execute(select(keys_t.c.scope, keys_t.c.key, keys_t.c.state))).all()
+        assert [tuple(r) for r in rows] == [("store-1", "k-1", "done")]
+
+    async def test_a_malformed_key_is_422(self, notes):
+        client, made, _ = notes
+        r = await client.post("/notes", json={"text": "tea"}, headers={"Idempotency-Key": "a b"})
+        assert r.status_code == 422
+        assert made == []
+
+
+class TestScopeOf:
+    def test_the_client_behind_the_credential_or_the_principal(self):
+        store = Identity(
+            principal_id="api_key:1", kind="api_key", role="store", subject_id="s-1", name="till"
+        )
+        staff = Identity(principal_id="user:7", kind="user", role="bureau_clerk", name="Li")
+        assert (scope_of(store), scope_of(staff)) == ("s-1", "user:7")

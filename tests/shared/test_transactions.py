@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ from shared.events.outbox import outbox_t
 from shared.idempotency import keys_t
 from shared.migrations import ROOT, head_revision
 from shared.runtime import Runtime
-from tests.support.sqlite import migrated_sqlite_url
 
 
 class Probe(Event):
@@ -35,20 +33,6 @@ class Probe(Event):
 
 class Boom(Exception):
     pass
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def engine(request, databases, namespace, tmp_path) -> AsyncIterator[AsyncEngine]:  # type: ignore[no-untyped-def]
-    """The products database (any service's would do: every one has these two tables)."""
-    if request.param == "postgresql":
-        url = databases.url("products")
-    else:
-        url = await migrated_sqlite_url("products", tmp_path)
-    eng = make_engine(url)
-    try:
-        yield eng
-    finally:
-        await eng.dispose()
 
 
 def key_row(key: str) -> Any:
