@@ -4,7 +4,6 @@ import uuid
 
 from fastapi import APIRouter
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, CurrentPartner, StaffReader
 from services.jobs.employers import repository as repo
 from services.jobs.employers import service
@@ -15,6 +14,7 @@ from services.jobs.employers.schemas import (
     EmployerUpdate,
 )
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/jobs")
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/jobs")
     tags=["employers"],
     operation_id="createEmployer",
     summary="Register an employer",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_employer(
     body: EmployerCreate, identity: BureauWriter, session: SessionDep
@@ -45,7 +45,7 @@ async def create_employer(
     tags=["employers"],
     operation_id="listEmployers",
     summary="List employers",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_employers(
     identity: StaffReader,
@@ -68,7 +68,7 @@ async def list_employers(
     tags=["employers"],
     operation_id="getMyEmployer",
     summary="Your organisation's profile",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_my_employer(partner: CurrentPartner) -> EmployerPublic:
     """The partner organisation the credential is bound to."""
@@ -81,7 +81,7 @@ async def get_my_employer(partner: CurrentPartner) -> EmployerPublic:
     tags=["employers"],
     operation_id="updateMyEmployer",
     summary="Update your organisation's profile",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def update_my_employer(
     body: EmployerUpdate, partner: CurrentPartner, session: SessionDep
@@ -98,7 +98,7 @@ async def update_my_employer(
     tags=["employers"],
     operation_id="getEmployer",
     summary="Read an employer",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_employer(
     employer_id: uuid.UUID, identity: StaffReader, session: SessionDep

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.employers.schemas import employer_summary
 from services.jobs.errors import JobFairNotFound
@@ -16,6 +15,7 @@ from services.jobs.fairs.tables import JobFair
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
@@ -49,7 +49,7 @@ async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
     tags=["job fairs"],
     operation_id="createJobFair",
     summary="Organise a job fair",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_job_fair(
     body: JobFairCreate, identity: BureauWriter, session: SessionDep
@@ -64,7 +64,7 @@ async def create_job_fair(
     tags=["job fairs"],
     operation_id="listJobFairs",
     summary="List job fairs",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_job_fairs(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
@@ -79,7 +79,7 @@ async def list_job_fairs(
     tags=["job fairs"],
     operation_id="getJobFair",
     summary="Read a job fair",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_job_fair(
     identity: PartnerOrStaffReader, fair: FairById, session: SessionDep
@@ -94,7 +94,7 @@ async def get_job_fair(
     tags=["job fairs"],
     operation_id="addJobFairEmployer",
     summary="An employer takes part in the fair",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_job_fair_employer(
     body: FairEmployerAdd, identity: BureauWriter, fair: FairById, session: SessionDep
@@ -110,7 +110,7 @@ async def add_job_fair_employer(
     tags=["job fairs"],
     operation_id="addJobFairAttendee",
     summary="Record a worker's attendance",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_job_fair_attendee(
     body: WorkerRef, identity: BureauWriter, fair: FairById, session: SessionDep, today: Today
@@ -127,7 +127,7 @@ async def add_job_fair_attendee(
     tags=["job fairs"],
     operation_id="listJobFairAttendees",
     summary="Workers who attended",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_job_fair_attendees(
     identity: StaffReader, fair: FairById, session: SessionDep

@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, current_partner
 from services.jobs.errors import NotYourOrganisation, PlacementNotFound
 from services.jobs.placements import repository as repo
@@ -22,6 +21,7 @@ from services.jobs.workers import service as workers
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.identity import Identity
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
@@ -76,7 +76,7 @@ def _ensure_can_read(placement: Placement, identity: Identity) -> None:
     tags=["placements"],
     operation_id="createPlacement",
     summary="Record a hire",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_placement(
     body: PlacementCreate,
@@ -108,7 +108,7 @@ async def create_placement(
     tags=["placements"],
     operation_id="listPlacements",
     summary="List placements",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_placements(
     identity: PartnerOrStaffReader,
@@ -143,7 +143,7 @@ async def list_placements(
     tags=["placements"],
     operation_id="getPlacement",
     summary="Read a placement",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_placement(
     identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
@@ -160,7 +160,7 @@ async def get_placement(
     tags=["placements"],
     operation_id="confirmPlacementMonth",
     summary="Confirm a month of employment (or correct one)",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def confirm_month(
     body: ConfirmationCreate,
@@ -192,7 +192,7 @@ async def confirm_month(
     tags=["placements"],
     operation_id="listPlacementConfirmations",
     summary="Monthly confirmations of a placement",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_confirmations(
     identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
@@ -210,7 +210,7 @@ async def list_confirmations(
     tags=["placements"],
     operation_id="endPlacement",
     summary="End a placement",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def end_placement(
     body: PlacementEnd,

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.errors import TrainingNotFound
 from services.jobs.trainings import repository as repo
@@ -20,6 +19,7 @@ from services.jobs.trainings.tables import TrainingSession
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
@@ -52,7 +52,7 @@ async def _training_public(session: SessionDep, training: TrainingSession) -> Tr
     tags=["training"],
     operation_id="createTraining",
     summary="Organise a training session",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_training(
     body: TrainingCreate, identity: BureauWriter, session: SessionDep
@@ -68,7 +68,7 @@ async def create_training(
     tags=["training"],
     operation_id="listTrainings",
     summary="List training sessions",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_trainings(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
@@ -83,7 +83,7 @@ async def list_trainings(
     tags=["training"],
     operation_id="getTraining",
     summary="Read a training session",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_training(
     identity: PartnerOrStaffReader, training: TrainingById, session: SessionDep
@@ -98,7 +98,7 @@ async def get_training(
     tags=["training"],
     operation_id="addTrainingAttendee",
     summary="Record a worker's attendance",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_training_attendee(
     body: WorkerRef,
@@ -119,7 +119,7 @@ async def add_training_attendee(
     tags=["training"],
     operation_id="listTrainingAttendees",
     summary="Attendance and completion",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_training_attendees(
     identity: StaffReader, training: TrainingById, session: SessionDep
@@ -136,7 +136,7 @@ async def list_training_attendees(
     tags=["training"],
     operation_id="completeTraining",
     summary="A worker completed the session",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def complete_training(
     body: CompletionCreate,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS
+from services.jobs.base import NO_NUL
 from services.jobs.dependencies import BureauWriter, JobsRuntime, StaffReader
 from services.jobs.errors import NoWorkerWithThisId
 from services.jobs.workers import repository as repo
@@ -13,6 +13,7 @@ from services.jobs.workers import service
 from services.jobs.workers.schemas import WorkerCreate, WorkerLookup, WorkerPublic
 from services.jobs.workers.tables import Worker
 from shared.db import SessionDep
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
@@ -37,7 +38,7 @@ def worker_public(worker: Worker) -> WorkerPublic:
     tags=["workers"],
     operation_id="registerWorker",
     summary="Register a Weng'an worker",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def register_worker(
     body: WorkerCreate,
@@ -59,7 +60,7 @@ async def register_worker(
     tags=["workers"],
     operation_id="listWorkers",
     summary="List workers",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_workers(
     identity: StaffReader,
@@ -88,7 +89,7 @@ async def list_workers(
     tags=["workers"],
     operation_id="lookupWorker",
     summary="Find a worker by national ID number",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def lookup_worker(
     body: WorkerLookup, identity: StaffReader, session: SessionDep, runtime: JobsRuntime
@@ -110,7 +111,7 @@ async def lookup_worker(
     tags=["workers"],
     operation_id="getWorker",
     summary="Read a worker",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_worker(identity: StaffReader, worker: WorkerById) -> WorkerPublic:
     return worker_public(worker)
