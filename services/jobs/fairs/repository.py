@@ -5,15 +5,16 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import page_by_created
 from services.jobs.employers.tables import Employer
 from services.jobs.fairs.tables import JobFair, JobFairAttendee, JobFairEmployer
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 E = columns(Employer)
 JF = columns(JobFair)
 JFE = columns(JobFairEmployer)
 JFA = columns(JobFairAttendee)
+NEWEST = Keyset(JF.created_at, JF.id, newest_first=True)
 
 
 async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> JobFair | None:
@@ -23,8 +24,7 @@ async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> JobFair | None:
 async def list_fairs(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[JobFair], str | None]:
-    rows, next_cursor = await page_by_created(session, select(JobFair), JF, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await keyset_page(session, select(JobFair), NEWEST, limit=limit, cursor=cursor)
 
 
 async def fair_employers(session: AsyncSession, fair_id: uuid.UUID) -> list[Employer]:

@@ -5,12 +5,13 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import page_by_created
 from services.jobs.trainings.tables import TrainingAttendee, TrainingSession
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 TS = columns(TrainingSession)
 TA = columns(TrainingAttendee)
+NEWEST = Keyset(TS.created_at, TS.id, newest_first=True)
 
 
 async def get_training(session: AsyncSession, session_id: uuid.UUID) -> TrainingSession | None:
@@ -20,8 +21,8 @@ async def get_training(session: AsyncSession, session_id: uuid.UUID) -> Training
 async def list_trainings(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[TrainingSession], str | None]:
-    rows, next_cursor = await page_by_created(session, select(TrainingSession), TS, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    query = select(TrainingSession)
+    return await keyset_page(session, query, NEWEST, limit=limit, cursor=cursor)
 
 
 async def get_training_attendee(
