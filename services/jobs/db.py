@@ -1,10 +1,14 @@
 """What more than one feature's repository or service still shares: LIKE patterns (workers,
-postings) and unique-constraint conflicts (every feature that writes)."""
+postings), unique-constraint conflicts (every feature that writes) and load-by-id inside services
+(routes load what their path names with :func:`shared.loader.loader`)."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 def like(text: str) -> str:
@@ -22,3 +26,10 @@ async def add_or_conflict(session: AsyncSession, obj: Any, conflict: Exception) 
             await session.flush()
     except IntegrityError:
         raise conflict from None
+
+
+def found(value: T | None, missing: Callable[[Any], Exception], key: Any) -> T:
+    """``value``, or the resource's not-found error for ``key`` when there is none."""
+    if value is None:
+        raise missing(key)
+    return value

@@ -1,8 +1,8 @@
 """Employers: the bureau registers and reads them; a partner reads and edits its own profile."""
 
-import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from services.jobs.dependencies import BureauWriter, CurrentPartner, StaffReader
 from services.jobs.employers import repository as repo
@@ -13,11 +13,18 @@ from services.jobs.employers.schemas import (
     EmployerPublic,
     EmployerUpdate,
 )
+from services.jobs.employers.tables import Employer
+from services.jobs.errors import EmployerNotFound
 from shared.db import SessionDep
+from shared.loader import loader
 from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/jobs")
+
+EmployerById = Annotated[
+    Employer, Depends(loader(repo.get_employer, EmployerNotFound, param="employer_id"))
+]
 
 
 @router.post(
@@ -100,8 +107,5 @@ async def update_my_employer(
     summary="Read an employer",
     responses=responses(401, 403, 404, 422),
 )
-async def get_employer(
-    employer_id: uuid.UUID, identity: StaffReader, session: SessionDep
-) -> EmployerPublic:
-    employer = await service.get_employer(session, employer_id)
+async def get_employer(identity: StaffReader, employer: EmployerById) -> EmployerPublic:
     return EmployerPublic.model_validate(employer, from_attributes=True)

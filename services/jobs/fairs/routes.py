@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.employers.schemas import employer_summary
@@ -15,6 +15,7 @@ from services.jobs.fairs.tables import JobFair
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.loader import loader
 from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
@@ -22,14 +23,7 @@ from shared.runtime import Today
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def fair_by_id(session: SessionDep, fair_id: Annotated[uuid.UUID, Path()]) -> JobFair:
-    fair = await repo.get_fair(session, fair_id)
-    if fair is None:
-        raise JobFairNotFound(fair_id)
-    return fair
-
-
-FairById = Annotated[JobFair, Depends(fair_by_id)]
+FairById = Annotated[JobFair, Depends(loader(repo.get_fair, JobFairNotFound, param="fair_id"))]
 
 
 async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.jobs.base import NO_NUL
 from services.jobs.dependencies import (
@@ -40,6 +40,7 @@ from services.jobs.workers.tables import Worker
 from shared.db import SQLITE_BEGIN, SessionDep
 from shared.errors import Forbidden, Unprocessable
 from shared.identity import Identity
+from shared.loader import loader
 from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
@@ -69,18 +70,17 @@ async def sweep_expired_postings(runtime: JobsRuntime, today: Today) -> None:
 FreshPostings = Depends(sweep_expired_postings)
 
 
-async def posting_by_id(session: SessionDep, posting_id: Annotated[uuid.UUID, Path()]) -> Posting:
-    return await service.get_posting(session, posting_id)
+PostingById = Annotated[
+    Posting, Depends(loader(repo.get_posting, PostingNotFound, param="posting_id"))
+]
 
 
-async def posting_to_change(
-    session: SessionDep, posting_id: Annotated[uuid.UUID, Path()], _: None = FreshPostings
-) -> Posting:
-    """The posting a write is about, after overdue postings were moved to expired."""
-    return await posting_by_id(session, posting_id)
+async def posting_to_change(_: Annotated[None, FreshPostings], posting: PostingById) -> Posting:
+    """The posting a write is about, loaded after overdue postings were moved to expired (the
+    sweep is named first, so it runs first)."""
+    return posting
 
 
-PostingById = Annotated[Posting, Depends(posting_by_id)]
 PostingToChange = Annotated[Posting, Depends(posting_to_change)]
 
 

@@ -1,9 +1,8 @@
 """Training sessions: the bureau organises them and records attendance and completion."""
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.errors import TrainingNotFound
@@ -19,6 +18,7 @@ from services.jobs.trainings.tables import TrainingSession
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.loader import loader
 from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
@@ -26,16 +26,9 @@ from shared.runtime import Today
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def training_by_id(
-    session: SessionDep, session_id: Annotated[uuid.UUID, Path()]
-) -> TrainingSession:
-    training = await repo.get_training(session, session_id)
-    if training is None:
-        raise TrainingNotFound(session_id)
-    return training
-
-
-TrainingById = Annotated[TrainingSession, Depends(training_by_id)]
+TrainingById = Annotated[
+    TrainingSession, Depends(loader(repo.get_training, TrainingNotFound, param="session_id"))
+]
 
 
 async def _training_public(session: SessionDep, training: TrainingSession) -> TrainingPublic:
