@@ -1,6 +1,7 @@
 """Every query of job fairs. Functions take the session first and never commit."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,23 +28,38 @@ async def list_fairs(
     return await keyset_page(session, select(JobFair), NEWEST, limit=limit, cursor=cursor)
 
 
-async def fair_employers(session: AsyncSession, fair_id: uuid.UUID) -> list[Employer]:
+async def fair_employers(
+    session: AsyncSession, fair_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Employer]]:
+    """The employers taking part in each of these fairs, by name (one query for a page)."""
+    out: dict[uuid.UUID, list[Employer]] = {fair_id: [] for fair_id in fair_ids}
+    if not fair_ids:
+        return out
     result = await session.execute(
-        select(Employer)
+        select(JFE.fair_id, Employer)
         .join(JobFairEmployer, JFE.employer_id == E.id)
-        .where(JFE.fair_id == fair_id)
+        .where(JFE.fair_id.in_(set(fair_ids)))
         .order_by(E.name)
     )
-    return list(result.scalars())
+    for fair_id, employer in result.all():
+        out[fair_id].append(employer)
+    return out
 
 
-async def fair_attendee_count(session: AsyncSession, fair_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(JobFairAttendee).where(JFA.fair_id == fair_id)
-        )
-        or 0
+async def fair_attendee_counts(
+    session: AsyncSession, fair_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many workers attended each of these fairs (one grouped count for a page)."""
+    out = dict.fromkeys(fair_ids, 0)
+    if not fair_ids:
+        return out
+    result = await session.execute(
+        select(JFA.fair_id, func.count())
+        .where(JFA.fair_id.in_(set(fair_ids)))
+        .group_by(JFA.fair_id)
     )
+    out.update({fair_id: int(count) for fair_id, count in result.all()})
+    return out
 
 
 async def fair_attendees(session: AsyncSession, fair_id: uuid.UUID) -> list[uuid.UUID]:

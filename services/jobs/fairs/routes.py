@@ -1,6 +1,7 @@
 """Job fairs: the bureau organises them and records who takes part and who attended."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -26,14 +27,26 @@ router = APIRouter(prefix="/v1/jobs")
 FairById = Annotated[JobFair, Depends(loader(repo.get_fair, JobFairNotFound, param="fair_id"))]
 
 
-async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
-    employers = await repo.fair_employers(session, fair.id)
-    data = fair.model_dump()
-    data.update(
-        employers=[employer_summary(e) for e in employers],
-        attendee_count=await repo.fair_attendee_count(session, fair.id),
-    )
-    return JobFairPublic.model_validate(data)
+async def fairs_public(session: SessionDep, fairs: Sequence[JobFair]) -> list[JobFairPublic]:
+    """Fairs as shown, their employers and attendance read for all of them at once."""
+    ids = [f.id for f in fairs]
+    employers = await repo.fair_employers(session, ids)
+    attendees = await repo.fair_attendee_counts(session, ids)
+    return [
+        JobFairPublic.model_validate(
+            fair.model_dump()
+            | {
+                "employers": [employer_summary(e) for e in employers[fair.id]],
+                "attendee_count": attendees[fair.id],
+            }
+        )
+        for fair in fairs
+    ]
+
+
+async def fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
+    [shown] = await fairs_public(session, [fair])
+    return shown
 
 
 @router.post(
@@ -49,7 +62,7 @@ async def create_job_fair(
     body: JobFairCreate, identity: BureauWriter, session: SessionDep
 ) -> JobFairPublic:
     fair = await service.create_fair(session, body, identity)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.get(
@@ -64,7 +77,7 @@ async def list_job_fairs(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[JobFairPublic]:
     items, next_cursor = await repo.list_fairs(session, limit=limit, cursor=cursor)
-    return Page(items=[await _fair_public(session, f) for f in items], next_cursor=next_cursor)
+    return Page(items=await fairs_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -78,7 +91,7 @@ async def list_job_fairs(
 async def get_job_fair(
     identity: PartnerOrStaffReader, fair: FairById, session: SessionDep
 ) -> JobFairPublic:
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.post(
@@ -94,7 +107,7 @@ async def add_job_fair_employer(
     body: FairEmployerAdd, identity: BureauWriter, fair: FairById, session: SessionDep
 ) -> JobFairPublic:
     await service.add_fair_employer(session, fair, body.employer_id)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.post(
@@ -112,7 +125,7 @@ async def add_job_fair_attendee(
     """Attendance is recorded on or after the day of the fair, once per worker."""
     worker = await workers.get_worker(session, body.worker_id)
     await service.add_fair_attendee(session, fair, worker, today)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Every query of training sessions. Functions take the session first and never commit."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,10 +41,17 @@ async def training_attendees(
     return list(result.scalars())
 
 
-async def training_counts(session: AsyncSession, session_id: uuid.UUID) -> tuple[int, int]:
-    row = (
-        await session.execute(
-            select(func.count(), func.count(TA.completed_on)).where(TA.session_id == session_id)
-        )
-    ).one()
-    return int(row[0]), int(row[1])
+async def training_counts(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(attendees, completions) of each of these sessions (one grouped count for a page)."""
+    out = dict.fromkeys(session_ids, (0, 0))
+    if not session_ids:
+        return out
+    result = await session.execute(
+        select(TA.session_id, func.count(), func.count(TA.completed_on))
+        .where(TA.session_id.in_(set(session_ids)))
+        .group_by(TA.session_id)
+    )
+    out.update({sid: (int(attended), int(done)) for sid, attended, done in result.all()})
+    return out

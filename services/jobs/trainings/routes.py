@@ -1,5 +1,6 @@
 """Training sessions: the bureau organises them and records attendance and completion."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -31,11 +32,23 @@ TrainingById = Annotated[
 ]
 
 
-async def _training_public(session: SessionDep, training: TrainingSession) -> TrainingPublic:
-    attendees, completed = await repo.training_counts(session, training.id)
-    data = training.model_dump()
-    data.update(attendee_count=attendees, completed_count=completed)
-    return TrainingPublic.model_validate(data)
+async def trainings_public(
+    session: SessionDep, trainings: Sequence[TrainingSession]
+) -> list[TrainingPublic]:
+    """Sessions as shown, their attendance and completions counted for all of them at once."""
+    counts = await repo.training_counts(session, [t.id for t in trainings])
+    return [
+        TrainingPublic.model_validate(
+            training.model_dump()
+            | {"attendee_count": counts[training.id][0], "completed_count": counts[training.id][1]}
+        )
+        for training in trainings
+    ]
+
+
+async def training_public(session: SessionDep, training: TrainingSession) -> TrainingPublic:
+    [shown] = await trainings_public(session, [training])
+    return shown
 
 
 @router.post(
@@ -52,7 +65,7 @@ async def create_training(
 ) -> TrainingPublic:
     """A labour training session; `ends_on` not before `starts_on`."""
     training = await service.create_training(session, body, identity)
-    return await _training_public(session, training)
+    return await training_public(session, training)
 
 
 @router.get(
@@ -67,7 +80,7 @@ async def list_trainings(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[TrainingPublic]:
     items, next_cursor = await repo.list_trainings(session, limit=limit, cursor=cursor)
-    return Page(items=[await _training_public(session, t) for t in items], next_cursor=next_cursor)
+    return Page(items=await trainings_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -81,7 +94,7 @@ async def list_trainings(
 async def get_training(
     identity: PartnerOrStaffReader, training: TrainingById, session: SessionDep
 ) -> TrainingPublic:
-    return await _training_public(session, training)
+    return await training_public(session, training)
 
 
 @router.post(
