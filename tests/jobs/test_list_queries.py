@@ -63,154 +63,157 @@ async def post(jobs: RunningService, path: str, body: dict[str, Any], headers: A
     return r.json()
 
 
-async def test_employers(jobs):
-    for _ in range(MANY):
-        await make_employer(jobs)
-    url = "/v1/jobs/employers?limit="
-    n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
-    assert n == 1
+class TestEveryListRunsTheSameStatementsWhateverThePageSize:
+    async def test_employers(self, jobs):
+        for _ in range(MANY):
+            await make_employer(jobs)
+        url = "/v1/jobs/employers?limit="
+        n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
+        assert n == 1
 
+    async def test_workers(self, jobs):
+        for _ in range(MANY):
+            await make_worker(jobs)
+        url = "/v1/jobs/workers?limit="
+        n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
+        assert n == 1
 
-async def test_workers(jobs):
-    for _ in range(MANY):
-        await make_worker(jobs)
-    url = "/v1/jobs/workers?limit="
-    n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
-    assert n == 1
+    async def test_postings_in_every_order(self, jobs):
+        for i in range(MANY):
+            _, headers = await make_partner(jobs)
+            await make_posting(jobs, headers, salary_max_fen=700_000 + i)
+        for sort in ("newest", "salary_desc", "valid_through"):
+            url = f"/v1/jobs/postings?sort={sort}&limit="
+            n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY)
+            assert n == 1  # postings with their employers, joined
 
-
-async def test_postings_in_every_order(jobs):
-    for i in range(MANY):
+    async def test_applications(self, jobs):
         _, headers = await make_partner(jobs)
-        await make_posting(jobs, headers, salary_max_fen=700_000 + i)
-    for sort in ("newest", "salary_desc", "valid_through"):
-        url = f"/v1/jobs/postings?sort={sort}&limit="
-        n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY)
-        assert n == 1  # postings with their employers, joined
+        posting = await make_posting(jobs, headers)
+        url = f"/v1/jobs/postings/{posting['id']}/applications"
+        for _ in range(MANY):
+            worker = await make_worker(jobs)
+            await post(jobs, url, {"worker_id": worker["id"]}, staff())
+        n, _ = await same_count(
+            jobs, f"{url}?limit=1", f"{url}?limit={MANY}", items=MANY, headers=headers
+        )
+        assert n == 2  # the posting; its applications with their workers, joined
 
-
-async def test_applications(jobs):
-    _, headers = await make_partner(jobs)
-    posting = await make_posting(jobs, headers)
-    url = f"/v1/jobs/postings/{posting['id']}/applications"
-    for _ in range(MANY):
+    async def test_job_fairs(self, jobs):
+        employers = [await make_employer(jobs, kind="workshop") for _ in range(3)]
         worker = await make_worker(jobs)
-        await post(jobs, url, {"worker_id": worker["id"]}, staff())
-    n, _ = await same_count(
-        jobs, f"{url}?limit=1", f"{url}?limit={MANY}", items=MANY, headers=headers
-    )
-    assert n == 2  # the posting; its applications with their workers, joined
+        for i in range(MANY):
+            fair = await post(jobs, FAIRS, FAIR | {"name": f"Fair {i}"}, staff())
+            for employer in employers[: i % 4]:
+                await post(
+                    jobs,
+                    f"{FAIRS}/{fair['id']}/employers",
+                    {"employer_id": employer["id"]},
+                    staff(),
+                )
+            if i % 2:
+                await post(
+                    jobs, f"{FAIRS}/{fair['id']}/attendees", {"worker_id": worker["id"]}, staff()
+                )
+        url = f"{FAIRS}?limit="
+        n, fairs = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
+        assert n == 3  # the fairs; their employers; their attendance counted
+        for fair in fairs:
+            i = int(fair["name"].removeprefix("Fair "))
+            taking_part = sorted(e["name"] for e in employers[: i % 4])
+            assert [e["name"] for e in fair["employers"]] == taking_part
+            assert fair["attendee_count"] == i % 2
 
-
-async def test_job_fairs(jobs):
-    employers = [await make_employer(jobs, kind="workshop") for _ in range(3)]
-    worker = await make_worker(jobs)
-    for i in range(MANY):
-        fair = await post(jobs, FAIRS, FAIR | {"name": f"Fair {i}"}, staff())
-        for employer in employers[: i % 4]:
+    async def test_job_fair_attendance(self, jobs):
+        one = await post(jobs, FAIRS, FAIR, staff())
+        many = await post(jobs, FAIRS, FAIR, staff())
+        worker = await make_worker(jobs)
+        await post(jobs, f"{FAIRS}/{one['id']}/attendees", {"worker_id": worker["id"]}, staff())
+        for _ in range(MANY):
+            worker = await make_worker(jobs)
             await post(
-                jobs, f"{FAIRS}/{fair['id']}/employers", {"employer_id": employer["id"]}, staff()
+                jobs, f"{FAIRS}/{many['id']}/attendees", {"worker_id": worker["id"]}, staff()
             )
-        if i % 2:
-            await post(
-                jobs, f"{FAIRS}/{fair['id']}/attendees", {"worker_id": worker["id"]}, staff()
-            )
-    url = f"{FAIRS}?limit="
-    n, fairs = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
-    assert n == 3  # the fairs; their employers; their attendance counted
-    for fair in fairs:
-        i = int(fair["name"].removeprefix("Fair "))
-        taking_part = sorted(e["name"] for e in employers[: i % 4])
-        assert [e["name"] for e in fair["employers"]] == taking_part
-        assert fair["attendee_count"] == i % 2
+        n, _ = await same_count(
+            jobs,
+            f"{FAIRS}/{one['id']}/attendees",
+            f"{FAIRS}/{many['id']}/attendees",
+            items=MANY,
+            headers=staff(),
+        )
+        assert n == 2  # the fair; its attendees
 
-
-async def test_job_fair_attendance(jobs):
-    one = await post(jobs, FAIRS, FAIR, staff())
-    many = await post(jobs, FAIRS, FAIR, staff())
-    worker = await make_worker(jobs)
-    await post(jobs, f"{FAIRS}/{one['id']}/attendees", {"worker_id": worker["id"]}, staff())
-    for _ in range(MANY):
+    async def test_trainings(self, jobs):
         worker = await make_worker(jobs)
-        await post(jobs, f"{FAIRS}/{many['id']}/attendees", {"worker_id": worker["id"]}, staff())
-    n, _ = await same_count(
-        jobs,
-        f"{FAIRS}/{one['id']}/attendees",
-        f"{FAIRS}/{many['id']}/attendees",
-        items=MANY,
-        headers=staff(),
-    )
-    assert n == 2  # the fair; its attendees
+        for i in range(MANY):
+            training = await post(jobs, TRAININGS, TRAINING | {"title": f"Course {i}"}, staff())
+            if i % 2:
+                url = f"{TRAININGS}/{training['id']}"
+                await post(jobs, f"{url}/attendees", {"worker_id": worker["id"]}, staff())
+                body = {"worker_id": worker["id"], "completed_on": "2026-06-10"}
+                await post(jobs, f"{url}/completions", body, staff())
+        url = f"{TRAININGS}?limit="
+        n, trainings = await same_count(
+            jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff()
+        )
+        assert n == 2  # the sessions; their attendance and completions counted
+        for training in trainings:
+            i = int(training["title"].removeprefix("Course "))
+            assert (training["attendee_count"], training["completed_count"]) == (i % 2, i % 2)
 
-
-async def test_trainings(jobs):
-    worker = await make_worker(jobs)
-    for i in range(MANY):
-        training = await post(jobs, TRAININGS, TRAINING | {"title": f"Course {i}"}, staff())
-        if i % 2:
-            url = f"{TRAININGS}/{training['id']}"
-            await post(jobs, f"{url}/attendees", {"worker_id": worker["id"]}, staff())
-            body = {"worker_id": worker["id"], "completed_on": "2026-06-10"}
-            await post(jobs, f"{url}/completions", body, staff())
-    url = f"{TRAININGS}?limit="
-    n, trainings = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
-    assert n == 2  # the sessions; their attendance and completions counted
-    for training in trainings:
-        i = int(training["title"].removeprefix("Course "))
-        assert (training["attendee_count"], training["completed_count"]) == (i % 2, i % 2)
-
-
-async def test_training_attendees(jobs):
-    one = await post(jobs, TRAININGS, TRAINING, staff())
-    many = await post(jobs, TRAININGS, TRAINING, staff())
-    worker = await make_worker(jobs)
-    await post(jobs, f"{TRAININGS}/{one['id']}/attendees", {"worker_id": worker["id"]}, staff())
-    for _ in range(MANY):
+    async def test_training_attendees(self, jobs):
+        one = await post(jobs, TRAININGS, TRAINING, staff())
+        many = await post(jobs, TRAININGS, TRAINING, staff())
         worker = await make_worker(jobs)
-        body = {"worker_id": worker["id"]}
-        await post(jobs, f"{TRAININGS}/{many['id']}/attendees", body, staff())
-    n, _ = await same_count(
-        jobs,
-        f"{TRAININGS}/{one['id']}/attendees",
-        f"{TRAININGS}/{many['id']}/attendees",
-        items=MANY,
-        headers=staff(),
-    )
-    assert n == 2  # the session; its attendees
+        await post(jobs, f"{TRAININGS}/{one['id']}/attendees", {"worker_id": worker["id"]}, staff())
+        for _ in range(MANY):
+            worker = await make_worker(jobs)
+            body = {"worker_id": worker["id"]}
+            await post(jobs, f"{TRAININGS}/{many['id']}/attendees", body, staff())
+        n, _ = await same_count(
+            jobs,
+            f"{TRAININGS}/{one['id']}/attendees",
+            f"{TRAININGS}/{many['id']}/attendees",
+            items=MANY,
+            headers=staff(),
+        )
+        assert n == 2  # the session; its attendees
 
-
-async def test_placements_for_staff_and_partner(jobs):
-    _, headers = await make_partner(jobs)
-    posting = await make_posting(jobs, headers, openings=MANY + 1)
-    for i in range(MANY):
-        r = await hire(jobs, headers, posting, await make_worker(jobs))
-        assert r.status_code == 201, r.text
-        if i % 2:
-            r = await confirm(jobs, headers, r.json()["id"], "2026-03")
+    async def test_placements_for_staff_and_partner(self, jobs):
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers, openings=MANY + 1)
+        for i in range(MANY):
+            r = await hire(jobs, headers, posting, await make_worker(jobs))
             assert r.status_code == 201, r.text
-    url = "/v1/jobs/placements?limit="
-    n, placements = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff())
-    assert n == 2  # the placements; their current confirmations
-    assert sorted(len(p["confirmed_months"]) for p in placements) == [0] * 11 + [1] * 10
-    n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=headers)
-    assert n == 3  # and the partner behind the credential
+            if i % 2:
+                r = await confirm(jobs, headers, r.json()["id"], "2026-03")
+                assert r.status_code == 201, r.text
+        url = "/v1/jobs/placements?limit="
+        n, placements = await same_count(
+            jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff()
+        )
+        assert n == 2  # the placements; their current confirmations
+        assert sorted(len(p["confirmed_months"]) for p in placements) == [0] * 11 + [1] * 10
+        n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=headers)
+        assert n == 3  # and the partner behind the credential
 
-
-async def test_months_of_a_placement(jobs):
-    _, headers = await make_partner(jobs)
-    posting = await make_posting(jobs, headers)
-    placements = []
-    for _ in range(2):
-        r = await hire(jobs, headers, posting, await make_worker(jobs), start_date="2024-09-02")
-        assert r.status_code == 201, r.text
-        placements.append(r.json()["id"])
-    one, many = placements
-    assert (await confirm(jobs, headers, one, "2024-09")).status_code == 201
-    month = "2024-09"
-    for _ in range(MANY):
-        assert (await confirm(jobs, headers, many, month)).status_code == 201, month
-        year, mon = int(month[:4]), int(month[5:])
-        month = f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
-    url = "/v1/jobs/placements/{}/confirmations"
-    n, _ = await same_count(jobs, url.format(one), url.format(many), items=MANY, headers=headers)
-    assert n == 2  # the placement; its records
+    async def test_months_of_a_placement(self, jobs):
+        _, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers)
+        placements = []
+        for _ in range(2):
+            r = await hire(jobs, headers, posting, await make_worker(jobs), start_date="2024-09-02")
+            assert r.status_code == 201, r.text
+            placements.append(r.json()["id"])
+        one, many = placements
+        assert (await confirm(jobs, headers, one, "2024-09")).status_code == 201
+        month = "2024-09"
+        for _ in range(MANY):
+            assert (await confirm(jobs, headers, many, month)).status_code == 201, month
+            year, mon = int(month[:4]), int(month[5:])
+            month = f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+        url = "/v1/jobs/placements/{}/confirmations"
+        n, _ = await same_count(
+            jobs, url.format(one), url.format(many), items=MANY, headers=headers
+        )
+        assert n == 2  # the placement; its records
