@@ -1,5 +1,5 @@
 """What every feature's tables and API models share: the service's own SQLModel registry and
-metadata, the base of request bodies, and common field types.
+metadata, the base of request bodies, and common field and query-parameter types.
 
 Families: ``XBase`` (fields shared by the table and the API) → ``XCreate`` / ``XUpdate`` (input,
 unknown fields forbidden) / ``X`` (the table) / ``XPublic`` (what a response shows). Enumerated
@@ -29,6 +29,7 @@ MAX_SALARY_FEN = 100_000_000  # 1,000,000 yuan a month: anything above is a typi
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it in a query parameter as a 422
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

@@ -1,60 +1,19 @@
-"""Plumbing every feature's repository and service share: newest-first keyset pages, LIKE
-patterns, period conditions, the outbox and unique-constraint conflicts."""
+"""What more than one feature's repository or service still shares: LIKE patterns (workers,
+postings), unique-constraint conflicts (every feature that writes) and load-by-id inside services
+(routes load what their path names with :func:`shared.loader.loader`)."""
 
-import uuid
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import Unprocessable
-from shared.pagination import decode_cursor, encode_cursor
-
-BAD_CURSOR = "The cursor is not valid for this list; start again from the first page."
+T = TypeVar("T")
 
 
 def like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-async def page_by_created(
-    session: AsyncSession, query: Any, entity: Any, limit: int, cursor: str | None
-) -> tuple[list[Any], str | None]:
-    """Newest first, keyset on (created_at, id). Rows are returned as the query selects them;
-    ``entity`` must be the first selected element."""
-    after = decode_cursor(cursor)
-    if after is not None:
-        try:
-            created = datetime.fromisoformat(after["t"])
-            last_id = uuid.UUID(after["id"])
-        except (KeyError, TypeError, ValueError):
-            raise Unprocessable(BAD_CURSOR) from None
-        query = query.where(
-            or_(
-                entity.created_at < created,
-                and_(entity.created_at == created, entity.id < last_id),
-            )
-        )
-    query = query.order_by(entity.created_at.desc(), entity.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1][0]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return rows, next_cursor
-
-
-def between(column: Any, start: Any, end: Any) -> list[Any]:
-    conditions = []
-    if start is not None:
-        conditions.append(column >= start)
-    if end is not None:
-        conditions.append(column <= end)
-    return conditions
 
 
 async def add_or_conflict(session: AsyncSession, obj: Any, conflict: Exception) -> None:
@@ -67,3 +26,10 @@ async def add_or_conflict(session: AsyncSession, obj: Any, conflict: Exception) 
             await session.flush()
     except IntegrityError:
         raise conflict from None
+
+
+def found(value: T | None, missing: Callable[[Any], Exception], key: Any) -> T:
+    """``value``, or the resource's not-found error for ``key`` when there is none."""
+    if value is None:
+        raise missing(key)
+    return value

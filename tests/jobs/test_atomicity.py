@@ -46,7 +46,7 @@ class TestRegisterWorker:
         async def database_lost(*args: Any, **kwargs: Any) -> None:
             raise OperationalError("INSERT INTO outbox", {}, Exception("database is locked"))
 
-        monkeypatch.setattr(service, "publish", database_lost)
+        monkeypatch.setattr(service, "add_event", database_lost)
         r = await jobs_on.client.post("/v1/jobs/workers", json=worker_body(), headers=staff())
         assert r.status_code == 503
         assert "nothing was saved" in r.json()["detail"]

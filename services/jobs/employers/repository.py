@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import page_by_created
 from services.jobs.employers.tables import Employer
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 E = columns(Employer)
+NEWEST = Keyset(E.created_at, E.id, newest_first=True)
 
 
 async def get_employer(session: AsyncSession, employer_id: uuid.UUID) -> Employer | None:
@@ -28,8 +29,7 @@ async def list_employers(
     query = select(Employer)
     if kind:
         query = query.where(E.kind == kind)
-    rows, next_cursor = await page_by_created(session, query, E, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await keyset_page(session, query, NEWEST, limit=limit, cursor=cursor)
 
 
 async def employers_by_id(

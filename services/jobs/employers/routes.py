@@ -1,10 +1,9 @@
 """Employers: the bureau registers and reads them; a partner reads and edits its own profile."""
 
-import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, CurrentPartner, StaffReader
 from services.jobs.employers import repository as repo
 from services.jobs.employers import service
@@ -14,10 +13,18 @@ from services.jobs.employers.schemas import (
     EmployerPublic,
     EmployerUpdate,
 )
+from services.jobs.employers.tables import Employer
+from services.jobs.errors import EmployerNotFound
 from shared.db import SessionDep
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/jobs")
+
+EmployerById = Annotated[
+    Employer, Depends(loader(repo.get_employer, EmployerNotFound, param="employer_id"))
+]
 
 
 @router.post(
@@ -27,7 +34,7 @@ router = APIRouter(prefix="/v1/jobs")
     tags=["employers"],
     operation_id="createEmployer",
     summary="Register an employer",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_employer(
     body: EmployerCreate, identity: BureauWriter, session: SessionDep
@@ -45,7 +52,7 @@ async def create_employer(
     tags=["employers"],
     operation_id="listEmployers",
     summary="List employers",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_employers(
     identity: StaffReader,
@@ -68,7 +75,7 @@ async def list_employers(
     tags=["employers"],
     operation_id="getMyEmployer",
     summary="Your organisation's profile",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_my_employer(partner: CurrentPartner) -> EmployerPublic:
     """The partner organisation the credential is bound to."""
@@ -81,7 +88,7 @@ async def get_my_employer(partner: CurrentPartner) -> EmployerPublic:
     tags=["employers"],
     operation_id="updateMyEmployer",
     summary="Update your organisation's profile",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def update_my_employer(
     body: EmployerUpdate, partner: CurrentPartner, session: SessionDep
@@ -98,10 +105,7 @@ async def update_my_employer(
     tags=["employers"],
     operation_id="getEmployer",
     summary="Read an employer",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
-async def get_employer(
-    employer_id: uuid.UUID, identity: StaffReader, session: SessionDep
-) -> EmployerPublic:
-    employer = await service.get_employer(session, employer_id)
+async def get_employer(identity: StaffReader, employer: EmployerById) -> EmployerPublic:
     return EmployerPublic.model_validate(employer, from_attributes=True)

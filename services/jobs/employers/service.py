@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict
+from services.jobs.db import add_or_conflict, found
 from services.jobs.employers import repository as repo
 from services.jobs.employers.schemas import EmployerCreate, EmployerUpdate
 from services.jobs.employers.tables import Employer
@@ -53,7 +53,5 @@ async def find_employer(session: AsyncSession, employer_id: uuid.UUID) -> Employ
 
 
 async def get_employer(session: AsyncSession, employer_id: uuid.UUID) -> Employer:
-    employer = await repo.get_employer(session, employer_id)
-    if employer is None:
-        raise EmployerNotFound(employer_id)
-    return employer
+    """The employer with this id, or ``EmployerNotFound``."""
+    return found(await repo.get_employer(session, employer_id), EmployerNotFound, employer_id)

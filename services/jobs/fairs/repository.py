@@ -1,19 +1,21 @@
 """Every query of job fairs. Functions take the session first and never commit."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import page_by_created
 from services.jobs.employers.tables import Employer
 from services.jobs.fairs.tables import JobFair, JobFairAttendee, JobFairEmployer
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 E = columns(Employer)
 JF = columns(JobFair)
 JFE = columns(JobFairEmployer)
 JFA = columns(JobFairAttendee)
+NEWEST = Keyset(JF.created_at, JF.id, newest_first=True)
 
 
 async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> JobFair | None:
@@ -23,27 +25,41 @@ async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> JobFair | None:
 async def list_fairs(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[JobFair], str | None]:
-    rows, next_cursor = await page_by_created(session, select(JobFair), JF, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await keyset_page(session, select(JobFair), NEWEST, limit=limit, cursor=cursor)
 
 
-async def fair_employers(session: AsyncSession, fair_id: uuid.UUID) -> list[Employer]:
+async def fair_employers(
+    session: AsyncSession, fair_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Employer]]:
+    """The employers taking part in each of these fairs, by name (one query for a page)."""
+    out: dict[uuid.UUID, list[Employer]] = {fair_id: [] for fair_id in fair_ids}
+    if not fair_ids:
+        return out
     result = await session.execute(
-        select(Employer)
+        select(JFE.fair_id, Employer)
         .join(JobFairEmployer, JFE.employer_id == E.id)
-        .where(JFE.fair_id == fair_id)
+        .where(JFE.fair_id.in_(set(fair_ids)))
         .order_by(E.name)
     )
-    return list(result.scalars())
+    for fair_id, employer in result.all():
+        out[fair_id].append(employer)
+    return out
 
 
-async def fair_attendee_count(session: AsyncSession, fair_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(JobFairAttendee).where(JFA.fair_id == fair_id)
-        )
-        or 0
+async def fair_attendee_counts(
+    session: AsyncSession, fair_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many workers attended each of these fairs (one grouped count for a page)."""
+    out = dict.fromkeys(fair_ids, 0)
+    if not fair_ids:
+        return out
+    result = await session.execute(
+        select(JFA.fair_id, func.count())
+        .where(JFA.fair_id.in_(set(fair_ids)))
+        .group_by(JFA.fair_id)
     )
+    out.update({fair_id: int(count) for fair_id, count in result.all()})
+    return out
 
 
 async def fair_attendees(session: AsyncSession, fair_id: uuid.UUID) -> list[uuid.UUID]:

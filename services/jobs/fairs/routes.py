@@ -1,11 +1,11 @@
 """Job fairs: the bureau organises them and records who takes part and who attended."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.employers.schemas import employer_summary
 from services.jobs.errors import JobFairNotFound
@@ -16,30 +16,37 @@ from services.jobs.fairs.tables import JobFair
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def fair_by_id(session: SessionDep, fair_id: Annotated[uuid.UUID, Path()]) -> JobFair:
-    fair = await repo.get_fair(session, fair_id)
-    if fair is None:
-        raise JobFairNotFound(fair_id)
-    return fair
+FairById = Annotated[JobFair, Depends(loader(repo.get_fair, JobFairNotFound, param="fair_id"))]
 
 
-FairById = Annotated[JobFair, Depends(fair_by_id)]
+async def fairs_public(session: SessionDep, fairs: Sequence[JobFair]) -> list[JobFairPublic]:
+    """Fairs as shown, their employers and attendance read for all of them at once."""
+    ids = [f.id for f in fairs]
+    employers = await repo.fair_employers(session, ids)
+    attendees = await repo.fair_attendee_counts(session, ids)
+    return [
+        JobFairPublic.model_validate(
+            fair.model_dump()
+            | {
+                "employers": [employer_summary(e) for e in employers[fair.id]],
+                "attendee_count": attendees[fair.id],
+            }
+        )
+        for fair in fairs
+    ]
 
 
-async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
-    employers = await repo.fair_employers(session, fair.id)
-    data = fair.model_dump()
-    data.update(
-        employers=[employer_summary(e) for e in employers],
-        attendee_count=await repo.fair_attendee_count(session, fair.id),
-    )
-    return JobFairPublic.model_validate(data)
+async def fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
+    [shown] = await fairs_public(session, [fair])
+    return shown
 
 
 @router.post(
@@ -49,13 +56,13 @@ async def _fair_public(session: SessionDep, fair: JobFair) -> JobFairPublic:
     tags=["job fairs"],
     operation_id="createJobFair",
     summary="Organise a job fair",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_job_fair(
     body: JobFairCreate, identity: BureauWriter, session: SessionDep
 ) -> JobFairPublic:
     fair = await service.create_fair(session, body, identity)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.get(
@@ -64,13 +71,13 @@ async def create_job_fair(
     tags=["job fairs"],
     operation_id="listJobFairs",
     summary="List job fairs",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_job_fairs(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[JobFairPublic]:
     items, next_cursor = await repo.list_fairs(session, limit=limit, cursor=cursor)
-    return Page(items=[await _fair_public(session, f) for f in items], next_cursor=next_cursor)
+    return Page(items=await fairs_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -79,12 +86,12 @@ async def list_job_fairs(
     tags=["job fairs"],
     operation_id="getJobFair",
     summary="Read a job fair",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_job_fair(
     identity: PartnerOrStaffReader, fair: FairById, session: SessionDep
 ) -> JobFairPublic:
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.post(
@@ -94,13 +101,13 @@ async def get_job_fair(
     tags=["job fairs"],
     operation_id="addJobFairEmployer",
     summary="An employer takes part in the fair",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_job_fair_employer(
     body: FairEmployerAdd, identity: BureauWriter, fair: FairById, session: SessionDep
 ) -> JobFairPublic:
     await service.add_fair_employer(session, fair, body.employer_id)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.post(
@@ -110,7 +117,7 @@ async def add_job_fair_employer(
     tags=["job fairs"],
     operation_id="addJobFairAttendee",
     summary="Record a worker's attendance",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_job_fair_attendee(
     body: WorkerRef, identity: BureauWriter, fair: FairById, session: SessionDep, today: Today
@@ -118,7 +125,7 @@ async def add_job_fair_attendee(
     """Attendance is recorded on or after the day of the fair, once per worker."""
     worker = await workers.get_worker(session, body.worker_id)
     await service.add_fair_attendee(session, fair, worker, today)
-    return await _fair_public(session, fair)
+    return await fair_public(session, fair)
 
 
 @router.get(
@@ -127,7 +134,7 @@ async def add_job_fair_attendee(
     tags=["job fairs"],
     operation_id="listJobFairAttendees",
     summary="Workers who attended",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_job_fair_attendees(
     identity: StaffReader, fair: FairById, session: SessionDep

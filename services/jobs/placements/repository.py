@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import page_by_created
 from services.jobs.placements.tables import Confirmation, Placement, is_current_confirmation
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 PL = columns(Placement)
 C = columns(Confirmation)
+NEWEST = Keyset(PL.created_at, PL.id, newest_first=True)
 
 
 async def get_placement(session: AsyncSession, placement_id: uuid.UUID) -> Placement | None:
@@ -60,8 +61,7 @@ async def list_placements(
         query = query.where(PL.worker_id == worker_id)
     if status:
         query = query.where(PL.status == status)
-    rows, next_cursor = await page_by_created(session, query, PL, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await keyset_page(session, query, NEWEST, limit=limit, cursor=cursor)
 
 
 async def get_confirmation(

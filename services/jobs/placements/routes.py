@@ -1,11 +1,11 @@
 """Placements: hires, monthly confirmations and corrections, the end of a placement."""
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, current_partner
 from services.jobs.errors import NotYourOrganisation, PlacementNotFound
 from services.jobs.placements import repository as repo
@@ -20,28 +20,18 @@ from services.jobs.placements.schemas import (
 from services.jobs.placements.tables import Confirmation, Placement
 from services.jobs.workers import service as workers
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
-from shared.identity import Identity
+from shared.idempotency import IdempotencyDep, idempotent, scope_of
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def placement_by_id(
-    session: SessionDep, placement_id: Annotated[uuid.UUID, Path()]
-) -> Placement:
-    placement = await repo.get_placement(session, placement_id)
-    if placement is None:
-        raise PlacementNotFound(placement_id)
-    return placement
-
-
-PlacementById = Annotated[Placement, Depends(placement_by_id)]
-
-
-def _scope(identity: Identity) -> str:
-    return identity.subject_id or identity.principal_id
+PlacementById = Annotated[
+    Placement, Depends(loader(repo.get_placement, PlacementNotFound, param="placement_id"))
+]
 
 
 def placement_public(placement: Placement, current: dict[str, Confirmation]) -> PlacementPublic:
@@ -64,11 +54,6 @@ def confirmation_public(c: Confirmation, superseded: bool) -> ConfirmationPublic
     )
 
 
-def _ensure_can_read(placement: Placement, identity: Identity) -> None:
-    if identity.role == "partner" and identity.subject_id != str(placement.employer_id):
-        raise NotYourOrganisation("placement")
-
-
 @router.post(
     "/placements",
     status_code=201,
@@ -76,7 +61,7 @@ def _ensure_can_read(placement: Placement, identity: Identity) -> None:
     tags=["placements"],
     operation_id="createPlacement",
     summary="Record a hire",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_placement(
     body: PlacementCreate,
@@ -84,22 +69,28 @@ async def create_placement(
     session: SessionDep,
     guard: IdempotencyDep,
     today: Today,
-) -> Any:
+) -> JSONResponse:
     """A partner records a hire on its own open posting (`posting_id`): the hire counts against
     the openings, and the last opening turns the posting `filled`. Labour-bureau staff record a
     placement in a workshop or dedicated post (`employer_id`). One active placement per worker
     and employer. Publishes `jobs.placement.started`. Send an `Idempotency-Key` to retry safely."""
-    replay = await guard.begin(session, _scope(identity), body.model_dump(mode="json"))
-    if replay is not None:
-        return replay
-    partner = await current_partner(identity, session) if identity.role == "partner" else None
-    worker = await workers.get_worker(session, body.worker_id)
-    placement = await service.start_placement(
-        session, body, worker, identity, today, partner=partner
+
+    async def make() -> PlacementPublic:
+        partner = await current_partner(identity, session) if identity.role == "partner" else None
+        worker = await workers.get_worker(session, body.worker_id)
+        placement = await service.start_placement(
+            session, body, worker, identity, today, partner=partner
+        )
+        return placement_public(placement, {})
+
+    return await idempotent(
+        guard,
+        session,
+        scope=scope_of(identity),
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        make=make,
     )
-    result = placement_public(placement, {}).model_dump(mode="json")
-    await guard.complete(session, 201, result)
-    return result
 
 
 @router.get(
@@ -108,7 +99,7 @@ async def create_placement(
     tags=["placements"],
     operation_id="listPlacements",
     summary="List placements",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_placements(
     identity: PartnerOrStaffReader,
@@ -143,12 +134,12 @@ async def list_placements(
     tags=["placements"],
     operation_id="getPlacement",
     summary="Read a placement",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_placement(
     identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
 ) -> PlacementPublic:
-    _ensure_can_read(placement, identity)
+    service.ensure_can_read(placement, identity)
     current = await repo.current_confirmations(session, [placement.id])
     return placement_public(placement, current[placement.id])
 
@@ -160,7 +151,7 @@ async def get_placement(
     tags=["placements"],
     operation_id="confirmPlacementMonth",
     summary="Confirm a month of employment (or correct one)",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def confirm_month(
     body: ConfirmationCreate,
@@ -169,7 +160,7 @@ async def confirm_month(
     session: SessionDep,
     guard: IdempotencyDep,
     today: Today,
-) -> Any:
+) -> JSONResponse:
     """Confirm that the worker was still employed in `month` and what wage was paid. Months go in
     order from the start month without gaps, never a month in the future and never after the
     placement ended. To correct a month, send it again with `corrects` naming the record it
@@ -177,13 +168,19 @@ async def confirm_month(
     placements; staff those in workshops and dedicated posts. Publishes
     `jobs.placement.month_confirmed`. Send an `Idempotency-Key` to retry safely."""
     service.ensure_can_record(placement, identity)
-    replay = await guard.begin(session, _scope(identity), body.model_dump(mode="json"))
-    if replay is not None:
-        return replay
-    confirmation = await service.confirm_month(session, placement, body, identity, today)
-    result = confirmation_public(confirmation, False).model_dump(mode="json")
-    await guard.complete(session, 201, result)
-    return result
+
+    async def make() -> ConfirmationPublic:
+        confirmation = await service.confirm_month(session, placement, body, identity, today)
+        return confirmation_public(confirmation, False)
+
+    return await idempotent(
+        guard,
+        session,
+        scope=scope_of(identity),
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        make=make,
+    )
 
 
 @router.get(
@@ -192,13 +189,13 @@ async def confirm_month(
     tags=["placements"],
     operation_id="listPlacementConfirmations",
     summary="Monthly confirmations of a placement",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_confirmations(
     identity: PartnerOrStaffReader, placement: PlacementById, session: SessionDep
 ) -> list[ConfirmationPublic]:
     """Every record, corrections included (`superseded` marks the replaced ones)."""
-    _ensure_can_read(placement, identity)
+    service.ensure_can_read(placement, identity)
     records = await repo.confirmations(session, placement.id)
     replaced = {c.supersedes for c in records if c.supersedes is not None}
     return [confirmation_public(c, c.id in replaced) for c in records]
@@ -210,7 +207,7 @@ async def list_confirmations(
     tags=["placements"],
     operation_id="endPlacement",
     summary="End a placement",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def end_placement(
     body: PlacementEnd,

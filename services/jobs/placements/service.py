@@ -120,6 +120,12 @@ async def start_placement(
     return placement
 
 
+def ensure_can_read(placement: Placement, actor: Identity) -> None:
+    """A partner reads its own placements only; staff and auditors read every one."""
+    if actor.role == "partner" and actor.subject_id != str(placement.employer_id):
+        raise NotYourOrganisation("placement")
+
+
 def ensure_can_record(placement: Placement, actor: Identity) -> None:
     """Partners act on their own placements only; staff on workshops and dedicated posts (a
     partner's hires are confirmed by the partner, who pays the wage)."""

@@ -2,7 +2,7 @@
 conditional hire, the expiry. Functions take the session first and never commit."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,18 +10,19 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import BAD_CURSOR, like, page_by_created
+from services.jobs.db import like
 from services.jobs.employers.tables import Employer
 from services.jobs.postings.tables import Application, Posting
 from services.jobs.workers.tables import Worker
 from shared.db import columns
 from shared.errors import Unprocessable
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import BAD_CURSOR, Keyset, decode_cursor, encode_cursor, keyset_page
 
 E = columns(Employer)
 W = columns(Worker)
 P = columns(Posting)
 A = columns(Application)
+APPLICATIONS = Keyset(A.created_at, A.id, newest_first=True)
 
 
 async def get_posting(session: AsyncSession, posting_id: uuid.UUID) -> Posting | None:
@@ -83,11 +84,62 @@ class PostingFilter:
     housing: bool | None = None
 
 
-SORTS: dict[str, tuple[str, bool]] = {
-    # sort name → (column, descending)
-    "newest": ("created_at", True),
-    "salary_desc": ("salary_max_fen", True),
-    "valid_through": ("valid_through", False),
+@dataclass(frozen=True)
+class SortedKeyset(Keyset):
+    """The search's orders: the kit's keyset on a sort column that need not be a time (a salary,
+    a date), with the sort's name in the cursor (``{"t": key, "id": id, "s": sort}``) so that a
+    cursor of one order is refused by another instead of skipping postings."""
+
+    sort: str = "newest"
+    parse_key: Callable[[Any], Any] = datetime.fromisoformat
+
+    def after(self, cursor: str | None) -> Any | None:
+        value = decode_cursor(cursor)
+        if value is None:
+            return None
+        try:
+            if value.get("s") != self.sort:
+                raise ValueError("cursor of another sort order")
+            key, ident = self.parse_key(value["t"]), self.parse_id(value["id"])
+        except (KeyError, TypeError, ValueError):
+            raise Unprocessable(BAD_CURSOR) from None
+        if self.newest_first:
+            return or_(self.time < key, and_(self.time == key, self.ident < ident))
+        return or_(self.time > key, and_(self.time == key, self.ident > ident))
+
+    def cursor_after(self, item: Any) -> str:
+        key = getattr(item, self.time.key)
+        return encode_cursor(
+            {
+                "t": key.isoformat() if hasattr(key, "isoformat") else key,
+                "id": str(getattr(item, self.ident.key)),
+                "s": self.sort,
+            }
+        )
+
+
+def _aware_time(raw: Any) -> datetime:
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise ValueError("a cursor's time carries its zone")
+    return value
+
+
+def _amount(raw: Any) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise ValueError("not an integer")
+    return raw
+
+
+SORTS: dict[str, SortedKeyset] = {
+    # the newest first, the best paid first, the soonest closing first; the id breaks ties
+    "newest": SortedKeyset(P.created_at, P.id, True, sort="newest", parse_key=_aware_time),
+    "salary_desc": SortedKeyset(
+        P.salary_max_fen, P.id, True, sort="salary_desc", parse_key=_amount
+    ),
+    "valid_through": SortedKeyset(
+        P.valid_through, P.id, False, sort="valid_through", parse_key=date.fromisoformat
+    ),
 }
 
 
@@ -101,17 +153,6 @@ def _status_condition(status: str, today: date) -> Any:
             and_(P.status == "open", P.valid_through < today),
         )
     return P.status == status
-
-
-def _decode_sort_value(sort: str, raw: Any) -> Any:
-    column = SORTS[sort][0]
-    if column == "created_at":
-        return datetime.fromisoformat(raw)
-    if column == "valid_through":
-        return date.fromisoformat(raw)
-    if not isinstance(raw, int):
-        raise ValueError("not an integer")
-    return raw
 
 
 def _filtered(query: Any, flt: PostingFilter) -> Any:
@@ -155,35 +196,9 @@ async def list_postings(
     statuses = flt.statuses if flt.statuses is not None else ["open"]
     query = query.where(or_(*[_status_condition(s, today) for s in statuses]))
     query = _filtered(query, flt)
-    column_name, descending = SORTS[sort]
-    column = getattr(Posting, column_name)
-    after = decode_cursor(cursor)
-    if after is not None:
-        try:
-            if after.get("s") != sort:
-                raise ValueError("cursor of another sort order")
-            key = _decode_sort_value(sort, after["k"])
-            last_id = uuid.UUID(after["id"])
-        except (KeyError, TypeError, ValueError):
-            raise Unprocessable(BAD_CURSOR) from None
-        if descending:
-            query = query.where(or_(column < key, and_(column == key, P.id < last_id)))
-        else:
-            query = query.where(or_(column > key, and_(column == key, P.id > last_id)))
-    order = [column.desc(), P.id.desc()] if descending else [column.asc(), P.id.asc()]
-    rows = list((await session.execute(query.order_by(*order).limit(limit + 1))).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1][0]
-        value = getattr(last, column_name)
-        next_cursor = encode_cursor(
-            {
-                "s": sort,
-                "k": value.isoformat() if hasattr(value, "isoformat") else value,
-                "id": str(last.id),
-            }
-        )
+    rows, next_cursor = await keyset_page(
+        session, query, SORTS[sort], limit=limit, cursor=cursor, rows=True
+    )
     return [(r[0], r[1]) for r in rows], next_cursor
 
 
@@ -204,5 +219,7 @@ async def list_applications(
         .join(Worker, W.id == A.worker_id)
         .where(A.posting_id == posting_id)
     )
-    rows, next_cursor = await page_by_created(session, query, A, limit, cursor)
+    rows, next_cursor = await keyset_page(
+        session, query, APPLICATIONS, limit=limit, cursor=cursor, rows=True
+    )
     return [(r[0], r[1]) for r in rows], next_cursor

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
-from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS, errors
+from services.jobs.base import NO_NUL
 from services.jobs.dependencies import (
     BureauWriter,
     CurrentPartner,
@@ -40,6 +40,8 @@ from services.jobs.workers.tables import Worker
 from shared.db import SQLITE_BEGIN, SessionDep
 from shared.errors import Forbidden, Unprocessable
 from shared.identity import Identity
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
@@ -68,18 +70,17 @@ async def sweep_expired_postings(runtime: JobsRuntime, today: Today) -> None:
 FreshPostings = Depends(sweep_expired_postings)
 
 
-async def posting_by_id(session: SessionDep, posting_id: Annotated[uuid.UUID, Path()]) -> Posting:
-    return await service.get_posting(session, posting_id)
+PostingById = Annotated[
+    Posting, Depends(loader(repo.get_posting, PostingNotFound, param="posting_id"))
+]
 
 
-async def posting_to_change(
-    session: SessionDep, posting_id: Annotated[uuid.UUID, Path()], _: None = FreshPostings
-) -> Posting:
-    """The posting a write is about, after overdue postings were moved to expired."""
-    return await posting_by_id(session, posting_id)
+async def posting_to_change(_: Annotated[None, FreshPostings], posting: PostingById) -> Posting:
+    """The posting a write is about, loaded after overdue postings were moved to expired (the
+    sweep is named first, so it runs first)."""
+    return posting
 
 
-PostingById = Annotated[Posting, Depends(posting_by_id)]
 PostingToChange = Annotated[Posting, Depends(posting_to_change)]
 
 
@@ -100,7 +101,7 @@ def posting_public(posting: Posting, employer: Employer, today: date) -> Posting
     tags=["postings"],
     operation_id="createPosting",
     summary="Create a job posting (draft)",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_posting(
     body: PostingCreate, partner: CurrentPartner, session: SessionDep, today: Today
@@ -167,7 +168,7 @@ Statuses = Annotated[
     tags=["postings"],
     operation_id="listPostings",
     summary="Search job postings",
-    responses=errors(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def list_postings(
     viewer: Viewer,
@@ -222,7 +223,7 @@ async def list_postings(
     tags=["postings"],
     operation_id="getPosting",
     summary="Read a job posting",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_posting(
     viewer: Viewer, posting: PostingById, session: SessionDep, today: Today
@@ -245,7 +246,7 @@ async def get_posting(
     tags=["postings"],
     operation_id="updatePosting",
     summary="Edit a draft or open posting",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
     dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def update_posting(
@@ -268,7 +269,7 @@ async def update_posting(
     tags=["postings"],
     operation_id="publishPosting",
     summary="Publish a draft posting",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
     dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def publish_posting(
@@ -286,7 +287,7 @@ async def publish_posting(
     tags=["postings"],
     operation_id="closePosting",
     summary="Close an open posting",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
     dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def close_posting(
@@ -305,7 +306,7 @@ async def close_posting(
     tags=["applications"],
     operation_id="createApplication",
     summary="Apply on a worker's behalf",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
     dependencies=[FreshPostings],  # before any query of the request's session
 )
 async def create_application(
@@ -341,7 +342,7 @@ def _application_public(application: Any, worker: Worker) -> ApplicationPublic:
     tags=["applications"],
     operation_id="listApplications",
     summary="Applications to a posting",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_applications(
     identity: PartnerOrStaffReader,

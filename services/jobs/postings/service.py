@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.db import add_or_conflict
+from services.jobs.db import add_or_conflict, found
 from services.jobs.employers.tables import Employer
 from services.jobs.errors import (
     InvalidState,
@@ -191,10 +191,8 @@ async def apply(
 
 
 async def get_posting(session: AsyncSession, posting_id: uuid.UUID) -> Posting:
-    posting = await repo.get_posting(session, posting_id)
-    if posting is None:
-        raise PostingNotFound(posting_id)
-    return posting
+    """The posting with this id, or ``PostingNotFound`` (placements load postings here)."""
+    return found(await repo.get_posting(session, posting_id), PostingNotFound, posting_id)
 
 
 async def take_hire(session: AsyncSession, posting: Posting, today: date) -> None:

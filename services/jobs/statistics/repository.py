@@ -3,11 +3,11 @@ functions take the session first and never commit."""
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import between
 from services.jobs.fairs.tables import JobFair
 from services.jobs.placements.tables import Confirmation, Placement, is_current_confirmation
 from services.jobs.postings.tables import Posting
@@ -22,6 +22,16 @@ TS = columns(TrainingSession)
 TA = columns(TrainingAttendee)
 PL = columns(Placement)
 C = columns(Confirmation)
+
+
+def between(column: Any, start: Any, end: Any) -> list[Any]:
+    """The conditions of a period (either end may be open)."""
+    conditions = []
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column <= end)
+    return conditions
 
 
 async def posting_totals(

@@ -5,12 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.jobs.api import NO_NUL, errors
+from services.jobs.base import NO_NUL
 from services.jobs.dependencies import JobsRuntime, StaffReader
 from services.jobs.statistics import service
 from services.jobs.statistics.schemas import Statistics
 from shared.db import SessionDep
 from shared.errors import Unprocessable
+from shared.openapi import responses
 from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/jobs")
     tags=["statistics"],
     operation_id="getJobsStatistics",
     summary="Labour-cooperation figures",
-    responses=errors(401, 403, 422),
+    responses=responses(401, 403, 422),
 )
 async def get_statistics(
     identity: StaffReader,

@@ -1,11 +1,10 @@
 """Training sessions: the bureau organises them and records attendance and completion."""
 
-import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
-from services.jobs.api import READ_ERRORS, WRITE_ERRORS
 from services.jobs.dependencies import BureauWriter, PartnerOrStaffReader, StaffReader
 from services.jobs.errors import TrainingNotFound
 from services.jobs.trainings import repository as repo
@@ -20,29 +19,36 @@ from services.jobs.trainings.tables import TrainingSession
 from services.jobs.workers import service as workers
 from services.jobs.workers.schemas import WorkerRef
 from shared.db import SessionDep
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def training_by_id(
-    session: SessionDep, session_id: Annotated[uuid.UUID, Path()]
-) -> TrainingSession:
-    training = await repo.get_training(session, session_id)
-    if training is None:
-        raise TrainingNotFound(session_id)
-    return training
+TrainingById = Annotated[
+    TrainingSession, Depends(loader(repo.get_training, TrainingNotFound, param="session_id"))
+]
 
 
-TrainingById = Annotated[TrainingSession, Depends(training_by_id)]
+async def trainings_public(
+    session: SessionDep, trainings: Sequence[TrainingSession]
+) -> list[TrainingPublic]:
+    """Sessions as shown, their attendance and completions counted for all of them at once."""
+    counts = await repo.training_counts(session, [t.id for t in trainings])
+    return [
+        TrainingPublic.model_validate(
+            training.model_dump()
+            | {"attendee_count": counts[training.id][0], "completed_count": counts[training.id][1]}
+        )
+        for training in trainings
+    ]
 
 
-async def _training_public(session: SessionDep, training: TrainingSession) -> TrainingPublic:
-    attendees, completed = await repo.training_counts(session, training.id)
-    data = training.model_dump()
-    data.update(attendee_count=attendees, completed_count=completed)
-    return TrainingPublic.model_validate(data)
+async def training_public(session: SessionDep, training: TrainingSession) -> TrainingPublic:
+    [shown] = await trainings_public(session, [training])
+    return shown
 
 
 @router.post(
@@ -52,14 +58,14 @@ async def _training_public(session: SessionDep, training: TrainingSession) -> Tr
     tags=["training"],
     operation_id="createTraining",
     summary="Organise a training session",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_training(
     body: TrainingCreate, identity: BureauWriter, session: SessionDep
 ) -> TrainingPublic:
     """A labour training session; `ends_on` not before `starts_on`."""
     training = await service.create_training(session, body, identity)
-    return await _training_public(session, training)
+    return await training_public(session, training)
 
 
 @router.get(
@@ -68,13 +74,13 @@ async def create_training(
     tags=["training"],
     operation_id="listTrainings",
     summary="List training sessions",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_trainings(
     identity: PartnerOrStaffReader, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[TrainingPublic]:
     items, next_cursor = await repo.list_trainings(session, limit=limit, cursor=cursor)
-    return Page(items=[await _training_public(session, t) for t in items], next_cursor=next_cursor)
+    return Page(items=await trainings_public(session, items), next_cursor=next_cursor)
 
 
 @router.get(
@@ -83,12 +89,12 @@ async def list_trainings(
     tags=["training"],
     operation_id="getTraining",
     summary="Read a training session",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_training(
     identity: PartnerOrStaffReader, training: TrainingById, session: SessionDep
 ) -> TrainingPublic:
-    return await _training_public(session, training)
+    return await training_public(session, training)
 
 
 @router.post(
@@ -98,7 +104,7 @@ async def get_training(
     tags=["training"],
     operation_id="addTrainingAttendee",
     summary="Record a worker's attendance",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def add_training_attendee(
     body: WorkerRef,
@@ -119,7 +125,7 @@ async def add_training_attendee(
     tags=["training"],
     operation_id="listTrainingAttendees",
     summary="Attendance and completion",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_training_attendees(
     identity: StaffReader, training: TrainingById, session: SessionDep
@@ -136,7 +142,7 @@ async def list_training_attendees(
     tags=["training"],
     operation_id="completeTraining",
     summary="A worker completed the session",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def complete_training(
     body: CompletionCreate,

@@ -5,11 +5,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.jobs.db import like, page_by_created
+from services.jobs.db import like
 from services.jobs.workers.tables import Worker
 from shared.db import columns
+from shared.pagination import Keyset, keyset_page
 
 W = columns(Worker)
+NEWEST = Keyset(W.created_at, W.id, newest_first=True)
 
 
 async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> Worker | None:
@@ -37,5 +39,4 @@ async def list_workers(
         query = query.where(W.poor_household == poor_household)
     if name:
         query = query.where(W.name.ilike(like(name), escape="\\"))
-    rows, next_cursor = await page_by_created(session, query, W, limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await keyset_page(session, query, NEWEST, limit=limit, cursor=cursor)

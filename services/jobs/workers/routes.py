@@ -1,29 +1,26 @@
 """The worker registry: register, list, read, look up by national ID number (in the body)."""
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
-from services.jobs.api import NO_NUL, READ_ERRORS, WRITE_ERRORS
+from services.jobs.base import NO_NUL
 from services.jobs.dependencies import BureauWriter, JobsRuntime, StaffReader
-from services.jobs.errors import NoWorkerWithThisId
+from services.jobs.errors import WorkerNotFound
 from services.jobs.workers import repository as repo
 from services.jobs.workers import service
 from services.jobs.workers.schemas import WorkerCreate, WorkerLookup, WorkerPublic
 from services.jobs.workers.tables import Worker
 from shared.db import SessionDep
+from shared.loader import loader
+from shared.openapi import responses
 from shared.pagination import Cursor, Limit, Page
 from shared.runtime import Today
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-async def worker_by_id(session: SessionDep, worker_id: Annotated[uuid.UUID, Path()]) -> Worker:
-    return await service.get_worker(session, worker_id)
-
-
-WorkerById = Annotated[Worker, Depends(worker_by_id)]
+WorkerById = Annotated[Worker, Depends(loader(repo.get_worker, WorkerNotFound, param="worker_id"))]
 
 
 def worker_public(worker: Worker) -> WorkerPublic:
@@ -37,7 +34,7 @@ def worker_public(worker: Worker) -> WorkerPublic:
     tags=["workers"],
     operation_id="registerWorker",
     summary="Register a Weng'an worker",
-    responses=WRITE_ERRORS,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def register_worker(
     body: WorkerCreate,
@@ -59,7 +56,7 @@ async def register_worker(
     tags=["workers"],
     operation_id="listWorkers",
     summary="List workers",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def list_workers(
     identity: StaffReader,
@@ -88,19 +85,14 @@ async def list_workers(
     tags=["workers"],
     operation_id="lookupWorker",
     summary="Find a worker by national ID number",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def lookup_worker(
     body: WorkerLookup, identity: StaffReader, session: SessionDep, runtime: JobsRuntime
 ) -> WorkerPublic:
     """The registered worker with this national ID number, or 404. The number travels in the
     body so that it never appears in a URL or an access log; nothing is changed."""
-    vault = runtime.vault
-    worker = await repo.find_worker_by_id_hash(
-        session, vault.lookup_hash(body.national_id, context=service.ID_CONTEXT)
-    )
-    if worker is None:
-        raise NoWorkerWithThisId()
+    worker = await service.find_by_national_id(session, runtime.vault, body.national_id)
     return worker_public(worker)
 
 
@@ -110,7 +102,7 @@ async def lookup_worker(
     tags=["workers"],
     operation_id="getWorker",
     summary="Read a worker",
-    responses=READ_ERRORS,
+    responses=responses(401, 403, 404, 422),
 )
 async def get_worker(identity: StaffReader, worker: WorkerById) -> WorkerPublic:
     return worker_public(worker)

@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs import events
-from services.jobs.errors import DuplicateWorker, WorkerNotFound
+from services.jobs.db import found
+from services.jobs.errors import DuplicateWorker, NoWorkerWithThisId, WorkerNotFound
 from services.jobs.workers import repository as repo
 from services.jobs.workers.schemas import WorkerCreate
 from services.jobs.workers.tables import Worker
@@ -67,7 +68,15 @@ async def register_worker(
 async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> Worker:
     """The worker with this id, or ``WorkerNotFound`` (other features load workers through
     here)."""
-    worker = await repo.get_worker(session, worker_id)
+    return found(await repo.get_worker(session, worker_id), WorkerNotFound, worker_id)
+
+
+async def find_by_national_id(session: AsyncSession, vault: PiiVault, national_id: str) -> Worker:
+    """The worker registered with this national ID number (found by its keyed hash), or
+    ``NoWorkerWithThisId``."""
+    worker = await repo.find_worker_by_id_hash(
+        session, vault.lookup_hash(national_id, context=ID_CONTEXT)
+    )
     if worker is None:
-        raise WorkerNotFound(worker_id)
+        raise NoWorkerWithThisId()
     return worker

@@ -2,6 +2,7 @@
 order, corrections as new records, partner A never touching partner B's placements."""
 
 import asyncio
+import uuid
 from datetime import date
 
 from sqlalchemy import text
@@ -16,8 +17,10 @@ from tests.jobs.conftest import (
     make_posting,
     make_worker,
     outbox_events,
+    partner_headers,
     staff,
 )
+from tests.support.apps import identity_headers
 
 URL = "/v1/jobs/placements"
 
@@ -173,6 +176,39 @@ class TestPartnerHire:
         assert len(await outbox_events(jobs, "jobs.placement.started")) == 1
         other = await hire(jobs, keyed, posting, worker, monthly_wage_fen=1)
         assert_problem(other, 422, contains="different request body")
+
+    async def test_keys_are_scoped_to_the_organisation_or_the_staff_member(self, jobs):
+        """The scope stored with a key is the organisation behind the credential (any of its keys
+        replays) or, for staff, the principal: keys stored by earlier releases still replay."""
+        employer, headers = await make_partner(jobs)
+        posting = await make_posting(jobs, headers)
+        worker = await make_worker(jobs)
+        first = await hire(jobs, headers | {"Idempotency-Key": "hire-2"}, posting, worker)
+        assert first.status_code == 201, first.text
+        another_key = partner_headers(employer["id"]) | {"Idempotency-Key": "hire-2"}
+        second = await hire(jobs, another_key, posting, worker)
+        assert second.headers["Idempotent-Replayed"] == "true"
+        assert second.json() == first.json()
+        workshop = await make_employer(jobs, kind="workshop")
+        clerk = str(uuid.uuid4())
+        body = {
+            "worker_id": worker["id"],
+            "employer_id": workshop["id"],
+            "start_date": "2026-05-01",
+            "monthly_wage_fen": 180_000,
+        }
+        r = await jobs.client.post(
+            URL,
+            json=body,
+            headers=identity_headers("bureau_clerk", principal_id=clerk)
+            | {"Idempotency-Key": "place-1"},
+        )
+        assert r.status_code == 201, r.text
+        async with jobs.sessionmaker() as session:
+            rows = (await session.execute(text("SELECT scope, key FROM idempotency_keys"))).all()
+        assert sorted(tuple(row) for row in rows) == sorted(
+            [(employer["id"], "hire-2"), (clerk, "place-1")]
+        )
 
 
 class TestBureauPlacement:

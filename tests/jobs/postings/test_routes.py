@@ -434,9 +434,22 @@ class TestListPostings:
         assert_problem(await jobs.client.get(URL, params={"limit": 100_000}), 422)
         from shared.pagination import encode_cursor
 
-        wrong_sort = encode_cursor({"s": "newest", "k": "x", "id": "y"})
+        newest = {"t": "2026-06-15T04:00:00+00:00", "id": str(uuid.uuid4()), "s": "newest"}
+        wrong_sort = encode_cursor(newest)
         r = await jobs.client.get(URL, params={"cursor": wrong_sort, "sort": "salary_desc"})
         assert_problem(r, 422, contains="cursor")
+        # a cursor of the soonest-closing order holds a date, never read as a time
+        closing = newest | {"t": "2026-12-31", "s": "valid_through"}
+        r = await jobs.client.get(URL, params={"cursor": encode_cursor(closing)})
+        assert_problem(r, 422, contains="cursor")
+        assert_problem(
+            await jobs.client.get(
+                URL, params={"cursor": encode_cursor(newest | {"t": "2026-06-15T04:00:00"})}
+            ),
+            422,
+        )
+        r = await jobs.client.get(URL, params={"cursor": encode_cursor(newest)})
+        assert r.status_code == 200, r.text
 
 
 class TestGetPosting:
