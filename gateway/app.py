@@ -38,6 +38,7 @@ from shared.observability import (
     check_migrations,
     health_router,
 )
+from shared.openapi import document_problems
 
 log = structlog.get_logger("gateway")
 
@@ -172,6 +173,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.proxy_entry = RequestContextMiddleware(ProxyEntry(), service="gateway")
     install_error_handlers(app)
+    document_problems(app)
     # Last added runs first: request id and access log around everything, then the body limit.
     app.add_middleware(GatewayMiddleware)
     app.add_middleware(RequestContextMiddleware, service="gateway")

@@ -29,6 +29,7 @@ from shared.observability import (
     check_nats,
     health_router,
 )
+from shared.openapi import document_problems
 from shared.pii import PiiVault
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
@@ -216,6 +217,7 @@ def create_service_app(
         root_path_in_servers=False,
     )
     install_error_handlers(app)
+    document_problems(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     # NATS down only delays events (they wait in the outbox): ready, degraded. An orchestrator
     # must not take every replica out of rotation because the broker is away.

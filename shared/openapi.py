@@ -6,6 +6,7 @@ Each code has one description; a route may say more for a code it answers for it
 from collections.abc import Mapping
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 from shared.errors import PROBLEM_JSON
@@ -34,7 +35,8 @@ DESCRIPTIONS = {
     429: "Too many requests from this caller: retry after the seconds given in Retry-After.",
 }
 
-_CONTENT = {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}
+PROBLEM_REF = "#/components/schemas/Problem"
+_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
 
 
 def responses(
@@ -43,3 +45,18 @@ def responses(
     """The problem documents a route answers with, for its decorator's ``responses``."""
     said = {**DESCRIPTIONS, **(descriptions or {})}
     return {code: {"description": said[code], "content": _CONTENT} for code in codes}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Put the one ``Problem`` schema the problem responses refer to into the app's OpenAPI
+    components (no route returns it as a model, so FastAPI would not list it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.errors import PROBLEM_JSON, Conflict, install_error_handlers
-from shared.openapi import DESCRIPTIONS, Problem, responses
+from shared.openapi import DESCRIPTIONS, PROBLEM_REF, Problem, document_problems, responses
 
 
 class TestResponses:
@@ -16,7 +16,7 @@ class TestResponses:
     def test_every_code_is_a_problem_document_with_the_shared_schema(self):
         for code, declared in responses(*DESCRIPTIONS).items():
             assert declared["description"] == DESCRIPTIONS[code]
-            assert declared["content"] == {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}
+            assert declared["content"] == {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
 
     def test_a_description_can_be_overridden_for_one_code(self):
         said = responses(409, 422, descriptions={409: "The business day is closed."})
@@ -31,15 +31,20 @@ class TestResponses:
     def test_appear_in_the_route_openapi_and_match_what_is_answered(self):
         app = FastAPI()
         install_error_handlers(app)
+        document_problems(app)
 
         @app.post("/days/close", responses=responses(401, 409))
         async def close_day() -> dict[str, Any]:
             raise Conflict("The business day is already closed.")
 
-        operation = app.openapi()["paths"]["/days/close"]["post"]
+        document = app.openapi()
+        operation = document["paths"]["/days/close"]["post"]
         assert {"401", "409"} <= set(operation["responses"])
         declared = operation["responses"]["409"]["content"][PROBLEM_JSON]["schema"]
-        assert set(declared["required"]) == {"type", "title", "status", "detail"}
+        assert declared == {"$ref": PROBLEM_REF}
+        problem = document["components"]["schemas"]["Problem"]
+        assert set(problem["required"]) == {"type", "title", "status", "detail"}
+        assert app.openapi() is document  # built once
 
     def test_problem_model_reads_an_answered_problem(self):
         body = {
