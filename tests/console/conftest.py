@@ -20,7 +20,14 @@ from tests.support.servers import serve
 CHROMIUM = "/usr/bin/chromium"  # Debian's package: .ci/run installs it
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 PASSWORD = "console-test-password-0123"
-NATIONAL_IDS = ("520522199003071233", "52052219850612211X", "520522199211230014")
+
+
+def national_id(serial: int) -> str:
+    """A valid ID number of Weng'an (520522), born 1990-03-07, with its MOD 11-2 check."""
+    body = f"52052219900307{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
 
 
 @dataclass
@@ -99,6 +106,22 @@ class Platform:
             json={"name": "partner", "role": "partner", "subject_id": employer["id"]},
         )
         partner = {"Authorization": f"Bearer {key['key']}"}
+        posting = await self.call(
+            "POST",
+            "/v1/jobs/postings",
+            partner,
+            json={
+                "title": "装配工",
+                "category": "manufacturing",
+                "employment_type": "full_time",
+                "district": "Haizhu",
+                "salary_min_fen": 450_000,
+                "salary_max_fen": 600_000,
+                "openings": 5,
+                "valid_through": "2027-06-30",
+            },
+        )
+        await self.call("POST", f"/v1/jobs/postings/{posting['id']}/publish", partner)
         for i in range(workers):
             worker = await self.call(
                 "POST",
@@ -106,7 +129,7 @@ class Platform:
                 admin,
                 json={
                     "name": f"王小梅{i}",
-                    "national_id": NATIONAL_IDS[i],
+                    "national_id": national_id(123 + i),
                     "township": "Houchang",
                     "poor_household": True,
                 },
@@ -117,6 +140,7 @@ class Platform:
                 partner,
                 json={
                     "worker_id": worker["id"],
+                    "posting_id": posting["id"],
                     "start_date": date(2026, 6, 1).isoformat(),
                     "monthly_wage_fen": 520_000,
                 },

@@ -67,6 +67,7 @@ async def queue(web: Page) -> Response:
         next_cursor=next_cursor,
         first_page=not cursor,
         programs=programs,
+        program_names={p["code"]: p["name"] for p in programs},
         funds={f["id"]: f for f in funds},
         states=list(STATES)[:9],
         error=error,
@@ -78,6 +79,8 @@ async def queue(web: Page) -> Response:
 async def queue_export(web: Page) -> Response:
     filters = _filters(web)
     items, _complete = await web.api.everything(APPLICATIONS, filters)
+    programs, _funds = await _choices(web)
+    names = {p["code"]: p["name"] for p in programs}
     columns = [
         Column(web._("Application")),
         Column(web._("Program")),
@@ -93,7 +96,7 @@ async def queue_export(web: Page) -> Response:
     rows = [
         [
             a["id"],
-            a["program_code"],
+            names.get(a["program_code"], a["program_code"]),
             a["program_version"],
             a["month"],
             a["township"],
