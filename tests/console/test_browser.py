@@ -230,3 +230,75 @@ class TestAdmin:
         clerk: Page = await new_page()
         await login(clerk, "chen.clerk")
         await expect(clerk.get_by_role("heading", name="欢迎，chen.clerk")).to_be_visible()
+
+
+class TestPayments:
+    async def test_batch_exported_and_bank_result_uploaded(self, platform, new_page, tmp_path):
+        admin = await platform.admin()
+        for name, role in (("li.clerk", "bureau_clerk"), ("he.clerk", "bureau_clerk")):
+            await platform.user(admin, name, role)
+        await platform.user(admin, "wang.approver", "bureau_approver")
+        apps = await platform.applications(admin, workers=2)
+        clerk = await platform.token("li.clerk", PASSWORD)
+        approver = await platform.token("wang.approver", PASSWORD)
+        ids = [a["id"] for a in apps]
+        await platform.call(
+            "POST", "/v1/subsidies/applications/bulk-verify", clerk, json={"application_ids": ids}
+        )
+        await platform.call(
+            "POST",
+            "/v1/subsidies/applications/bulk-approve",
+            approver,
+            json={"application_ids": ids},
+        )
+        # Another clerk enters the employer's account: whoever enters it may not export.
+        await platform.call(
+            "POST",
+            "/v1/subsidies/payees",
+            await platform.token("he.clerk", PASSWORD),
+            json={
+                "beneficiary_kind": "employer",
+                "beneficiary_id": apps[0]["beneficiary_id"],
+                "holder_name": "广州珠江电子",
+                "account_number": "6222020200112233445",
+                "bank_name": "工商银行海珠支行",
+            },
+        )
+
+        page: Page = await new_page()
+        await login(page, "li.clerk")
+        await page.get_by_role("link", name="资金发放").click()
+        await page.get_by_role("button", name="将全部待发放申请生成发放批次").click()
+        await expect(page.get_by_role("status")).to_have_text("发放批次已生成。")
+        await expect(page.locator("#batch-lines tbody tr")).to_have_count(2)
+        await expect(page.locator("#batch-lines")).not_to_contain_text("6222020200112233445")
+        async with page.expect_download() as waiting:
+            await page.get_by_role("button", name="导出银行代发文件").click()
+        bank_file = await (await waiting.value).path()
+        lines = bank_file.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("line_id,line_no,payee_name,account_number")
+        line_ids = [line.split(",")[0] for line in lines[1:3]]
+
+        await page.reload()
+        await expect(page.locator("#batch-state")).to_have_text("已导出")
+        result = tmp_path / "result.csv"
+        result.write_text(
+            "line_id,status,amount_fen,bank_reference,reason\r\n"
+            f"{line_ids[0]},paid,500012,ICBC-0001,\r\n"
+            f"{line_ids[1]},failed,500012,,账户已销户\r\n",
+            encoding="utf-8",
+        )
+        await page.get_by_label("回盘文件（CSV）").set_input_files(result)
+        await page.get_by_role("button", name="上传").click()
+        await expect(page.get_by_role("status")).to_have_text(
+            "银行回盘已导入：成功 1 笔，失败 1 笔，待定 0 笔。"
+        )
+        await expect(page.locator("#paid-count")).to_have_text("1")
+        await expect(page.locator("#failed-count")).to_have_text("1")
+        await expect(page.locator("#batch-lines")).to_contain_text("账户已销户")
+        await expect(page.locator("#batch-state")).to_have_text("已对账")
+        await screenshot(page, "payment-batch")
+
+        await page.get_by_role("link", name="资金与补贴项目").click()
+        await expect(page.locator("#funds")).to_contain_text("5,000.12")
+        await screenshot(page, "funds")

@@ -17,6 +17,7 @@ router = APIRouter(prefix=ROOT, include_in_schema=False)
 
 BATCHES = "/v1/subsidies/batches"
 DONE = {
+    "made": N_("The batch was made."),
     "discard": N_("The batch was discarded; its applications are ready for payment again."),
 }
 FILE_HEADERS = ("content-type", "content-disposition", "cache-control")
@@ -55,7 +56,10 @@ async def make_batch(web: Post) -> Response:
         web.flash.append(("error", web.problem(exc, "batch")))
         skipped = exc.problem.extra.get("skipped") or exc.problem.extra.get("problems") or []
         return await _batches_page(web, status=exc.problem.status, skipped=skipped)
-    web.flash.append(("ok", web._("The batch was made.")))
+    if not batch["skipped"]:
+        return web.redirect(f"{ROOT}/batches/{batch['id']}?done=made")
+    # Those left out are shown with the batch (they are in this answer only).
+    web.flash.append(("ok", web._(DONE["made"])))
     return await _batch_page(web, uuid.UUID(batch["id"]), status=201, skipped=batch["skipped"])
 
 
