@@ -5,7 +5,9 @@ PY := .venv/bin/python
 
 .PHONY: install run test lint format typecheck bench migrate clean
 
-install: .venv/.installed
+CONSOLE_ASSETS := gateway/console/node_modules/.installed
+
+install: .venv/.installed $(CONSOLE_ASSETS)
 
 $(UV):
 	python3 -m venv .uv
@@ -13,6 +15,11 @@ $(UV):
 
 .venv/.installed: pyproject.toml uv.lock $(UV)
 	$(UV) sync --frozen
+	touch $@
+
+# The console's browser libraries (htmx), pinned by package-lock.json and served by the gateway.
+$(CONSOLE_ASSETS): gateway/console/package.json gateway/console/package-lock.json
+	npm ci --prefix gateway/console --no-audit --no-fund --ignore-scripts
 	touch $@
 
 run: install  ## the whole platform on SQLite files and an embedded NATS server

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import service
 from gateway.config import GatewaySettings, get_settings
+from gateway.console import mount_console
 from gateway.dependencies import get_runtime
 from gateway.docs import mount_docs
 from gateway.proxy import GatewayMiddleware, ProxyEntry, http_session
@@ -190,6 +191,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(admin_router)
     mount_docs(app)
+    mount_console(app)
     return app
 
 
