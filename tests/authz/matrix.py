@@ -127,6 +127,19 @@ def routes() -> dict[str, frozenset[tuple[str, str]]]:
     return out
 
 
+def uncovered(
+    app_routes: dict[str, frozenset[tuple[str, str]]], table: tuple[Row, ...]
+) -> set[str]:
+    """The routes of the apps that no row of the table names."""
+    covered = {(row.method, row.template) for row in table}
+    return {
+        f"{app}: {method} {path}"
+        for app, ops in app_routes.items()
+        for method, path in ops
+        if (method, path) not in covered
+    }
+
+
 PARAM = re.compile(r"\{([^}]+)\}")
 
 

@@ -53,16 +53,31 @@ async def test_row(world: World, row: matrix.Row) -> None:
 
 class TestCoverage:
     def test_every_route_has_a_row(self) -> None:
-        covered = {(row.method, row.template) for row in matrix.rows()}
-        missing = {
-            f"{app}: {method} {path}"
-            for app, ops in matrix.routes().items()
-            for method, path in ops
-            if (method, path) not in covered
-        }
+        missing = matrix.uncovered(matrix.routes(), matrix.rows())
         assert not missing, "routes without a row in tests/authz/matrix.yaml:\n" + "\n".join(
             sorted(missing)
         )
+
+    def test_a_new_route_without_a_row_is_caught(self) -> None:
+        from fastapi import FastAPI
+
+        app = matrix.service_apps()["products"]
+        assert isinstance(app, FastAPI)
+
+        @app.get("/v1/products/stores/me/secrets")
+        async def secrets() -> dict[str, str]:  # a route someone adds and forgets to list
+            return {}
+
+        app.openapi_schema = None
+        ops = frozenset(
+            (method.upper(), path)
+            for path, item in app.openapi()["paths"].items()
+            for method in item
+            if path.startswith("/v1/")
+        )
+        assert matrix.uncovered({"products": ops}, matrix.rows()) == {
+            "products: GET /v1/products/stores/me/secrets"
+        }
 
     def test_every_row_names_a_route(self) -> None:
         known = set().union(*matrix.routes().values())
