@@ -9,6 +9,9 @@ import pytest
 from tests.support.apps import RunningService, running_service, service_settings
 from tests.support.infra import EXTERNAL_NATS, NatsServer, TestDatabases
 
+# The PII scan of the whole run (RELIABILITY row 26): see tests/pii/plugin.py.
+pytest_plugins = ("tests.pii.plugin",)
+
 _namespaces = itertools.count(1)
 
 
