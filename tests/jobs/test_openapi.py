@@ -90,6 +90,8 @@ class TestDeclaredErrors:
                         f"{method.upper()} {path} {code}"
                     )
                     schema = answer["content"]["application/problem+json"]["schema"]
+                    if "$ref" in schema:  # the one Problem component
+                        schema = spec()["components"]["schemas"][schema["$ref"].split("/")[-1]]
                     assert {"type", "title", "status", "detail"} <= set(schema["required"])
 
 
