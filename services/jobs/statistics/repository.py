@@ -125,7 +125,9 @@ async def current_confirmed_months(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in (await session.execute(query)).all()]
 
 
-async def workshops_registered(session: AsyncSession, end: date | None, township: str | None) -> int:
+async def workshops_registered(
+    session: AsyncSession, end: date | None, township: str | None
+) -> int:
     """Workshops (扶贫车间) registered on or before ``end`` (China date), in ``township``."""
     query = select(func.count()).select_from(Employer).where(E.kind == WORKSHOP)
     if end is not None:

@@ -40,7 +40,7 @@ class Statistics(JobsModel):
     )
     workshop_workers_poor: int = Field(
         description="Of them, members of registered poor households (PROGRAM.md: "
-        "\"10 workshops employing 2,171 poor people\")."
+        '"10 workshops employing 2,171 poor people").'
     )
 
     model_config = ConfigDict(  # type: ignore[assignment]
