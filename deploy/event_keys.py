@@ -6,7 +6,7 @@ Each service gets only its own private key, and every public key."""
 import json
 from collections.abc import Callable, Mapping
 
-from deploy.topology import PUBLISHERS
+from deploy.topology import PUBLISHERS, READERS
 from shared.events.signing import generate_keypair, public_key_of
 
 
@@ -25,10 +25,13 @@ EVENT_KEY_GENERATORS: dict[str, Callable[[], str]] = {
 
 
 def signing_environment(secrets: Mapping[str, str], process: str) -> dict[str, str]:
-    """The event-signing variables of one process (none for a process that publishes nothing)."""
+    """The event-signing variables of one process: a publisher's own private key and every
+    public key; a reader (the gateway's live feed) the public keys only; none for others."""
+    public = {s: public_key_of(secrets[event_key_name(s)]) for s in PUBLISHERS}
+    if process in READERS:
+        return {"EW_EVENT_PUBLIC_KEYS": json.dumps(public)}
     if process not in PUBLISHERS:
         return {}
-    public = {s: public_key_of(secrets[event_key_name(s)]) for s in PUBLISHERS}
     return {
         "EW_EVENT_SIGNING_KEY": secrets[event_key_name(process)],
         "EW_EVENT_PUBLIC_KEYS": json.dumps(public),

@@ -34,11 +34,15 @@ NATS_USERS: tuple[str, ...] = (*SERVICES, "gateway", "ops")
 # Who may use the AUDIT_ANCHORS key-value bucket: subsidies anchors its audit chain there, and
 # the operators' verify command reads it.
 AUDIT_ANCHORS_USERS: tuple[str, ...] = ("subsidies", "ops")
+# Who reads events as they pass (a core subscription: no stream access, nothing stored): the
+# gateway shows them in the console's live feed (gateway/console/feed.py).
+READERS: dict[str, tuple[str, ...]] = {"gateway": PUBLISHERS}
 BROKER = BrokerTopology(
     users=NATS_USERS,
     publishers=PUBLISHERS,
     consumers=CONSUMERS,
     anchor_users=AUDIT_ANCHORS_USERS,
+    readers=READERS,
 )
 
 

@@ -3,7 +3,8 @@
 It authenticates every caller (API keys for machines, login tokens for staff), limits request
 rates and body sizes, strips any identity a client claims and hands the verified one to the
 services signed, routes ``/v1/jobs|products|subsidies/*`` to them, and serves the aggregated API
-docs offline. It has its own database (users, API keys) and no NATS.
+docs offline. It has its own database (users, API keys); from NATS it only reads the services'
+events as they pass, for the console's live feed, and works without it.
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import service
 from gateway.config import GatewaySettings, get_settings
 from gateway.console import mount_console
+from gateway.console.feed import ActivityFeed
 from gateway.dependencies import get_runtime
 from gateway.docs import mount_docs
 from gateway.proxy import GatewayMiddleware, ProxyEntry, http_session
@@ -31,6 +33,7 @@ from gateway.routes import admin_router, auth_router
 from gateway.runtime import GatewayRuntime
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
+from shared.events.signing import EventVerifier
 from shared.logging import configure_logging
 from shared.migrations import head_revision, upgrade_to_head
 from shared.observability import (
@@ -127,6 +130,20 @@ class GatewayApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def activity_feed(settings: GatewaySettings) -> ActivityFeed:
+    """The console's live feed: the events of every service the gateway routes to, each
+    checked against its publisher's key."""
+    publishers = list(settings.upstreams())
+    return ActivityFeed(
+        url=settings.nats_url,
+        user=settings.nats_user,
+        password=settings.nats_password.get_secret_value(),
+        publishers=publishers,
+        verifier=EventVerifier(settings.event_public_key_map(publishers)),
+        namespace=settings.event_namespace,
+    )
+
+
 @asynccontextmanager
 async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None]:
     """The gateway process's life: its database (migrated if asked), the upstream connection
@@ -148,12 +165,17 @@ async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[
             settings, http, engine, sessionmaker, head_revision("gateway")
         )
         bootstrap = asyncio.create_task(bootstrap_admin(sessionmaker, settings), name="bootstrap")
+        feed = activity_feed(settings)
+        app.state.feed = feed
+        subscribing = asyncio.create_task(feed.run(), name="feed")
         try:
             yield
         finally:
-            bootstrap.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await bootstrap
+            for task in (bootstrap, subscribing):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await feed.close()
     await engine.dispose()
 
 

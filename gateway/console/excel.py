@@ -37,17 +37,32 @@ def _cell(sheet: Worksheet, value: Any, kind: Kind) -> WriteOnlyCell:
     return cell
 
 
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+
 def workbook(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    return workbook_of([Sheet(title, columns, rows)])
+
+
+def workbook_of(sheets: Iterable[Sheet]) -> bytes:
+    """A workbook of several sheets (a page with several lists, e.g. the dashboard)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_cell(sheet, v, c.kind) for v, c in zip(row, columns, strict=True)])
+    for content in sheets:
+        sheet = book.create_sheet(content.title[:31])
+        header = []
+        for column in content.columns:
+            cell = WriteOnlyCell(sheet, value=column.header)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        for row in content.rows:
+            sheet.append(
+                [_cell(sheet, v, c.kind) for v, c in zip(row, content.columns, strict=True)]
+            )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -105,6 +105,11 @@ NAV = (
     NavItem(
         "/console/batches", N_("Payments"), ("bureau_clerk", "bureau_approver", "auditor", "admin")
     ),
+    NavItem(
+        "/console/dashboard",
+        N_("Dashboard"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
     NavItem("/console/admin/users", N_("Staff users"), ("admin",)),
     NavItem("/console/admin/api-keys", N_("API keys"), ("admin",)),
 )

@@ -11,7 +11,9 @@ the same permissions:
   from them and ack; it may also create (never update) the publisher's stream, with the same
   configuration the publisher would give it, so that it can start before its publisher;
 - ``subsidies`` and ``ops`` (operator tools) may use the ``AUDIT_ANCHORS`` key-value bucket;
-- the gateway uses no NATS subject at all;
+- a reader (the gateway, for the console's live feed) may subscribe to the events of the
+  publishers it is given (``jobs.>`` …) with a plain core subscription: it receives them as they
+  are published, and may neither publish, nor create consumers, nor read any stream's store;
 - every user receives replies only on its own inbox prefix (``_INBOX.<user>.>``), so no user can
   read the messages the server delivers to another (pull consumers deliver into the inbox).
 
@@ -32,13 +34,15 @@ from shared.events.streams import DEAD_LETTER_STREAM
 @dataclass(frozen=True)
 class BrokerTopology:
     """Who uses the broker: every NATS user, the users that publish events (each on its own
-    stream), the durable consumers each user runs, by publisher, and the users of the
-    ``AUDIT_ANCHORS`` key-value bucket."""
+    stream), the durable consumers each user runs, by publisher, the users of the
+    ``AUDIT_ANCHORS`` key-value bucket, and the readers: users that may subscribe to the
+    events of the publishers named (core subscriptions, nothing stored)."""
 
     users: tuple[str, ...]
     publishers: tuple[str, ...]
     consumers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     anchor_users: tuple[str, ...] = ()
+    readers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 AUDIT_ANCHORS_BUCKET = "AUDIT_ANCHORS"
@@ -109,9 +113,12 @@ def user_permissions(
             f"{JS_API}.CONSUMER.{op}.{kv}.>" for op in ("CREATE", "INFO", "DELETE", "MSG.NEXT")
         ]
         publish += [f"$JS.ACK.{kv}.>"]
+    subscribe = [f"{inbox_prefix(user)}.>"]
+    for publisher in topology.readers.get(user, ()):
+        subscribe += subjects(f"{publisher}.>")
     return {
         "publish": {"allow": publish} if publish else {"deny": [">"]},
-        "subscribe": {"allow": [f"{inbox_prefix(user)}.>"]},
+        "subscribe": {"allow": subscribe},
     }
 
 

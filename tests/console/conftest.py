@@ -1,9 +1,11 @@
 """The console in a real browser: jobs, subsidies and the gateway under real uvicorn servers on
 this run's PostgreSQL and nats-server, and Debian's Chromium driven by Playwright."""
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from gateway.app import create_app as create_gateway
 from tests.support.apps import ADMIN_PASSWORD, gateway_settings, running_service
-from tests.support.infra import wait_until
+from tests.support.events import EVENT_PUBLIC_KEYS
+from tests.support.infra import TEST_NATS_PASSWORDS, wait_until
 from tests.support.servers import serve
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package: .ci/run installs it
@@ -34,6 +37,7 @@ def national_id(serial: int) -> str:
 class Platform:
     url: str
     api: httpx.AsyncClient
+    services: dict[str, Any] = field(default_factory=dict)
 
     async def token(self, username: str, password: str) -> dict[str, str]:
         r = await self.api.post("/v1/auth/login", json={"username": username, "password": password})
@@ -162,24 +166,38 @@ class Platform:
         return found
 
 
+@asynccontextmanager
+async def running_platform(
+    settings_for: Any, databases: Any, nats_url: str, namespace: str, *, products: bool = False
+) -> AsyncIterator[Platform]:
+    """Jobs and subsidies (and products when asked) under real servers, and the gateway in
+    front of them, reading this test's events from NATS for the dashboard's live feed."""
+    async with contextlib.AsyncExitStack() as stack:
+        urls: dict[str, str] = {}
+        services: dict[str, Any] = {}
+        for name in ("jobs", "subsidies", "products") if products else ("jobs", "subsidies"):
+            running = await stack.enter_async_context(running_service(name, settings_for(name)))
+            server = await stack.enter_async_context(serve(running.app, lifespan="off"))
+            urls[f"{name}_url"] = server.url
+            services[name] = running
+        settings = gateway_settings(
+            databases,
+            nats_url=nats_url,
+            nats_user="gateway",
+            nats_password=TEST_NATS_PASSWORDS["gateway"],
+            event_namespace=namespace,
+            event_public_keys=EVENT_PUBLIC_KEYS,
+            **urls,
+        )
+        gw = await stack.enter_async_context(serve(create_gateway(settings), proxy_headers=False))
+        api = await stack.enter_async_context(httpx.AsyncClient(base_url=gw.url, timeout=30))
+        yield Platform(gw.url, api, services)
+
+
 @pytest.fixture
-async def platform(settings_for, databases) -> AsyncIterator[Platform]:  # type: ignore[no-untyped-def]
-    async with (
-        running_service("jobs", settings_for("jobs")) as jobs,
-        running_service("subsidies", settings_for("subsidies")) as subsidies,
-        serve(jobs.app, lifespan="off") as jobs_server,
-        serve(subsidies.app, lifespan="off") as subsidies_server,
-        serve(
-            create_gateway(
-                gateway_settings(
-                    databases, jobs_url=jobs_server.url, subsidies_url=subsidies_server.url
-                )
-            ),
-            proxy_headers=False,
-        ) as gw,
-        httpx.AsyncClient(base_url=gw.url, timeout=30) as api,
-    ):
-        yield Platform(gw.url, api)
+async def platform(settings_for, databases, nats_url, namespace) -> AsyncIterator[Platform]:  # type: ignore[no-untyped-def]
+    async with running_platform(settings_for, databases, nats_url, namespace) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

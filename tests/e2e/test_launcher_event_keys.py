@@ -26,8 +26,15 @@ def test_generated_once_kept_private_and_other_secrets_untouched(tmp_path):
 
 def test_each_service_gets_its_own_private_key_and_every_public_key(tmp_path):
     secrets = load_or_create_secrets(tmp_path)
-    assert signing_environment(secrets, "gateway") == {}
     assert signing_environment(secrets, "nats") == {}
+    # The gateway publishes nothing: no private key, only the public ones (its live feed
+    # verifies what it shows).
+    gateway = signing_environment(secrets, "gateway")
+    assert list(gateway) == ["EW_EVENT_PUBLIC_KEYS"]
+    assert not any(
+        secrets[f"event_signing_key_{s}"] in gateway["EW_EVENT_PUBLIC_KEYS"]
+        for s in ("jobs", "products", "subsidies")
+    )
     envs = {s: signing_environment(secrets, s) for s in ("jobs", "products", "subsidies")}
     for service, env in envs.items():
         others = [secrets[f"event_signing_key_{s}"] for s in envs if s != service]

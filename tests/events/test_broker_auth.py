@@ -173,6 +173,32 @@ class TestPermissions:
             await js.delete_stream("JOBS")
         assert await stream_messages(connect, "JOBS") >= 1  # still there
 
+    async def test_the_gateway_reads_events_as_they_pass_and_nothing_more(self, connect):
+        # The console's live feed: a core subscription to the publishers' subjects.
+        jobs = await jobs_stream(connect)
+        gateway = await connect("gateway")
+        received: list[bytes] = []
+
+        async def on_msg(msg: Any) -> None:
+            received.append(msg.data)
+
+        for subject in ("jobs.>", "products.>", "subsidies.>", "_INBOX.subsidies.>"):
+            await gateway.nc.subscribe(subject, cb=on_msg)
+        await gateway.nc.flush()
+        await jobs.nc.jetstream(timeout=2).publish("jobs.posting.published", b"seen")
+        await wait_until(
+            lambda: received == [b"seen"] and len(gateway.violations()) >= 1, timeout=5
+        )
+        assert gateway.violations() == [
+            'nats: permissions violation for subscription to "_inbox.subsidies.>"'
+        ]
+        # Neither the streams' store nor a consumer of its own.
+        js = gateway.nc.jetstream(timeout=1)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.stream_info("JOBS")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_consumer("JOBS", durable_name="gateway-spy")
+
     def test_the_permission_table_names_every_consumer_of_each_service(self):
         declared: dict[str, dict[str, tuple[str, ...]]] = {}
         for service in SERVICES:

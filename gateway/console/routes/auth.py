@@ -76,6 +76,9 @@ async def login(web: AnonymousPost) -> Response:
 
 @router.post("/logout")
 async def logout(web: Post) -> Response:
+    feed = getattr(web.request.app.state, "feed", None)
+    if feed is not None:
+        feed.end_session(web.session.csrf)  # the dashboard's live feed of this session ends
     web.clear_session = True
     return web.redirect(f"{ROOT}/login?reason=logged_out")
 

@@ -20,5 +20,9 @@ STATISTICS: list[JsonValue] = [
         "workers_in_stable_employment_poor": 2803,
         "total_wages_paid_fen": 9500000000,
         "total_wages_paid_poor_fen": 8700000000,
+        "workshops": 10,
+        "workshops_employing": 10,
+        "workshop_workers": 2240,
+        "workshop_workers_poor": 2171,
     }
 ]

@@ -2,12 +2,13 @@
 functions take the session first and never commit."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.jobs.employers.tables import Employer
 from services.jobs.fairs.tables import JobFair
 from services.jobs.placements.tables import Confirmation, Placement, is_current_confirmation
 from services.jobs.postings.tables import Posting
@@ -22,6 +23,9 @@ TS = columns(TrainingSession)
 TA = columns(TrainingAttendee)
 PL = columns(Placement)
 C = columns(Confirmation)
+E = columns(Employer)
+CHINA = timezone(timedelta(hours=8))
+WORKSHOP = "workshop"
 
 
 def between(column: Any, start: Any, end: Any) -> list[Any]:
@@ -119,3 +123,41 @@ async def current_confirmed_months(
     if township:
         query = query.where(PL.township == township)
     return [(r[0], r[1], r[2], r[3], r[4]) for r in (await session.execute(query)).all()]
+
+
+async def workshops_registered(
+    session: AsyncSession, end: date | None, township: str | None
+) -> int:
+    """Workshops (扶贫车间) registered on or before ``end`` (China date), in ``township``."""
+    query = select(func.count()).select_from(Employer).where(E.kind == WORKSHOP)
+    if end is not None:
+        next_day = datetime.combine(end + timedelta(days=1), time(), tzinfo=CHINA)
+        query = query.where(E.created_at < next_day.astimezone(UTC))
+    if township:
+        query = query.where(E.location == township)
+    return int(await session.scalar(query) or 0)
+
+
+async def workshop_employment(
+    session: AsyncSession, start: date | None, end: date, township: str | None
+) -> tuple[int, int, int]:
+    """(workshops employing, workers, registered-poor workers) of placements at workshops that
+    were active at some day of the period: started by its end, not ended before its start."""
+    conditions = [PL.employer_kind == WORKSHOP, PL.start_date <= end]
+    if start is not None:
+        conditions.append((PL.end_date.is_(None)) | (PL.end_date >= start))
+    if township:
+        # A workshop is in a Weng'an township: its own location, not the worker's home.
+        conditions.append(E.location == township)
+    query = (
+        select(
+            func.count(func.distinct(PL.employer_id)),
+            func.count(func.distinct(PL.worker_id)),
+            func.count(func.distinct(case((PL.poor_household, PL.worker_id)))),
+        )
+        .select_from(Placement)
+        .join(Employer, E.id == PL.employer_id)
+        .where(*conditions)
+    )
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1]), int(row[2])

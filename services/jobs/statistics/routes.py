@@ -46,7 +46,9 @@ async def get_statistics(
     """What the program reports: jobs offered (sum of openings of published postings), postings,
     job fairs held, training sessions, people trained (registered-poor separately), placements,
     workers in stable employment (`JOBS_STABLE_MONTHS` consecutive confirmed months, counted
-    when the run reaches a month in the period) and total wages paid, for a period and township."""
+    when the run reaches a month in the period), total wages paid, and poverty-alleviation
+    workshops (registered by the period's end, employing during it) with the workers and
+    registered-poor workers they employ, for a period and township."""
     if from_ is not None and to is not None and from_ > to:
         raise Unprocessable("from must not be after to.")
     return await service.statistics(

@@ -28,6 +28,20 @@ class Statistics(JobsModel):
     workers_in_stable_employment_poor: int
     total_wages_paid_fen: int = Field(description="Confirmed wages of months in the period.")
     total_wages_paid_poor_fen: int
+    workshops: int = Field(
+        description="Poverty-alleviation workshops (扶贫车间) registered by the end of the "
+        "period (in the township, when given: the workshop's location)."
+    )
+    workshops_employing: int = Field(
+        description="Workshops with at least one placement active during the period."
+    )
+    workshop_workers: int = Field(
+        description="Distinct workers with a workshop placement active during the period."
+    )
+    workshop_workers_poor: int = Field(
+        description="Of them, members of registered poor households (PROGRAM.md: "
+        '"10 workshops employing 2,171 poor people").'
+    )
 
     model_config = ConfigDict(  # type: ignore[assignment]
         json_schema_extra={"examples": examples.STATISTICS}

@@ -60,6 +60,9 @@ async def statistics(
     rows = await repo.current_confirmed_months(session, last_month, township)
     in_period = [r for r in rows if first_month is None or r[3] >= first_month]
     stable, stable_poor = _stable_workers(rows, first_month, last_month, stable_months)
+    workshops_employing, workshop_workers, workshop_workers_poor = await repo.workshop_employment(
+        session, start, held_until, township
+    )
     values: dict[str, Any] = {
         "period_from": start,
         "period_to": end,
@@ -77,5 +80,9 @@ async def statistics(
         "workers_in_stable_employment_poor": len(stable_poor),
         "total_wages_paid_fen": sum(r[4] for r in in_period),
         "total_wages_paid_poor_fen": sum(r[4] for r in in_period if r[2]),
+        "workshops": await repo.workshops_registered(session, end, township),
+        "workshops_employing": workshops_employing,
+        "workshop_workers": workshop_workers,
+        "workshop_workers_poor": workshop_workers_poor,
     }
     return Statistics(**values)

@@ -1,7 +1,14 @@
 """The program's figures: jobs offered, postings, fairs, training, people trained, placements,
 stable employment and wages, by period and township."""
 
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
 from tests.jobs.conftest import (
+    TODAY,
+    Clock,
     assert_problem,
     confirm,
     hire,
@@ -11,6 +18,8 @@ from tests.jobs.conftest import (
     make_worker,
     staff,
 )
+from tests.support.apps import RunningService, running_service
+from tests.support.sqlite import migrated_sqlite_url
 
 URL = "/v1/jobs/statistics"
 
@@ -105,6 +114,10 @@ class TestStatistics:
             "workers_in_stable_employment_poor": 1,
             "total_wages_paid_fen": 520_000 + 500_000 + 180_000,
             "total_wages_paid_poor_fen": 520_000 + 500_000,
+            "workshops": 1,
+            "workshops_employing": 1,
+            "workshop_workers": 1,
+            "workshop_workers_poor": 0,
         }
 
     async def test_by_township(self, jobs):
@@ -166,3 +179,96 @@ class TestStatistics:
         assert_problem(await jobs.client.get(URL, headers=headers), 403)
         assert_problem(await jobs.client.get(URL, headers=staff("store")), 403)
         assert_problem(await jobs.client.get(URL), 401)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def jobs_on(request, settings_for, tmp_path) -> AsyncIterator[RunningService]:  # type: ignore[no-untyped-def]
+    overrides: dict[str, Any] = {}
+    if request.param == "sqlite":
+        overrides["database_url"] = await migrated_sqlite_url("jobs", tmp_path)
+    async with running_service("jobs", settings_for("jobs", **overrides)) as running:
+        running.runtime.clock = Clock(TODAY)
+        yield running
+
+
+async def workshop_hire(
+    jobs: RunningService, workshop: dict[str, Any], worker: dict[str, Any], start: str
+) -> dict[str, Any]:
+    r = await jobs.client.post(
+        "/v1/jobs/placements",
+        json={
+            "worker_id": worker["id"],
+            "employer_id": workshop["id"],
+            "start_date": start,
+            "monthly_wage_fen": 180_000,
+        },
+        headers=staff(),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+class TestWorkshopFigures:
+    """PROGRAM.md: "10 workshops built with Haizhu aid, employing 2,171 poor people"."""
+
+    async def scenario(self, jobs: RunningService) -> None:
+        languan = await make_employer(jobs, kind="workshop", location="Languan")
+        houchang = await make_employer(jobs, kind="workshop", location="Houchang")
+        await make_employer(jobs, kind="workshop", location="Houchang")  # employs nobody yet
+        await make_partner(jobs)  # not a workshop
+        poor = [await make_worker(jobs, poor_household=True) for _ in range(3)]
+        other = await make_worker(jobs, poor_household=False)
+        await workshop_hire(jobs, languan, poor[0], "2026-03-01")
+        await workshop_hire(jobs, languan, other, "2026-03-01")
+        left = await workshop_hire(jobs, houchang, poor[1], "2026-02-01")
+        r = await jobs.client.post(
+            f"/v1/jobs/placements/{left['id']}/end",
+            json={"end_date": "2026-03-31", "reason": "resigned"},
+            headers=staff(),
+        )
+        assert r.status_code == 200, r.text
+        # The same worker twice (two workshops) is one person employed.
+        await workshop_hire(jobs, houchang, poor[0], "2026-05-01")
+        await workshop_hire(jobs, languan, poor[2], "2026-06-10")
+
+    async def figures(self, jobs: RunningService, **params: str) -> dict[str, int]:
+        r = await jobs.client.get(URL, params=params, headers=staff("auditor"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        keys = ("workshops", "workshops_employing", "workshop_workers", "workshop_workers_poor")
+        return {k: body[k] for k in keys}
+
+    async def test_cumulative(self, jobs_on):
+        await self.scenario(jobs_on)
+        assert await self.figures(jobs_on) == {
+            "workshops": 3,
+            "workshops_employing": 2,
+            "workshop_workers": 4,
+            "workshop_workers_poor": 3,
+        }
+
+    async def test_by_period(self, jobs_on):
+        await self.scenario(jobs_on)
+        # April: the Houchang hire ended in March, the later ones had not started.
+        assert await self.figures(jobs_on, **{"from": "2026-04-01", "to": "2026-04-30"}) == {
+            "workshops": 0,  # registered today (December 2026), after the period
+            "workshops_employing": 1,
+            "workshop_workers": 2,
+            "workshop_workers_poor": 1,
+        }
+        june = await self.figures(jobs_on, **{"from": "2026-06-01"})
+        assert june == {
+            "workshops": 3,
+            "workshops_employing": 2,
+            "workshop_workers": 3,
+            "workshop_workers_poor": 2,
+        }
+
+    async def test_by_township_of_the_workshop(self, jobs_on):
+        await self.scenario(jobs_on)
+        assert await self.figures(jobs_on, township="Houchang") == {
+            "workshops": 2,
+            "workshops_employing": 1,
+            "workshop_workers": 2,
+            "workshop_workers_poor": 2,
+        }
