@@ -33,7 +33,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("contact_masked", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("client_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("resolved_by", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("resolved_at", shared.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("resolved_at", shared.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("resolution", sa.String(length=1000), nullable=True))
         batch_op.create_index(
             "ix_objections_client_hash_created_at", ["client_hash", "created_at"], unique=False
