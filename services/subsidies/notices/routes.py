@@ -1,5 +1,6 @@
 """Routes of the public notice (公示): no login needed (the gateway lists them among its public
-routes); a signed-in caller is served the same."""
+routes); signed-in staff are served the same, partner and store keys refused as everywhere in
+this service."""
 
 import uuid
 from typing import Annotated, Any
@@ -14,8 +15,8 @@ from services.subsidies.notices.schemas import (
     PublicObjectionCreate,
     PublicObjectionReceipt,
 )
+from services.subsidies.roles import PublicViewer
 from shared.db import SessionDep
-from shared.identity import OptionalIdentity
 from shared.openapi import responses
 from shared.pagination import Cursor, Limit
 from shared.runtime import Now, ServiceRuntime, VaultDep, service_runtime
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/v1/subsidies")
 Runtime = Annotated[ServiceRuntime[SubsidiesSettings], Depends(service_runtime)]
 
 OBJECTION_RESPONSES = responses(
+    403,
     404,
     409,
     422,
@@ -53,11 +55,11 @@ def client_address(request: Request) -> str | None:
     operation_id="listNotices",
     summary="The public notice (公示): applications in notice, masked",
     response_model=NoticePage,
-    responses=responses(422),
+    responses=responses(403, 422),
 )
 async def list_notices(
     session: SessionDep,
-    _: OptionalIdentity,
+    _: PublicViewer,
     now: Now,
     program_code: Annotated[str | None, Query(max_length=50, pattern=CODE_PATTERN)] = None,
     township: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
@@ -89,7 +91,7 @@ async def object_publicly(
     body: PublicObjectionCreate,
     request: Request,
     session: SessionDep,
-    identity: OptionalIdentity,
+    identity: PublicViewer,
     vault: VaultDep,
     runtime: Runtime,
     now: Now,

@@ -18,7 +18,9 @@ from tests.subsidies.factories import (
     AUDITOR,
     CLERK,
     DEDICATED,
+    PARTNER,
     STABLE,
+    STORE,
     Clock,
     JobsFeed,
     approve,
@@ -196,12 +198,21 @@ class TestListNotices:
         assert item["people"][0]["name_masked"] is None
         assert item["people"][0]["national_id_masked"] is None
 
-    async def test_a_store_or_a_signed_in_clerk_sees_the_same(self, svc, jobs_feed, clock_of):
+    async def test_staff_see_the_same_partner_and_store_keys_are_refused(
+        self, svc, jobs_feed, clock_of
+    ):
         [app] = await dedicated(svc, jobs_feed, 1)
         await in_notice(svc, app["id"])
         anonymous = await board(svc)
         r = await svc.client.get(f"{API}/notices", headers=CLERK)
         assert r.status_code == 200 and r.json() == anonymous
+        for key in (PARTNER, STORE):
+            r = await svc.client.get(f"{API}/notices", headers=key)
+            assert r.status_code == 403
+            r = await svc.client.post(
+                f"{API}/notices/{app['id']}/objections", headers=key, json={"text": "x"}
+            )
+            assert r.status_code == 403
 
 
 class TestPublicObjection:
