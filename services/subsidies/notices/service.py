@@ -22,6 +22,7 @@ from services.subsidies.notices.schemas import (
     PublicObjectionReceipt,
 )
 from services.subsidies.review import service as review_service
+from shared.logging import scrub_text
 from shared.pii import PiiVault, mask_phone
 
 API = "/v1/subsidies"
@@ -100,12 +101,14 @@ async def object_publicly(
     now: datetime,
 ) -> PublicObjectionReceipt:
     """Record an objection from the public; the phone number is kept encrypted and masked, the
-    sender's address only as a keyed hash (to count what one address sends)."""
+    sender's address only as a keyed hash (to count what one address sends). ID numbers,
+    phone and account numbers a stranger types into the text are masked before it is kept: the
+    text is shown to staff and kept for good in the append-only audit trail."""
     contact = body.contact
     objection = await review_service.record_public_objection(
         session,
         application_id,
-        text=body.text,
+        text=scrub_text(body.text),
         contact_encrypted=vault.encrypt(contact, context=CONTACT_CONTEXT) if contact else None,
         contact_masked=mask_phone(contact) if contact else None,
         client_hash=vault.lookup_hash(client, context=CLIENT_CONTEXT) if client else None,

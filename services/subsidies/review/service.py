@@ -14,6 +14,8 @@ Application life cycle::
         │                                     └──── next batch (payee fixed) ──┘
         └─ reject (with reason) from pending_verification, verified, in_notice
            cancel from any state before paid, except in_batch
+    An objection from the public is recorded open and moves nothing; while one is open the
+    notice cannot end, until a clerk upholds it (back to pending_verification) or dismisses it.
     A correction taking away a month a grant needed withdraws it in the same states as cancel
     (cancelled, or back to pending_verification while other lines remain).
     Rejection, cancellation and withdrawal release a reservation; paid amounts are final.

@@ -245,6 +245,19 @@ class TestPublicObjection:
         assert entries[-1]["actor"] == "public"
         assert PHONE not in r.text
 
+    async def test_personal_numbers_typed_into_the_text_are_kept_masked(
+        self, svc, jobs_feed, clock_of
+    ):
+        [app] = await dedicated(svc, jobs_feed, 1)
+        await in_notice(svc, app["id"])
+        text = f"This is really {CLEAR_ID}, call her on {PHONE}."
+        r = await object_publicly(svc, app["id"], {"text": text})
+        assert r.status_code == 201, r.text
+        [objection] = (await get_app(svc, app["id"]))["objections"]
+        assert objection["text"] == f"This is really {ID_MASKED}, call her on 138****5678."
+        r = await svc.client.get(f"{API}/audit", params={"entity_id": app["id"]}, headers=AUDITOR)
+        assert CLEAR_ID not in r.text and PHONE not in r.text
+
     async def test_an_open_objection_holds_the_payment_until_dismissed(
         self, svc, jobs_feed, clock_of
     ):
