@@ -36,9 +36,12 @@ from shared.identity import IDENTITY_HEADER, Identity
 
 log = structlog.get_logger("gateway.proxy")
 
-# Reachable without a credential: the public job board.
+# Reachable without a credential: the public job board; the public notice of subsidy
+# recipients (公示) and objections to it. Anonymous callers are rate-limited per client address.
 PUBLIC_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
     (frozenset({"GET", "HEAD"}), re.compile(r"^/v1/jobs/postings(?:/[^/]+)?/?$")),
+    (frozenset({"GET", "HEAD"}), re.compile(r"^/v1/subsidies/notices/?$")),
+    (frozenset({"POST"}), re.compile(r"^/v1/subsidies/notices/[0-9a-fA-F-]{36}/objections/?$")),
 )
 
 # Connection-level headers (RFC 9110 §7.6.1) never cross a proxy.

@@ -2,8 +2,11 @@
 
 Each class is the ``data`` of an envelope whose ``type`` is the class's ``event_type`` (also the
 NATS subject, on the ``JOBS`` stream). Ids are UUID strings, dates ``YYYY-MM-DD``, months
-``YYYY-MM``, money integer fen. No event carries personal data: no names of people, national ID
-numbers or phone numbers; consumers that need a person refer to ``worker_id``.
+``YYYY-MM``, money integer fen. No event carries personal data in clear: no names of people,
+national ID numbers or phone numbers; consumers that need a person refer to ``worker_id``. The
+one exception is masked: ``jobs.worker.registered`` carries the worker's name and ID number
+*masked* (王*明, ``520***********1234``), as the subsidies service's public notice (公示) of
+recipients must show them by law; the clear values never leave the jobs service.
 
 Consumers (the subsidies service) read these field names; changing one is a new version.
 """
@@ -35,13 +38,18 @@ class EmployerRegistered(Event):
 
 class WorkerRegistered(Event):
     """The labour bureau registered a Weng'an worker. ``poor_household`` marks members of
-    registered poor households (建档立卡户)."""
+    registered poor households (建档立卡户). ``name_masked`` and ``national_id_masked`` are the
+    worker's name and ID number as a public notice shows them (王*明, 520***********1234), for
+    the notice of subsidy recipients (公示); never the clear values. Both are optional: events
+    published before they were added have neither."""
 
     event_type = "jobs.worker.registered"
     worker_id: uuid.UUID
     township: str = Field(max_length=100)
     poor_household: bool
     registered_on: date
+    name_masked: str | None = Field(default=None, max_length=100)
+    national_id_masked: str | None = Field(default=None, max_length=20)
 
 
 class PostingPublished(Event):

@@ -30,6 +30,12 @@ class SubsidiesSettings(ServiceSettings):
         default=0, ge=0, validation_alias="SUBSIDIES_AUDIT_LEGACY_UNTIL_SEQ"
     )
 
+    # Objections the public may send from one client address in 24 hours (the gateway's rate
+    # limit per address is per second; this bounds what one address can put before the clerks).
+    public_objections_per_address_per_day: int = Field(
+        default=10, ge=1, le=10_000, validation_alias="SUBSIDIES_PUBLIC_OBJECTIONS_PER_ADDRESS"
+    )
+
     @model_validator(mode="after")
     def _refuse_default_audit_key(self) -> Self:
         key = self.audit_key.get_secret_value()

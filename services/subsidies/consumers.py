@@ -40,6 +40,9 @@ class WorkerRegistered(_Read):
     township: str = Field(max_length=200)
     poor_household: bool
     registered_on: date
+    # Masked only (the public notice shows them so); absent from events published before.
+    name_masked: str | None = Field(default=None, max_length=100)
+    national_id_masked: str | None = Field(default=None, max_length=20)
 
 
 class PlacementStarted(_Read):
@@ -91,6 +94,8 @@ async def on_worker_registered(
         township=e.township,
         poor_household=e.poor_household,
         registered_on=e.registered_on,
+        name_masked=e.name_masked,
+        national_id_masked=e.national_id_masked,
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 
 
 class FundNotFound(NotFound):
@@ -18,6 +18,18 @@ class ProgramNotFound(NotFound):
 class ApplicationNotFound(NotFound):
     def __init__(self, ident: object) -> None:
         super().__init__("application", ident)
+
+
+class NoticeNotFound(NotFound):
+    """Not an application the public notice ever showed: the public learns nothing more."""
+
+    def __init__(self, ident: object) -> None:
+        super().__init__("application in public notice", ident)
+
+
+class ObjectionNotFound(NotFound):
+    def __init__(self, ident: object) -> None:
+        super().__init__("objection", ident)
 
 
 class PayeeNotFound(NotFound):
@@ -67,6 +79,26 @@ class InvalidTransition(Conflict):
             f"{' or '.join(allowed)} can be.",
             state=state,
         )
+
+
+class NoticeOver(Conflict):
+    code = "notice-over"
+    title = "The notice period is over"
+
+
+class ObjectionPending(Conflict):
+    code = "objection-pending"
+    title = "A public objection awaits a clerk's decision"
+
+
+class ObjectionResolved(Conflict):
+    code = "objection-resolved"
+    title = "The objection was already decided"
+
+
+class TooManyObjections(TooManyRequests):
+    code = "too-many-objections"
+    title = "Too many objections from this address"
 
 
 class MakerChecker(Forbidden):

@@ -6,14 +6,16 @@ verifies applications, creates them by hand, records objections, registers payee
 close ended notices), never exporting a batch that pays an account they registered; a
 ``bureau_approver`` approves (never what they created or verified); rejecting and cancelling are
 open to clerks and approvers (cancelling also to admins); ``auditor`` reads everything and
-changes nothing. Partner and store keys have no business here.
+changes nothing. Partner and store keys have no business here. The public notice (公示) and
+objections to it are open to anyone without a credential and to staff (:data:`PublicViewer`).
 """
 
 from typing import Annotated
 
 from fastapi import Depends
 
-from shared.identity import STAFF_ROLES, Identity, require_roles
+from shared.errors import Forbidden
+from shared.identity import STAFF_ROLES, Identity, OptionalIdentity, require_roles
 
 Admin = Annotated[Identity, Depends(require_roles("admin"))]
 
@@ -42,3 +44,14 @@ Payer = Annotated[Identity, Depends(require_roles("bureau_clerk"))]
 
 
 Auditor = Annotated[Identity, Depends(require_roles("auditor", "admin"))]
+
+
+async def public_viewer(identity: OptionalIdentity) -> Identity | None:
+    """Anyone without a credential, and staff; partner and store keys are refused here as
+    everywhere in this service (as the jobs service's public board refuses stores)."""
+    if identity is not None and identity.role not in STAFF_ROLES:
+        raise Forbidden(f"The role '{identity.role}' has no access to the subsidies service.")
+    return identity
+
+
+PublicViewer = Annotated[Identity | None, Depends(public_viewer)]

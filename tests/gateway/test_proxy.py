@@ -118,6 +118,76 @@ class TestForgedIdentity:
         assert upstream.received == []
 
 
+class TestPublicNotice:
+    """The public notice of subsidy recipients (公示) and objections to it need no credential;
+    nothing else of the subsidies service is public."""
+
+    async def test_notice_and_objections_pass_without_a_credential(self, gateway, upstream):
+        forged = sign_identity(
+            Identity(principal_id="x", kind="user", role="admin"), TEST_IDENTITY_SECRET
+        )
+        app_id = uuid.uuid4()
+        for method, path in (
+            ("GET", "/v1/subsidies/notices"),
+            ("GET", "/v1/subsidies/notices?program_code=workshop&limit=10"),
+            ("POST", f"/v1/subsidies/notices/{app_id}/objections"),
+        ):
+            r = await gateway.client.request(
+                method, path, headers={IDENTITY_HEADER: forged}, json={"text": "x"}
+            )
+            assert r.status_code == 200, (method, path)
+            received = upstream.last()["headers"]
+            assert IDENTITY_HEADER.lower() not in received
+            assert received["x-forwarded-for"] == ["127.0.0.1"]  # the per-address budget's key
+
+    async def test_the_rest_of_subsidies_stays_closed(self, gateway, upstream):
+        app_id = uuid.uuid4()
+        for method, path in (
+            ("POST", "/v1/subsidies/notices/close-ended"),
+            ("POST", "/v1/subsidies/notices"),
+            ("GET", f"/v1/subsidies/notices/{app_id}/objections"),
+            ("POST", f"/v1/subsidies/applications/{app_id}/objections"),
+            ("POST", f"/v1/subsidies/notices/{app_id}/objections/x/decision"),
+            ("POST", "/v1/subsidies/notices/not-an-id/objections"),
+            ("GET", "/v1/subsidies/applications"),
+        ):
+            r = await gateway.client.request(method, path)
+            assert r.status_code == 401, (method, path)
+        assert upstream.received == []
+
+    async def test_public_posts_are_limited_per_client_address(self, start_gateway, echo):
+        upstream, url = echo
+        async with start_gateway(
+            subsidies_url=url,
+            rate_limit_burst=3,
+            rate_limit_per_second=0.01,
+            trusted_proxies=["127.0.0.1"],  # the test's client stands behind a proxy
+        ) as gw:
+            path = f"/v1/subsidies/notices/{uuid.uuid4()}/objections"
+
+            async def post(address: str) -> httpx.Response:
+                return await gw.client.post(
+                    path, json={"text": "x"}, headers={"X-Forwarded-For": address}
+                )
+
+            flood = [await post("203.0.113.7") for _ in range(4)]
+            other = await post("198.51.100.9")
+            reading = await gw.client.get(
+                "/v1/subsidies/notices", headers={"X-Forwarded-For": "203.0.113.7"}
+            )
+        assert [r.status_code for r in flood] == [200, 200, 200, 429]
+        assert flood[-1].headers["content-type"] == "application/problem+json"
+        assert int(flood[-1].headers["retry-after"]) >= 1
+        assert other.status_code == 200
+        assert reading.status_code == 429  # one budget per address for all its anonymous calls
+        assert [r["headers"]["x-forwarded-for"] for r in upstream.received] == [
+            ["203.0.113.7"],
+            ["203.0.113.7"],
+            ["203.0.113.7"],
+            ["198.51.100.9"],
+        ]
+
+
 class TestHeaders:
     async def test_credential_and_cookies_stay_at_the_gateway(self, gateway, upstream):
         key = await create_api_key(gateway, "auditor")

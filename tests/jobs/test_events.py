@@ -96,6 +96,11 @@ class TestPublishedEvents:
                     assert secret not in msg.data.decode()
             assert personal["national_id"] not in msg.data.decode()
             assert personal["name"] not in msg.data.decode()
+            if envelope["type"] == "jobs.worker.registered":
+                # Masked only, as the public notice of subsidy recipients shows them.
+                assert envelope["data"]["name_masked"] == "W*******g"
+                clear = personal["national_id"]
+                assert envelope["data"]["national_id_masked"] == clear[:3] + "*" * 11 + clear[-4:]
             seen.add(envelope["type"])
         assert seen == set(CONTRACT)
 
@@ -111,7 +116,14 @@ class TestPublishedEvents:
     def test_field_names_are_the_agreed_contract(self):
         agreed = {
             "jobs.employer.registered": {"employer_id", "kind", "name", "location"},
-            "jobs.worker.registered": {"worker_id", "township", "poor_household", "registered_on"},
+            "jobs.worker.registered": {
+                "worker_id",
+                "township",
+                "poor_household",
+                "registered_on",
+                "name_masked",
+                "national_id_masked",
+            },
             "jobs.posting.published": {
                 "posting_id",
                 "employer_id",

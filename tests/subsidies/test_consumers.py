@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import func, select, text
 
-from services.subsidies.eligibility.tables import MonthConfirmation, Placement
+from services.subsidies.eligibility.tables import MonthConfirmation, Placement, Worker
 from services.subsidies.review.tables import ApplicationLine
 from shared.events import Envelope
 from tests.subsidies.factories import (
@@ -32,6 +32,58 @@ from tests.support.infra import wait_until
 async def line_count(subsidies) -> int:  # type: ignore[no-untyped-def]
     async with subsidies.sessionmaker() as s:
         return int(await s.scalar(select(func.count()).select_from(ApplicationLine)) or 0)
+
+
+async def worker_row(subsidies, worker_id: str) -> Worker | None:  # type: ignore[no-untyped-def]
+    async with subsidies.sessionmaker() as s:
+        return await s.get(Worker, uuid.UUID(worker_id))
+
+
+class TestWorkerRegistered:
+    """The masked name and ID number of the public notice; events from before they existed."""
+
+    async def test_masked_identity_is_kept(self, subsidies, feed):
+        worker_id = str(uuid.uuid4())
+        await feed.publish(
+            "jobs.worker.registered",
+            {
+                "worker_id": worker_id,
+                "township": "Houchang",
+                "poor_household": True,
+                "registered_on": "2020-01-01",
+                "name_masked": "王*明",
+                "national_id_masked": "522***********1234",
+            },
+        )
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert worker is not None
+        assert (worker.name_masked, worker.national_id_masked) == ("王*明", "522***********1234")
+
+    async def test_an_old_event_without_them_still_applies(self, subsidies, feed):
+        worker_id = str(uuid.uuid4())
+        old = {
+            "worker_id": worker_id,
+            "township": "Languan",
+            "poor_household": True,
+            "registered_on": "2020-01-01",
+        }
+        await feed.publish("jobs.worker.registered", old)
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert worker is not None and worker.township == "Languan"
+        assert (worker.name_masked, worker.national_id_masked) == (None, None)
+        # The same worker published again with the masks, then once more the old way: the
+        # masks stay (an old event says nothing about them), the rest follows the event.
+        await feed.publish(
+            "jobs.worker.registered",
+            old | {"name_masked": "李*", "national_id_masked": "522***********0011"},
+        )
+        await feed.publish("jobs.worker.registered", old | {"township": "Houchang"})
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert worker is not None and worker.township == "Houchang"
+        assert (worker.name_masked, worker.national_id_masked) == ("李*", "522***********0011")
 
 
 class TestStableEmployment:

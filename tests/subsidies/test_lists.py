@@ -14,12 +14,14 @@ from tests.subsidies.factories import (
     AUDITOR,
     CLERK,
     DEDICATED,
+    approve,
     create_fund,
     create_program,
     dedicated_applications,
     make_batch,
     ready_applications,
     register_payee,
+    verify,
 )
 from tests.support.apps import RunningService
 from tests.support.queries import queries_of
@@ -127,6 +129,17 @@ class TestListApplications:
         assert all(len(a["lines"]) == 1 for a in apps)
         await assert_set_based(subsidies, "/applications")
         await assert_set_based(subsidies, "/applications", program_code="dedicated-post")
+
+
+class TestListNotices:
+    async def test_pages_end_exactly_and_read_set_based(self, subsidies, feed):
+        _, apps = await dedicated_applications(subsidies, feed, MANY)
+        for app in apps:
+            assert (await verify(subsidies, app["id"]))["state"] == "verified"
+            assert (await approve(subsidies, app["id"]))["state"] == "in_notice"
+        await assert_pages_end_exactly(subsidies, "/notices", MANY, key="application_id")
+        await assert_set_based(subsidies, "/notices", headers={})  # the public, no login
+        await assert_set_based(subsidies, "/notices", program_code="dedicated-post")
 
 
 class TestListPayees:

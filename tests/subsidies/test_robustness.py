@@ -19,6 +19,13 @@ GARBAGE_BODIES: list[Any] = [
 ]
 
 
+# The public notice (公示) and objections to it: open to anyone (the gateway lists them too).
+PUBLIC = {
+    ("GET", "/v1/subsidies/notices"),
+    ("POST", "/v1/subsidies/notices/{application_id}/objections"),
+}
+
+
 async def operations(subsidies) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     spec = (await subsidies.client.get("/openapi.json")).json()
     ops = []
@@ -63,5 +70,16 @@ class TestHostileInput:
 
     async def test_without_identity_everything_is_401(self, subsidies):
         for method, path in await operations(subsidies):
+            if (method, path) in PUBLIC:
+                continue
             r = await subsidies.client.request(method, concrete(path), json={})
             assert r.status_code in (401, 422), (method, path, r.status_code)
+
+    async def test_only_the_public_notice_is_open_without_identity(self, subsidies):
+        r = await subsidies.client.get("/v1/subsidies/notices")
+        assert r.status_code == 200
+        r = await subsidies.client.post(
+            f"/v1/subsidies/notices/{uuid.uuid4()}/objections", json={"text": "x"}
+        )
+        assert r.status_code == 404  # public, and no such application in notice
+        assert set(await operations(subsidies)) >= PUBLIC

@@ -45,7 +45,8 @@ async def register_worker(
 ) -> WorkerPublic:
     """Register a worker with their national ID number (checked: 18 characters, MOD 11-2) and
     mobile number, both stored encrypted and shown masked. Registering the same ID number again
-    is 409 with `existing_worker_id`. Publishes `jobs.worker.registered` (no personal data)."""
+    is 409 with `existing_worker_id`. Publishes `jobs.worker.registered` (name and ID number
+    only masked)."""
     worker = await service.register_worker(session, runtime.vault, body, identity, today)
     return worker_public(worker)
 

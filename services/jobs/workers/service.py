@@ -1,5 +1,6 @@
-"""Registering a worker (personal data encrypted, no personal data in the event), and loading a
-worker for the other features; never commits."""
+"""Registering a worker (personal data encrypted; the event carries the name and ID number only
+masked, for the public notice of subsidy recipients), and loading a worker for the other
+features; never commits."""
 
 import uuid
 from datetime import date
@@ -11,6 +12,7 @@ from services.jobs import events
 from services.jobs.db import found
 from services.jobs.errors import DuplicateWorker, NoWorkerWithThisId, WorkerNotFound
 from services.jobs.workers import repository as repo
+from services.jobs.workers.domain import mask_name
 from services.jobs.workers.schemas import WorkerCreate
 from services.jobs.workers.tables import Worker
 from shared.errors import Conflict
@@ -60,6 +62,8 @@ async def register_worker(
             township=worker.township,
             poor_household=worker.poor_household,
             registered_on=today,
+            name_masked=mask_name(worker.name),
+            national_id_masked=worker.national_id_masked,
         ),
     )
     return worker

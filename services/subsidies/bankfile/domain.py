@@ -2,11 +2,16 @@
 the result lines, or every problem of the file by line number (nothing is applied from a file
 with any problem). No database: ``bankfile.service`` loads the batch and applies the lines.
 
-The file (``text/csv``, UTF-8, optionally with a BOM)::
+The file (``text/csv``)::
 
     line_id,status,amount_fen,bank_reference,reason
     <uuid>,paid,50000,BANK-001,
     <uuid>,failed,50000,,account closed
+
+as the payment file went out, in any of its formats: UTF-8 (with or without a BOM) or GBK /
+GB18030 (as the ``charset`` of its Content-Type says, or recognised: a file that is not UTF-8 is
+read as GB18030, GBK's superset), and amounts in integer fen (``amount_fen``) or in yuan with up
+to two decimals (``amount_yuan``, ``500.00``), compared with what was sent exactly, in fen.
 """
 
 import csv
@@ -20,8 +25,12 @@ from typing import Any, Literal
 from services.subsidies.errors import BankFileConflict, BankFileInvalid
 
 RESULT_COLUMNS = ["line_id", "status", "amount_fen", "bank_reference", "reason"]
+AMOUNT_COLUMNS = {"amount_fen": "fen", "amount_yuan": "yuan"}
 _REF = re.compile(r"^[\x20-\x7e]{1,100}$")
 _AMOUNT = re.compile(r"[0-9]{1,18}")
+_YUAN = re.compile(r"([0-9]{1,16})(?:\.([0-9]{1,2}))?")
+_UTF8 = {"utf-8", "utf8"}
+_GB = {"gbk", "gb2312", "gb18030", "cp936"}
 
 Problem = dict[str, Any]
 
@@ -46,18 +55,21 @@ class Settled:
     reason: str | None = None
 
 
-def parse_results(raw: bytes, sent: Mapping[uuid.UUID, int]) -> list[ResultLine]:
+def parse_results(
+    raw: bytes, sent: Mapping[uuid.UUID, int], charset: str | None = None
+) -> list[ResultLine]:
     """Every result line of the file, checked against ``sent`` (line id → amount sent, in fen);
-    raises ``BankFileInvalid`` listing every problem by line number."""
-    rows = _read_rows(_decode(raw))
-    _check_header(rows)
+    raises ``BankFileInvalid`` listing every problem by line number. ``charset``: what the
+    upload's Content-Type says, if anything."""
+    rows = _read_rows(_decode(raw, charset))
+    unit = _check_header(rows)
     problems: list[Problem] = []
     parsed: list[ResultLine] = []
     seen: dict[uuid.UUID, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        result = _read_line(number, row, sent, seen)
+        result = _read_line(number, row, sent, seen, unit)
         if isinstance(result, ResultLine):
             parsed.append(result)
         else:
@@ -104,11 +116,23 @@ def check_no_conflicts(parsed: list[ResultLine], now: Mapping[uuid.UUID, Settled
         )
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BankFileInvalid("The file is not UTF-8 text.", []) from None
+def _decode(raw: bytes, charset: str | None) -> str:
+    """The file's text: GBK as declared, else UTF-8 (a BOM dropped), else GB18030 (GBK's
+    superset: what a bank on Chinese Windows sends back without saying so)."""
+    declared = (charset or "").strip().strip('"').lower()
+    if declared and declared not in _UTF8 | _GB:
+        raise BankFileInvalid(
+            f"The file's charset '{declared[:40]}' is not read here; send UTF-8 or GBK.", []
+        )
+    codecs = ["gb18030"] if declared in _GB else ["utf-8-sig", "gb18030"]
+    for codec in codecs:
+        try:
+            text = raw.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BankFileInvalid("The file is neither UTF-8 nor GBK text.", [])
     if "\x00" in text:
         raise BankFileInvalid("The file contains NUL bytes.", [])
     return text
@@ -128,20 +152,41 @@ def _read_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def _check_header(rows: list[list[str]]) -> None:
+def _check_header(rows: list[list[str]]) -> str:
+    """The amount unit the header names (``fen`` or ``yuan``)."""
     if not rows:
         raise BankFileInvalid(
             f"The file is empty; expected a header line '{','.join(RESULT_COLUMNS)}'.", []
         )
-    if [h.strip() for h in rows[0]] != RESULT_COLUMNS:
+    header = [h.strip() for h in rows[0]]
+    if len(header) != len(RESULT_COLUMNS) or header[2] not in AMOUNT_COLUMNS:
+        header = []
+    if header[:2] + header[3:] != RESULT_COLUMNS[:2] + RESULT_COLUMNS[3:]:
         raise BankFileInvalid(
-            f"The header must be exactly '{','.join(RESULT_COLUMNS)}'.",
+            f"The header must be exactly '{','.join(RESULT_COLUMNS)}' (or with amount_yuan "
+            "for amount_fen).",
             [{"line": 1, "problem": "unexpected header"}],
         )
+    return AMOUNT_COLUMNS[header[2]]
+
+
+def _amount_fen(raw: str, unit: str) -> int | None:
+    """The amount in fen, exactly (yuan never through a float), or None when not a plain
+    amount: ASCII digits only (``str.isdigit()`` also takes "²" and "٢")."""
+    if unit == "fen":
+        return int(raw) if _AMOUNT.fullmatch(raw) else None
+    match = _YUAN.fullmatch(raw)
+    if match is None:
+        return None
+    return int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
 
 
 def _read_line(
-    number: int, row: list[str], sent: Mapping[uuid.UUID, int], seen: dict[uuid.UUID, int]
+    number: int,
+    row: list[str],
+    sent: Mapping[uuid.UUID, int],
+    seen: dict[uuid.UUID, int],
+    unit: str = "fen",
 ) -> ResultLine | str:
     """One result line, or what is wrong with it."""
     if len(row) != len(RESULT_COLUMNS):
@@ -159,9 +204,9 @@ def _read_line(
     seen[line_id] = number
     if status != "paid" and status != "failed":
         return "status must be 'paid' or 'failed'"
-    # Only ASCII digits: str.isdigit() also takes "²" (int() then raises) and "٢" (read as 2).
-    if not _AMOUNT.fullmatch(raw_amount) or int(raw_amount) != amount:
-        return f"amount_fen must be {amount}, the amount sent for this line"
+    if _amount_fen(raw_amount, unit) != amount:
+        shown = amount if unit == "fen" else f"{amount // 100}.{amount % 100:02d}"
+        return f"amount_{unit} must be {shown}, the amount sent for this line"
     if status == "paid" and not _REF.match(reference):
         return "a paid line needs its bank_reference (1–100 printable characters)"
     if status == "failed" and not (0 < len(reason) <= 500):

@@ -41,13 +41,32 @@ MAX_RESULT_FILE = 5 * 1024 * 1024
 async def import_results(
     batch_id: uuid.UUID, request: Request, session: SessionDep, identity: Payer, now: Now
 ) -> ReconcileResult:
-    """UTF-8 CSV with the header `line_id,status,amount_fen,bank_reference,reason`; one line per
+    """CSV with the header `line_id,status,amount_fen,bank_reference,reason`; one line per
     batch line settled: `status` is `paid` (with `bank_reference`) or `failed` (with `reason`),
-    and `amount_fen` must equal the amount sent. The whole file is checked first: unknown line
-    ids, amounts that differ, duplicate lines or bad fields → 422 listing every bad line, and
-    nothing is applied. Lines not in the file stay pending. Importing the same result again
-    changes nothing; a result contradicting one already applied → 409 (paid is final)."""
+    and `amount_fen` must equal the amount sent. As the payment file went out in any format:
+    UTF-8 (BOM or not) or GBK (the Content-Type's `charset`, or recognised when it is not
+    UTF-8), and `amount_yuan` (e.g. `500.00`) in place of `amount_fen`. The whole file is
+    checked first: unknown line ids, amounts that differ, duplicate lines or bad fields → 422
+    listing every bad line, and nothing is applied. Lines not in the file stay pending.
+    Importing the same result again changes nothing; a result contradicting one already
+    applied → 409 (paid is final)."""
     raw = await request.body()
     if len(raw) > MAX_RESULT_FILE:
         raise PayloadTooLarge(f"The result file may be at most {MAX_RESULT_FILE} bytes.")
-    return await service.import_results(session, batch_id, raw, actor=identity.actor, now=now)
+    return await service.import_results(
+        session,
+        batch_id,
+        raw,
+        actor=identity.actor,
+        now=now,
+        charset=charset_of(request.headers.get("content-type")),
+    )
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, if any."""
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip() or None
+    return None

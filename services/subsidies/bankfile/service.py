@@ -19,7 +19,13 @@ from shared.events import add_event
 
 
 async def import_results(
-    session: AsyncSession, batch_id: uuid.UUID, raw: bytes, *, actor: str, now: datetime
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    raw: bytes,
+    *,
+    actor: str,
+    now: datetime,
+    charset: str | None = None,
 ) -> ReconcileResult:
     """Reconcile a batch with the bank's result file. Everything is checked before anything is
     applied; a line already settled the same way is left alone, so re-importing is harmless."""
@@ -32,7 +38,7 @@ async def import_results(
             f"The batch is {batch.state}, never exported; there can be no bank result for it."
         )
     lines = {line.id: line for line in await payments_service.batch_lines(session, batch.id)}
-    parsed = bankfile.parse_results(raw, {i: line.amount_fen for i, line in lines.items()})
+    parsed = bankfile.parse_results(raw, {i: line.amount_fen for i, line in lines.items()}, charset)
     bankfile.check_no_conflicts(
         parsed,
         {

@@ -44,7 +44,12 @@ async def record_worker(
     township: str,
     poor_household: bool,
     registered_on: date,
+    name_masked: str | None = None,
+    national_id_masked: str | None = None,
 ) -> None:
+    """A worker registered in the jobs service, or registered again (a re-published event):
+    the masked name and ID number are kept for the public notice; an event without them (one
+    published before they existed) leaves those already known."""
     worker = await repo.get_worker(session, worker_id)
     if worker is None:
         worker = Worker(
@@ -55,6 +60,10 @@ async def record_worker(
         )
     else:
         worker.township, worker.poor_household = township, poor_household
+    if name_masked is not None:
+        worker.name_masked = name_masked
+    if national_id_masked is not None:
+        worker.national_id_masked = national_id_masked
     session.add(worker)
 
 

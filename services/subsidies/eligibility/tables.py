@@ -19,11 +19,17 @@ class Employer(SubsidiesModel, table=True):
 
 
 class Worker(SubsidiesModel, table=True):
+    """A worker as the jobs events describe them. The name and ID number are kept only masked
+    (王*明, 520***********1234), as the public notice (公示) shows them; None for workers whose
+    registration event predates those fields."""
+
     __tablename__ = "workers"
     worker_id: uuid.UUID = Field(primary_key=True)
     township: str = Field(max_length=200)
     poor_household: bool
     registered_on: date
+    name_masked: str | None = Field(default=None, max_length=100)
+    national_id_masked: str | None = Field(default=None, max_length=20)
 
 
 class Placement(SubsidiesModel, table=True):

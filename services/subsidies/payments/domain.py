@@ -8,11 +8,16 @@
   (else 409 ``batch-payee-replaced``: discard it and make a new one), and never by a clerk who
   registered or replaced the account of any of its lines (403 ``maker-checker``: a changed bank
   account is the classic path of payment fraud).
+
+The payment file's format (:class:`FileFormat`): its encoding and whether amounts are in fen or
+in yuan with two decimals, chosen on export and download; the default is unchanged.
 """
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from services.subsidies.review import domain as review
@@ -100,3 +105,60 @@ def export_refusals(
         elif account.created_by == exporter:
             own.append(line.line_no)
     return replaced, own
+
+
+# --- the payment file's format --------------------------------------------------------------
+# Banks and Excel on Chinese Windows read GBK (or UTF-8 only with a BOM) and amounts in yuan
+# with two decimals; the default stays what it always was (UTF-8 without BOM, integer fen).
+
+
+class FileEncoding(StrEnum):
+    utf_8 = "utf-8"  # the default: what every file was before the choice existed
+    utf_8_sig = "utf-8-sig"  # UTF-8 with a BOM, so Excel reads it as UTF-8
+    gbk = "gbk"  # what Chinese Windows and most bank systems read
+    gb18030 = "gb18030"  # GBK's superset, for names with characters GBK lacks
+
+
+class AmountUnit(StrEnum):
+    fen = "fen"  # integer fen (the default)
+    yuan = "yuan"  # yuan with exactly two decimals, computed from fen by integer division
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    encoding: FileEncoding = FileEncoding.utf_8
+    amounts: AmountUnit = AmountUnit.fen
+
+    @property
+    def amount_column(self) -> str:
+        return f"amount_{self.amounts.value}"
+
+    @property
+    def charset(self) -> str:
+        """The charset of the file's ``Content-Type`` (a BOM is still UTF-8)."""
+        return "utf-8" if self.encoding is FileEncoding.utf_8_sig else self.encoding.value
+
+    def amount(self, fen: int) -> int | str:
+        """The amount cell: fen as they are, or yuan exactly (never through a float)."""
+        return fen if self.amounts is AmountUnit.fen else yuan(fen)
+
+    def describe(self) -> str:
+        return f"encoding={self.encoding.value} amounts={self.amounts.value}"
+
+
+def yuan(fen: int) -> str:
+    """``50000`` → ``"500.00"``, ``5`` → ``"0.05"``, ``-1234`` → ``"-12.34"``: integer division."""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
+
+
+def unencodable_rows(rows: Sequence[str], encoding: FileEncoding) -> list[int]:
+    """The (1-based) rows of the file that ``encoding`` cannot write (a rare character of a
+    holder's name in GBK, say)."""
+    bad = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            row.encode(encoding.value)
+        except UnicodeEncodeError:
+            bad.append(number)
+    return bad

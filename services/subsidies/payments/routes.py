@@ -2,9 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from services.subsidies.payees import service as payees_service
 from services.subsidies.payees.tables import Payee
 from services.subsidies.payments import repository as repo
 from services.subsidies.payments import service
+from services.subsidies.payments.domain import AmountUnit, FileEncoding, FileFormat
 from services.subsidies.payments.schemas import BatchCreate, BatchLinePublic, BatchPublic
 from services.subsidies.payments.tables import BatchLine, PaymentBatch
 from services.subsidies.review.schemas import ReasonBody
@@ -63,6 +64,40 @@ async def batches_public(
 
 async def batch_public(session: AsyncSession, batch: PaymentBatch) -> BatchPublic:
     return (await batches_public(session, [batch]))[0]
+
+
+def file_format(
+    encoding: Annotated[
+        FileEncoding,
+        Query(
+            description="`utf-8` (the default, no BOM), `utf-8-sig` (with a BOM, for Excel), "
+            "`gbk` (Chinese Windows, most banks) or `gb18030` (GBK's superset, for rare "
+            "characters in names)."
+        ),
+    ] = FileEncoding.utf_8,
+    amounts: Annotated[
+        AmountUnit,
+        Query(
+            description="`fen` (the default: integer fen, column `amount_fen`) or `yuan` (two "
+            "decimals, exact, column `amount_yuan`)."
+        ),
+    ] = AmountUnit.fen,
+) -> FileFormat:
+    return FileFormat(encoding, amounts)
+
+
+FileFormatDep = Annotated[FileFormat, Depends(file_format)]
+
+
+def payment_file(content: bytes, batch_id: uuid.UUID, fmt: FileFormat) -> Response:
+    return Response(
+        content,
+        media_type=f"text/csv; charset={fmt.charset}",
+        headers={
+            "Content-Disposition": f'attachment; filename="subsidy-batch-{batch_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post(
@@ -141,17 +176,28 @@ async def get_batch(_: Staff, batch: BatchDep, session: SessionDep) -> BatchPubl
     },
 )
 async def export_batch(
-    batch_id: uuid.UUID, session: SessionDep, identity: Payer, vault: VaultDep, now: Now
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    identity: Payer,
+    vault: VaultDep,
+    now: Now,
+    fmt: FileFormatDep,
 ) -> Response:
-    """Returns the payment file for the bank, UTF-8 CSV with CRLF line ends and this header:
+    """Returns the payment file for the bank, CSV with CRLF line ends and this header:
 
     `line_id,line_no,payee_name,account_number,bank_name,amount_fen,currency,reference`
 
     * `line_id` — UUID of the batch line; the bank's result file must quote it back;
     * `payee_name`, `account_number`, `bank_name` — the payee's account in clear (this file is
       the only place account numbers are decrypted: handle it as confidential);
-    * `amount_fen` — integer amount in fen; `currency` — always `CNY`;
+    * `amount_fen` — integer amount in fen (with `amounts=yuan`: `amount_yuan`, yuan with two
+      decimals, e.g. `500.00`); `currency` — always `CNY`;
     * `reference` — `SUB-<application id>`, for the remittance note.
+
+    `encoding` is UTF-8 without BOM by default; `utf-8-sig`, `gbk` or `gb18030` for Excel on
+    Chinese Windows and banks (422 naming the lines when a name has a character `gbk` cannot
+    write). The last line, `# audit-head seq=… hash=…`, is the audit entry of this export (the
+    chain's head): ASCII, the same in every format.
 
     The batch is frozen by the export: it cannot be exported again (409). If the answer was
     lost, download the same file again with `GET /batches/{batch_id}/file`.
@@ -164,16 +210,9 @@ async def export_batch(
       clerk must export it (a changed bank account is the classic path of payment fraud). The
       refusal is recorded in the audit trail (`batch.export_refused`)."""
     content = await service.export_batch(
-        session, batch_id, vault=vault, actor=identity.actor, now=now
+        session, batch_id, vault=vault, actor=identity.actor, now=now, fmt=fmt
     )
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="subsidy-batch-{batch_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return payment_file(content, batch_id, fmt)
 
 
 @router.get(
@@ -187,24 +226,23 @@ async def export_batch(
     },
 )
 async def download_batch_file(
-    batch_id: uuid.UUID, session: SessionDep, identity: Payer, vault: VaultDep, now: Now
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    identity: Payer,
+    vault: VaultDep,
+    now: Now,
+    fmt: FileFormatDep,
 ) -> Response:
     """The same file the export returned (same lines, payees and amounts), for when the export's
     answer was lost. Only for an exported or reconciled batch (409 otherwise). The file is
     rendered afresh and never stored in clear; every download is recorded in the audit trail
     (who, when). Send it to the bank only if the first file did not reach it: the bank's result
-    file, not a second payment, settles each line."""
+    file, not a second payment, settles each line. `encoding` and `amounts` as for the export
+    (any format, whichever the export used: the lines, amounts and trailer are the same)."""
     content = await service.download_batch_file(
-        session, batch_id, vault=vault, actor=identity.actor, now=now
+        session, batch_id, vault=vault, actor=identity.actor, now=now, fmt=fmt
     )
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="subsidy-batch-{batch_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return payment_file(content, batch_id, fmt)
 
 
 @router.post(

@@ -170,6 +170,8 @@ async def _write_batch(
     return batch
 
 
+DEFAULT_FORMAT = rules.FileFormat()
+
 EXPORT_COLUMNS = [
     "line_id",
     "line_no",
@@ -183,16 +185,21 @@ EXPORT_COLUMNS = [
 
 
 async def _render_payment_file(
-    session: AsyncSession, lines: Sequence[BatchLine], vault: PiiVault, exported: AuditEntry
-) -> str:
+    session: AsyncSession,
+    lines: Sequence[BatchLine],
+    vault: PiiVault,
+    exported: AuditEntry,
+    fmt: rules.FileFormat,
+) -> bytes:
     """The bank payment file of these lines, each paid to the payee recorded on the line (a
-    payee row is never changed, only retired, so a re-download is the same file). Its last line
-    is a trailer naming the audit entry of the export: the audit head, kept outside the
-    database wherever the file goes. Names typed by users never reach a spreadsheet as a
-    formula (shared.csvsafe)."""
+    payee row is never changed, only retired, so a re-download is the same file), in ``fmt``'s
+    encoding and amount unit. Its last line is a trailer naming the audit entry of the export:
+    the audit head, kept outside the database wherever the file goes; it is ASCII, so the same
+    in every format. Names typed by users never reach a spreadsheet as a formula
+    (shared.csvsafe)."""
     out = io.StringIO()
     writer = csvsafe.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([fmt.amount_column if c == "amount_fen" else c for c in EXPORT_COLUMNS])
     payees = await payees_service.payees_by_id(session, {line.payee_id for line in lines})
     for line in lines:
         payee = payees.get(line.payee_id)
@@ -208,13 +215,30 @@ async def _render_payment_file(
                 vault.decrypt(payee.holder_name_enc, context=PAYEE_CONTEXT + ".holder"),
                 vault.decrypt(payee.account_enc, context=PAYEE_CONTEXT + ".account"),
                 payee.bank_name,
-                line.amount_fen,
+                fmt.amount(line.amount_fen),
                 "CNY",
                 f"SUB-{line.application_id}",
             ]
         )
     writer.writerow([audit.trailer(exported)])
-    return out.getvalue()
+    return _encode(out.getvalue(), fmt)
+
+
+def _encode(text: str, fmt: rules.FileFormat) -> bytes:
+    """The file's bytes; refused (422, naming the lines, never the names) when a holder's name
+    has a character the encoding cannot write, rather than a file with ``?`` in a name."""
+    try:
+        return text.encode(fmt.encoding.value)
+    except UnicodeEncodeError:
+        rows = rules.unencodable_rows(text.split("\r\n"), fmt.encoding)
+        raise BatchContentInvalid(
+            f"{len(rows)} line(s) hold characters {fmt.encoding.value} cannot write; nothing "
+            "was exported. Choose encoding=gb18030 or utf-8-sig.",
+            [
+                {"line_no": row - 1, "problem": f"not writable in {fmt.encoding.value}"}
+                for row in rows
+            ],
+        ) from None
 
 
 def _not_draft(batch: PaymentBatch) -> BatchNotDraft:
@@ -278,8 +302,14 @@ async def _check_payees_before_export(
 
 
 async def export_batch(
-    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
-) -> str:
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    *,
+    vault: PiiVault,
+    actor: str,
+    now: datetime,
+    fmt: rules.FileFormat = DEFAULT_FORMAT,
+) -> bytes:
     """Freeze the batch and render the bank payment file: with its re-download, the only place
     where account numbers are decrypted."""
     await audit.serialize(session)
@@ -304,8 +334,9 @@ async def export_batch(
         at=now,
         from_state=BatchState.draft.value,
         to_state=BatchState.exported.value,
+        reason=None if fmt == DEFAULT_FORMAT else f"file {fmt.describe()}",
     )
-    content = await _render_payment_file(session, lines, vault, exported)
+    content = await _render_payment_file(session, lines, vault, exported, fmt)
     audit.anchor_after_commit(session)
     await add_event(
         session,
@@ -316,8 +347,14 @@ async def export_batch(
 
 
 async def download_batch_file(
-    session: AsyncSession, batch_id: uuid.UUID, *, vault: PiiVault, actor: str, now: datetime
-) -> str:
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    *,
+    vault: PiiVault,
+    actor: str,
+    now: datetime,
+    fmt: rules.FileFormat = DEFAULT_FORMAT,
+) -> bytes:
     """The payment file of an exported batch again (the export's answer may have been lost),
     rendered afresh from the frozen lines, never stored in clear; each download is audited."""
     await audit.serialize(session)
@@ -335,7 +372,7 @@ async def download_batch_file(
             f"Batch {batch.id} has no audit entry of its export; run the audit verification.", []
         )
     lines = await repo.batch_lines(session, batch.id)
-    content = await _render_payment_file(session, lines, vault, exported)
+    content = await _render_payment_file(session, lines, vault, exported, fmt)
     await audit.record(
         session,
         entity_type="batch",
@@ -344,7 +381,8 @@ async def download_batch_file(
         actor=actor,
         at=now,
         reason=f"re-download of the file exported by {batch.exported_by} at "
-        f"{batch.exported_at.isoformat() if batch.exported_at else '?'}",
+        f"{batch.exported_at.isoformat() if batch.exported_at else '?'}"
+        + ("" if fmt == DEFAULT_FORMAT else f", {fmt.describe()}"),
     )
     await session.flush()
     return content

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from services.subsidies.errors import AmountChanged, InvalidTransition, MakerChecker
+from services.subsidies.errors import (
+    AmountChanged,
+    InvalidTransition,
+    MakerChecker,
+    NoticeOver,
+    ObjectionPending,
+)
 
 
 class AppState(StrEnum):
@@ -25,6 +31,18 @@ class AppState(StrEnum):
     failed = "failed"
     rejected = "rejected"
     cancelled = "cancelled"
+
+
+class ObjectionStatus(StrEnum):
+    """An objection recorded by a clerk is ``upheld`` at once (the application goes back to
+    verification). One from the public is ``open`` until a clerk decides: ``upheld`` (back to
+    verification) or ``dismissed`` (with a reason). An open objection holds the end of the
+    notice, so nobody is paid while the public's objection is unanswered; it does not move the
+    application by itself, so an anonymous caller cannot undo reviews and reservations."""
+
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
 
 
 # States in which the application's amount is reserved in its fund.
@@ -57,6 +75,7 @@ class Facts:
     verified_by: str | None = None
     approved_by: str | None = None
     notice_ends_at: datetime | None = None
+    open_objections: int = 0
 
 
 def notice_end(approved_at: datetime, notice_days: int) -> datetime | None:
@@ -78,6 +97,24 @@ def check_reviewed_amount(amount_fen: int, reviewed_fen: int | None) -> None:
             f"The application is now for {amount_fen} fen, not the {reviewed_fen} fen "
             "you reviewed (a grant line joined or left it); look at it again.",
             amount_fen=amount_fen,
+        )
+
+
+def public_objection_open(facts: Facts) -> None:
+    """Whether the public may still object (公示): only while the application is in notice and
+    before ``notice_ends_at``; refused with 409 ``notice-over`` otherwise."""
+    running = facts.state == AppState.in_notice.value and (
+        facts.notice_ends_at is None or facts.now < facts.notice_ends_at
+    )
+    if not running:
+        ended = (
+            f" (it ended at {facts.notice_ends_at.isoformat()})"
+            if facts.notice_ends_at is not None and facts.now >= facts.notice_ends_at
+            else ""
+        )
+        raise NoticeOver(
+            f"The public notice period of this application is over{ended}; objections are no "
+            "longer taken here. Please contact the Weng'an county labour bureau."
         )
 
 
@@ -106,6 +143,15 @@ def notice_running(facts: Facts) -> None:
         )
 
 
+def no_open_objection(facts: Facts) -> None:
+    """no public objection awaits a clerk's decision"""
+    if facts.open_objections:
+        raise ObjectionPending(
+            f"{facts.open_objections} objection(s) from the public await a clerk's decision; "
+            "the notice cannot end before they are upheld or dismissed."
+        )
+
+
 class Transition(NamedTuple):
     from_states: tuple[AppState, ...]
     to_state: AppState
@@ -120,7 +166,8 @@ TRANSITIONS: dict[str, Transition] = {
     "approve": Transition((S.verified,), S.in_notice, four_eyes),
     "approve_without_notice": Transition((S.verified,), S.ready_for_payment, four_eyes),
     "object": Transition((S.in_notice,), S.pending_verification, notice_running),
-    "end_notice": Transition((S.in_notice,), S.ready_for_payment, no_guard),
+    "end_notice": Transition((S.in_notice,), S.ready_for_payment, no_open_objection),
+    "uphold_objection": Transition((S.in_notice,), S.pending_verification, no_guard),
     "reject": Transition((S.pending_verification, S.verified, S.in_notice), S.rejected, no_guard),
     "cancel": Transition(_BEFORE_BATCH, S.cancelled, no_guard),
     "batch": Transition((S.ready_for_payment, S.failed), S.in_batch, no_guard),

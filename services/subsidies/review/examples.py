@@ -20,3 +20,8 @@ REASON_EXAMPLES: list[JsonValue] = [{"reason": "Social insurance record shows a 
 NOTE_EXAMPLES: list[JsonValue] = [{"note": "ok"}, {"note": "ok", "expected_amount_fen": 40000}]
 
 BULK_IDS_EXAMPLES: list[JsonValue] = [{"application_ids": ["0b7d1f0e-3c55-4d0e-a5a4-8d5b3f1e2a90"]}]
+
+DECISION_EXAMPLES: list[JsonValue] = [
+    {"decision": "dismiss", "reason": "Payroll and attendance for March checked: she worked."},
+    {"decision": "uphold", "reason": "The workshop confirms she left in March."},
+]

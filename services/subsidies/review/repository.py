@@ -2,12 +2,14 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.queries import AL, OB, A
+from services.subsidies.review.domain import AppState, ObjectionStatus
 from services.subsidies.review.tables import Application, ApplicationLine, Objection
 from shared.db import is_postgres
 from shared.pagination import Keyset, keyset_page
@@ -96,13 +98,42 @@ async def list_applications(
     return await keyset_page(session, query, BY_CREATED, limit=limit, cursor=cursor)
 
 
+def _open_objection_to_application() -> Any:
+    return exists().where(OB.application_id == A.id, OB.status == ObjectionStatus.open.value)
+
+
 async def notices_ended(
     session: AsyncSession, now: Any, ids: Sequence[uuid.UUID] | None = None
 ) -> Sequence[Application]:
-    query = select(Application).where(A.state == "in_notice", A.notice_ends_at <= now)
+    """Applications whose notice has ended, except those held by an open objection from the
+    public (a clerk decides it first)."""
+    query = select(Application).where(
+        A.state == AppState.in_notice.value,
+        A.notice_ends_at <= now,
+        ~_open_objection_to_application(),
+    )
     if ids is not None:
         query = query.where(A.id.in_(list(ids)))
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     query = query.order_by(A.notice_ends_at).execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
+
+
+async def get_objection(session: AsyncSession, objection_id: uuid.UUID) -> Objection | None:
+    return await session.get(Objection, objection_id, populate_existing=True)
+
+
+async def open_objection_count(session: AsyncSession, application_id: uuid.UUID) -> int:
+    query = select(func.count(OB.id)).where(
+        OB.application_id == application_id, OB.status == ObjectionStatus.open.value
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def objections_from_client_since(
+    session: AsyncSession, client_hash: str, since: datetime
+) -> int:
+    """How many objections the address with this keyed hash sent since ``since``."""
+    query = select(func.count(OB.id)).where(OB.client_hash == client_hash, OB.created_at >= since)
+    return int(await session.scalar(query) or 0)

@@ -24,6 +24,7 @@ from services.subsidies.review.schemas import (
     NoteBody,
     NoticeSweepResult,
     ObjectionCreate,
+    ObjectionDecision,
     ObjectionPublic,
     ReasonBody,
 )
@@ -340,6 +341,40 @@ async def object_to_application(
 
 
 @router.post(
+    "/applications/{application_id}/objections/{objection_id}/decision",
+    tags=["applications"],
+    operation_id="decideObjection",
+    summary="Uphold or dismiss an objection from the public",
+    response_model=ApplicationPublic,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def decide_objection(
+    application_id: uuid.UUID,
+    objection_id: uuid.UUID,
+    body: ObjectionDecision,
+    session: SessionDep,
+    identity: Clerk,
+    now: Now,
+) -> ApplicationPublic:
+    """An objection sent through the public notice is `open` until a clerk decides it, with a
+    reason; while any is open the application's notice cannot end (nobody is paid). `uphold`:
+    an application still in notice goes back to pending_verification (the reservation released,
+    both reviews again), as with `POST /applications/{id}/objections`. `dismiss`: it stays in
+    notice and becomes payable when its notice ends with no objection open. 409
+    `objection-resolved` when it was decided already."""
+    app = await service.resolve_objection(
+        session,
+        application_id,
+        objection_id,
+        uphold=body.decision == "uphold",
+        reason=body.reason,
+        actor=identity.actor,
+        now=now,
+    )
+    return await application_public(session, app)
+
+
+@router.post(
     "/notices/close-ended",
     tags=["applications"],
     operation_id="closeEndedNotices",
@@ -348,5 +383,6 @@ async def object_to_application(
     responses=responses(401, 403),
 )
 async def close_ended_notices(session: SessionDep, _: Payer, now: Now) -> NoticeSweepResult:
-    """Also done automatically when a payment batch is made."""
+    """Also done automatically when a payment batch is made. An application with an open
+    objection from the public stays in notice until a clerk decides it."""
     return NoticeSweepResult(moved_to_ready=await service.close_ended_notices(session, now=now))

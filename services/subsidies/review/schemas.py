@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import ConfigDict
 from sqlmodel import Field
@@ -10,6 +11,7 @@ from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN, JsonInput, Subs
 from services.subsidies.review.examples import (
     APPLICATION_CREATE_EXAMPLES,
     BULK_IDS_EXAMPLES,
+    DECISION_EXAMPLES,
     NOTE_EXAMPLES,
     OBJECTION_EXAMPLES,
     REASON_EXAMPLES,
@@ -35,8 +37,33 @@ class ObjectionCreate(JsonInput):
 class ObjectionPublic(SubsidiesModel):
     id: uuid.UUID
     text: str
-    recorded_by: str
+    recorded_by: str = Field(
+        description="The clerk who recorded it, or `public` (`public:<caller>` when signed "
+        "in) for one sent through the public notice."
+    )
     created_at: datetime
+    status: str = Field(
+        description="`upheld` (a clerk's objection, or a public one a clerk upheld: the "
+        "application went back to verification), `open` (from the public, awaiting a clerk's "
+        "decision; holds the end of the notice) or `dismissed`."
+    )
+    contact_masked: str | None = Field(
+        default=None, description="The phone number the public sender left, masked."
+    )
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class ObjectionDecision(JsonInput):
+    """A clerk's decision on an open objection from the public."""
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={"examples": DECISION_EXAMPLES},
+    )
+    decision: Literal["uphold", "dismiss"]
+    reason: str = Field(min_length=1, max_length=1000)
 
 
 class ApplicationPublic(SubsidiesModel):

@@ -14,6 +14,8 @@ Application life cycle::
         │                                     └──── next batch (payee fixed) ──┘
         └─ reject (with reason) from pending_verification, verified, in_notice
            cancel from any state before paid, except in_batch
+    An objection from the public is recorded open and moves nothing; while one is open the
+    notice cannot end, until a clerk upholds it (back to pending_verification) or dismisses it.
     A correction taking away a month a grant needed withdraws it in the same states as cancel
     (cancelled, or back to pending_verification while other lines remain).
     Rejection, cancellation and withdrawal release a reservation; paid amounts are final.
@@ -21,7 +23,7 @@ Application life cycle::
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -30,7 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.subsidies.audit import service as audit
 from services.subsidies.errors import (
     ApplicationNotFound,
+    NoticeNotFound,
+    ObjectionNotFound,
+    ObjectionResolved,
     ProgramNotFound,
+    TooManyObjections,
 )
 from services.subsidies.events import (
     ApplicationAmended,
@@ -51,9 +57,12 @@ log = structlog.get_logger("subsidies")
 
 
 SYSTEM_NOTICE = "system:notice-clock"
+DAY = timedelta(days=1)
 
 
-def facts_of(app: Application, actor: str, now: datetime) -> review.Facts:
+def facts_of(
+    app: Application, actor: str, now: datetime, *, open_objections: int = 0
+) -> review.Facts:
     return review.Facts(
         state=app.state,
         actor=actor,
@@ -62,12 +71,15 @@ def facts_of(app: Application, actor: str, now: datetime) -> review.Facts:
         verified_by=app.verified_by,
         approved_by=app.approved_by,
         notice_ends_at=app.notice_ends_at,
+        open_objections=open_objections,
     )
 
 
-def check_step(app: Application, step: str, *, actor: str, now: datetime) -> AppState:
+def check_step(
+    app: Application, step: str, *, actor: str, now: datetime, open_objections: int = 0
+) -> AppState:
     """The one gate of the lifecycle: ``review.domain.check`` on this application."""
-    return review.check(step, facts_of(app, actor, now))
+    return review.check(step, facts_of(app, actor, now, open_objections=open_objections))
 
 
 async def transition(
@@ -79,10 +91,11 @@ async def transition(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    open_objections: int = 0,
 ) -> None:
     """Move ``app`` by the lifecycle's ``step`` (refused unless the table allows it) and record
     it in the audit trail as ``action``."""
-    to = check_step(app, step, actor=actor, now=now)
+    to = check_step(app, step, actor=actor, now=now, open_objections=open_objections)
     from_state = app.state
     app.state = to.value
     app.updated_at = now
@@ -237,9 +250,16 @@ async def object_to(
     app = await load_for_change(session, application_id)
     check_step(app, "object", actor=actor, now=now)
     await funds_service.release(session, app.fund_id, app.amount_fen)
-    session.add(Objection(application_id=app.id, text=text, recorded_by=actor, created_at=now))
-    app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
-    app.notice_ends_at = None
+    session.add(
+        Objection(
+            application_id=app.id,
+            text=text,
+            recorded_by=actor,
+            created_at=now,
+            status=review.ObjectionStatus.upheld.value,
+        )
+    )
+    _send_back_to_verification(app)
     await transition(
         session,
         app,
@@ -253,13 +273,122 @@ async def object_to(
     return app
 
 
+def _send_back_to_verification(app: Application) -> None:
+    """Both reviews start again: the approval and its notice are cleared."""
+    app.verified_by = app.verified_at = app.approved_by = app.approved_at = None
+    app.notice_ends_at = None
+
+
+async def record_public_objection(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    *,
+    text: str,
+    contact_encrypted: str | None,
+    contact_masked: str | None,
+    client_hash: str | None,
+    per_address_per_day: int,
+    recorded_by: str,
+    now: datetime,
+) -> Objection:
+    """An objection from the public during the notice (公示): kept ``open`` on the application
+    for a clerk to decide, and audited. The application stays in notice, but its notice cannot
+    end (nobody is paid) until the objection is decided. Refused when the application was never
+    in public notice (404, as for an unknown id), when its notice is over (409 ``notice-over``),
+    and when the sender's address has sent ``per_address_per_day`` objections in the last 24
+    hours (429)."""
+    app = await load_for_change(session, application_id)
+    if app.approved_at is None:  # never publicly posted: the public learns nothing of it
+        raise NoticeNotFound(application_id)
+    review.public_objection_open(facts_of(app, recorded_by, now))
+    if client_hash is not None:
+        sent = await repo.objections_from_client_since(session, client_hash, now - DAY)
+        if sent >= per_address_per_day:
+            error = TooManyObjections(
+                f"This address has sent {sent} objections in the last 24 hours, the most "
+                "accepted; please contact the Weng'an county labour bureau directly."
+            )
+            error.headers["Retry-After"] = str(int(DAY.total_seconds()))
+            raise error
+    objection = Objection(
+        application_id=app.id,
+        text=text,
+        recorded_by=recorded_by,
+        created_at=now,
+        status=review.ObjectionStatus.open.value,
+        contact_encrypted=contact_encrypted,
+        contact_masked=contact_masked,
+        client_hash=client_hash,
+    )
+    session.add(objection)
+    await audit.record(
+        session,
+        entity_type="application",
+        entity_id=app.id,
+        action="objection_received",
+        actor=recorded_by,
+        at=now,
+        reason=text,
+    )
+    await session.flush()
+    return objection
+
+
+async def resolve_objection(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    objection_id: uuid.UUID,
+    *,
+    uphold: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Application:
+    """A clerk decides an open objection from the public. Upheld while the application is in
+    notice: it goes back to pending_verification (the reservation released, both reviews to do
+    again), as a clerk's own objection does. Dismissed: the application stays where it is (its
+    notice ends as usual once no objection is open). Either way it is audited with the reason."""
+    app = await load_for_change(session, application_id)
+    objection = await repo.get_objection(session, objection_id)
+    if objection is None or objection.application_id != app.id:
+        raise ObjectionNotFound(objection_id)
+    if objection.status != review.ObjectionStatus.open.value:
+        raise ObjectionResolved(
+            f"Objection {objection_id} was already {objection.status} by "
+            f"{objection.resolved_by or objection.recorded_by}."
+        )
+    status = review.ObjectionStatus.upheld if uphold else review.ObjectionStatus.dismissed
+    objection.status = status.value
+    objection.resolved_by, objection.resolved_at, objection.resolution = actor, now, reason
+    session.add(objection)
+    action = f"objection_{status.value}"
+    if uphold and review.permits("uphold_objection", app.state):
+        await funds_service.release(session, app.fund_id, app.amount_fen)
+        _send_back_to_verification(app)
+        await transition(
+            session, app, "uphold_objection", action=action, actor=actor, now=now, reason=reason
+        )
+    else:
+        await audit.record(
+            session,
+            entity_type="application",
+            entity_id=app.id,
+            action=action,
+            actor=actor,
+            at=now,
+            reason=reason,
+        )
+    await session.flush()
+    return app
+
+
 async def close_ended_notices(
     session: AsyncSession, *, now: datetime, ids: Sequence[uuid.UUID] | None = None
 ) -> int:
     """Applications whose public notice ended without objection become ready for payment."""
     await audit.serialize(session)
     moved = 0
-    for app in await repo.notices_ended(session, now, ids):
+    for app in await repo.notices_ended(session, now, ids):  # none held by an open objection
         await transition(
             session,
             app,
@@ -267,6 +396,7 @@ async def close_ended_notices(
             action="notice_ended",
             actor=SYSTEM_NOTICE,
             now=now,
+            open_objections=await repo.open_objection_count(session, app.id),
         )
         moved += 1
     await session.flush()

@@ -64,9 +64,25 @@ class ApplicationLine(SubsidiesModel, table=True):
 
 
 class Objection(SubsidiesModel, table=True):
+    """An objection to an application in public notice: recorded by a clerk (``upheld`` at
+    once) or sent by the public (``recorded_by`` ``public``, ``open`` until a clerk decides).
+    A member of the public may leave a phone number: kept encrypted, shown masked to staff.
+    ``client_hash`` is a keyed hash of the sender's address (never the address), to count the
+    objections one address sends."""
+
     __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_client_hash_created_at", "client_hash", "created_at"),)
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     application_id: uuid.UUID = Field(foreign_key="applications.id", index=True)
     text: str = Field(max_length=2000)
     recorded_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: str = Field(
+        default="upheld", max_length=20, sa_column_kwargs={"server_default": "upheld"}
+    )
+    contact_encrypted: str | None = Field(default=None, max_length=200)
+    contact_masked: str | None = Field(default=None, max_length=20)
+    client_hash: str | None = Field(default=None, max_length=64)
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution: str | None = Field(default=None, max_length=1000)

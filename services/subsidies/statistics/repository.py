@@ -2,14 +2,17 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.funds.tables import Fund
-from services.subsidies.queries import A, F, live
+from services.subsidies.payments.tables import BatchLine
+from services.subsidies.queries import BL, PR, A, F, live
 from services.subsidies.review.domain import RESERVED_STATES
+from services.subsidies.review.tables import Application
 
 
 async def all_funds(session: AsyncSession, fund_id: uuid.UUID | None) -> Sequence[Fund]:
@@ -81,3 +84,45 @@ def _stats_filters(
 
 
 RESERVED_STATE_VALUES = tuple(s.value for s in RESERVED_STATES)
+
+
+async def paid_in_period(
+    session: AsyncSession,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+) -> list[Any]:
+    """Per program and fund: the amount the bank paid (lines settled ``paid``) with its
+    settlement in [since, until), the payments and the distinct beneficiaries paid."""
+    keys = [A.program_code, A.fund_id]
+    query = (
+        select(
+            *keys,
+            func.coalesce(func.sum(BL.amount_fen), 0),
+            func.count(BL.id),
+            func.count(func.distinct(A.beneficiary_id)),
+        )
+        .select_from(BatchLine)
+        .join(Application, A.id == BL.application_id)
+        .where(BL.status == "paid")
+        .group_by(*keys)
+    )
+    if since is not None:
+        query = query.where(BL.settled_at >= since)
+    if until is not None:
+        query = query.where(BL.settled_at < until)
+    if program_code:
+        query = query.where(A.program_code == program_code)
+    if fund_id:
+        query = query.where(A.fund_id == fund_id)
+    return list((await session.execute(query)).all())
+
+
+async def program_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    """The current version's name of each program code."""
+    if not codes:
+        return {}
+    query = select(PR.code, PR.name).where(PR.code.in_(codes), PR.is_current.is_(True))
+    return {code: name for code, name in (await session.execute(query)).all()}

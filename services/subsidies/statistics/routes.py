@@ -1,6 +1,7 @@
 """Routes of the subsidies service's statistics feature."""
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query
 from services.subsidies.base import CODE_PATTERN, MONTH_PATTERN
 from services.subsidies.roles import Staff
 from services.subsidies.statistics import service
-from services.subsidies.statistics.schemas import Statistics
+from services.subsidies.statistics.schemas import PaidStatistics, Statistics
 from shared.db import SessionDep
 from shared.errors import Unprocessable
 from shared.openapi import responses
@@ -52,4 +53,35 @@ async def get_statistics(
         township=township,
         from_month=from_month,
         to_month=to_month,
+    )
+
+
+@router.get(
+    "/statistics/paid",
+    tags=["statistics"],
+    operation_id="getPaidStatistics",
+    summary="Subsidies paid per program over a period",
+    response_model=PaidStatistics,
+    responses=responses(401, 403, 422),
+)
+async def get_paid_statistics(
+    session: SessionDep,
+    _: Staff,
+    from_date: Annotated[
+        date | None, Query(alias="from", description="First day, China time (inclusive).")
+    ] = None,
+    to_date: Annotated[
+        date | None, Query(alias="to", description="Last day, China time (inclusive).")
+    ] = None,
+    program_code: Annotated[str | None, Query(max_length=50, pattern=CODE_PATTERN)] = None,
+    fund_id: uuid.UUID | None = None,
+) -> PaidStatistics:
+    """Per program and fund: the amount the bank paid (result lines settled `paid`) whose
+    settlement falls from `from` to `to` (dates in China time, both inclusive; either may be
+    left out), the payments and distinct beneficiaries paid, beside the fund's budget and all it
+    has paid (`GET /statistics` counts by the grant's month, not by when it was paid)."""
+    if from_date and to_date and from_date > to_date:
+        raise Unprocessable("`from` must not be after `to`.")
+    return await service.paid_statistics(
+        session, from_date=from_date, to_date=to_date, program_code=program_code, fund_id=fund_id
     )

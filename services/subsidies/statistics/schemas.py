@@ -1,6 +1,7 @@
 """Schemas of the subsidies service's statistics feature."""
 
 import uuid
+from datetime import date
 
 from sqlmodel import Field
 
@@ -36,3 +37,24 @@ class Statistics(SubsidiesModel):
     funds: list[FundStats]
     rows: list[StatsRow]
     group_by: list[str]
+
+
+class PaidRow(SubsidiesModel):
+    program_code: str
+    program_name: str
+    fund_id: uuid.UUID
+    fund_code: str
+    paid_fen: int = Field(description="Paid by the bank in the period (lines settled paid).")
+    payments: int = Field(description="Payment lines settled paid in the period.")
+    beneficiaries: int = Field(description="Distinct beneficiaries paid in the period.")
+    fund_budget_fen: int = Field(description="The fund's budget now (shared by its programs).")
+    fund_paid_fen: int = Field(description="Everything the fund has paid so far.")
+
+
+class PaidStatistics(SubsidiesModel):
+    """Subsidies paid per program over a period of settlement dates (China time)."""
+
+    from_date: date | None = Field(description="First day counted (`from`), China time.")
+    to_date: date | None = Field(description="Last day counted (`to`), China time.")
+    rows: list[PaidRow]
+    total_paid_fen: int

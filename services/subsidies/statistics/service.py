@@ -4,6 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,13 @@ from services.subsidies.funds.tables import Fund
 from services.subsidies.review import domain as review
 from services.subsidies.review.domain import AppState
 from services.subsidies.statistics import repository as repo
-from services.subsidies.statistics.schemas import FundStats, Statistics, StatsRow
+from services.subsidies.statistics.schemas import (
+    FundStats,
+    PaidRow,
+    PaidStatistics,
+    Statistics,
+    StatsRow,
+)
 
 GROUPS = ("month", "township")
 
@@ -119,3 +126,55 @@ async def statistics(
         for key in sorted(totals, key=lambda k: tuple(str(x) for x in k))
     ]
     return Statistics(funds=funds, rows=rows, group_by=group_by)
+
+
+CHINA = timezone(timedelta(hours=8))  # Weng'an and Haizhu: no daylight saving
+
+
+def china_day_start(day: date) -> datetime:
+    """The UTC instant a calendar day begins in China (00:00 UTC+8)."""
+    return datetime.combine(day, time(), tzinfo=CHINA).astimezone(UTC)
+
+
+async def paid_statistics(
+    session: AsyncSession,
+    *,
+    from_date: date | None,
+    to_date: date | None,
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+) -> PaidStatistics:
+    """What the bank paid per program (and fund) with a settlement date from ``from_date`` to
+    ``to_date`` inclusive, days in China time: the dashboard's "subsidies paid per program"
+    for any period, beside each fund's budget and all it has paid."""
+    rows = await repo.paid_in_period(
+        session,
+        since=china_day_start(from_date) if from_date else None,
+        until=china_day_start(to_date + timedelta(days=1)) if to_date else None,
+        program_code=program_code,
+        fund_id=fund_id,
+    )
+    names = await repo.program_names(session, {row[0] for row in rows})
+    funds = {f.id: f for f in await repo.all_funds(session, fund_id)}
+    paid_rows = []
+    for code, row_fund_id, paid, payments, beneficiaries in sorted(rows, key=lambda r: r[0]):
+        fund = funds[row_fund_id]
+        paid_rows.append(
+            PaidRow(
+                program_code=code,
+                program_name=names.get(code, code),
+                fund_id=row_fund_id,
+                fund_code=fund.code,
+                paid_fen=int(paid),
+                payments=int(payments),
+                beneficiaries=int(beneficiaries),
+                fund_budget_fen=fund.budget_fen,
+                fund_paid_fen=fund.paid_fen,
+            )
+        )
+    return PaidStatistics(
+        from_date=from_date,
+        to_date=to_date,
+        rows=paid_rows,
+        total_paid_fen=sum(r.paid_fen for r in paid_rows),
+    )

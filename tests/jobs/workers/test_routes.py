@@ -44,7 +44,11 @@ class TestRegisterWorker:
             "township": "Languan",
             "poor_household": True,
             "registered_on": "2026-06-15",
+            # Masked only, for the subsidies service's public notice (公示).
+            "name_masked": "W*******g",
+            "national_id_masked": worker["national_id_masked"],
         }
+        assert body["name"] not in json.dumps(event["data"])
 
     async def test_stored_encrypted_with_a_keyed_hash(self, jobs):
         body = worker_body()
