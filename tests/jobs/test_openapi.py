@@ -83,6 +83,7 @@ class TestDeclaredErrors:
     def test_errors_are_documented_as_problem_json(self):
         # The handlers answer application/problem+json; a client generated from the document
         # must expect that type, not application/json.
+        components = spec()["components"]["schemas"]
         for path, method, op in operations():
             for code, answer in op["responses"].items():
                 if code.startswith(("4", "5")):
@@ -91,7 +92,7 @@ class TestDeclaredErrors:
                     )
                     schema = answer["content"]["application/problem+json"]["schema"]
                     if "$ref" in schema:  # the one Problem component
-                        schema = spec()["components"]["schemas"][schema["$ref"].split("/")[-1]]
+                        schema = components[schema["$ref"].split("/")[-1]]
                     assert {"type", "title", "status", "detail"} <= set(schema["required"])
 
 
