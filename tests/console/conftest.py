@@ -1,5 +1,5 @@
-"""The console in a real browser: jobs, subsidies and the gateway under real uvicorn servers on
-this run's PostgreSQL and nats-server, and Debian's Chromium driven by Playwright."""
+"""The console in a real browser: jobs, subsidies, products and the gateway under real uvicorn
+servers on this run's PostgreSQL and nats-server, and Debian's Chromium driven by Playwright."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -167,12 +167,17 @@ async def platform(settings_for, databases) -> AsyncIterator[Platform]:  # type:
     async with (
         running_service("jobs", settings_for("jobs")) as jobs,
         running_service("subsidies", settings_for("subsidies")) as subsidies,
+        running_service("products", settings_for("products")) as products,
         serve(jobs.app, lifespan="off") as jobs_server,
         serve(subsidies.app, lifespan="off") as subsidies_server,
+        serve(products.app, lifespan="off") as products_server,
         serve(
             create_gateway(
                 gateway_settings(
-                    databases, jobs_url=jobs_server.url, subsidies_url=subsidies_server.url
+                    databases,
+                    jobs_url=jobs_server.url,
+                    subsidies_url=subsidies_server.url,
+                    products_url=products_server.url,
                 )
             ),
             proxy_headers=False,
