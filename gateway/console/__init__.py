@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway.console.config import ConsoleSettings
 from gateway.console.routes import (
+    activities,
     admin,
     auth,
     funds,
@@ -37,7 +38,7 @@ def mount_console(app: FastAPI, settings: ConsoleSettings | None = None) -> None
     for module in (auth, review, funds, admin, payments):
         app.include_router(module.router)
     # Bureau, partner, store and onboarding pages.
-    for module in (workers, placements, postings, store, stores):
+    for module in (workers, activities, placements, postings, store, stores):
         app.include_router(module.router)
     app.mount(f"{ROOT}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.mount(

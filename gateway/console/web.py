@@ -116,6 +116,11 @@ NAV = (
         "/console/workers", N_("Workers"), ("bureau_clerk", "bureau_approver", "auditor", "admin")
     ),
     NavItem(
+        "/console/fairs",
+        N_("Fairs and training"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
+    NavItem(
         "/console/postings",
         N_("Job postings"),
         ("partner", "bureau_clerk", "bureau_approver", "auditor", "admin"),

@@ -79,6 +79,26 @@ class TestWorkers:
         await page.get_by_role("link", name="打开该身份证号已登记的人员").click()
         await expect(page.locator("#worker-id-number")).to_have_text(masked)
 
+        # A job fair held today, and the worker's attendance recorded by ID number.
+        await page.get_by_role("link", name="招聘会与培训").click()
+        await page.locator("#a-name").fill("海珠—瓮安劳务协作招聘会")
+        today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+        await page.locator("#a-date").fill(today)
+        await page.locator("#a-location").fill("瓮安县人力资源市场")
+        await page.get_by_role("button", name="保存").click()
+        await expect(page.get_by_role("status")).to_have_text("已保存。")
+        await page.get_by_label("务工人员身份证号").fill(number)
+        await page.get_by_role("button", name="登记参加").click()
+        await expect(page.get_by_role("status")).to_have_text("参加记录已登记。")
+        await expect(page.locator("#attendees tbody tr")).to_have_count(1)
+        await expect(page.locator("#attendees")).to_contain_text(masked)
+        await page.get_by_label("务工人员身份证号").fill(national_id(999))
+        await page.get_by_role("button", name="登记参加").click()
+        await expect(page.get_by_role("alert")).to_have_text(
+            "该身份证号尚未登记，请先登记务工人员。"
+        )
+        assert national_id(999) not in await page.content()
+
 
 class TestPartner:
     async def test_admin_makes_a_partner_login_and_the_partner_posts_and_publishes_a_job(
