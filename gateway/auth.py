@@ -169,6 +169,9 @@ class Authenticator:
             principal_id=str(user.id),
             kind="user",
             role=user.role,
+            # A partner's HR person or a store manager acts for their organisation, exactly as
+            # its API key does.
+            subject_id=str(user.subject_id) if user.subject_id else None,
             name=user.username,
         )
         after = user.tokens_valid_after

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime, new_id, new_registry, utcnow
-from shared.identity import ROLES, STAFF_ROLES, Role
+from shared.identity import ROLES, Role
 from shared.validation import as_written
 
 # Credentials bound to one organisation: the subject is a store id or a partner organisation id.
@@ -50,15 +50,16 @@ class UserBase(SQLModel):
         description="Lower-case login name: letters, digits, `.`, `_`, `-`.",
     )
     display_name: str = Field(default="", max_length=200)
-    role: Role = Field(description="Staff role: bureau_clerk, bureau_approver, auditor or admin.")
-
-
-def _check_staff_role(role: Role | None) -> None:
-    if role is not None and role not in STAFF_ROLES:
-        raise ValueError(
-            f"people log in with a staff role ({', '.join(STAFF_ROLES)}); stores "
-            "and partners use API keys"
-        )
+    role: Role = Field(
+        description="A staff role (bureau_clerk, bureau_approver, auditor, admin), or `partner` "
+        "(an HR person of a Haizhu partner) or `store` (a store manager), bound to their "
+        "organisation by `subject_id`."
+    )
+    subject_id: uuid.UUID | None = Field(
+        default=None,
+        description="For `partner` and `store` users: the partner organisation or the store "
+        "they act for (it must exist). Empty for staff.",
+    )
 
 
 class UserCreate(UserBase, Input):
@@ -83,14 +84,21 @@ class UserCreate(UserBase, Input):
     )
 
     @model_validator(mode="after")
-    def _staff_only(self) -> "UserCreate":
-        _check_staff_role(self.role)
+    def _subject_matches_role(self) -> "UserCreate":
+        check_subject(self.role, self.subject_id)
         return self
 
 
 class UserUpdate(Input):
     display_name: str | None = Field(default=None, max_length=200)
-    role: Role | None = None
+    role: Role | None = Field(
+        default=None,
+        description="A new role. To `partner` or `store`, `subject_id` must come with it; to a "
+        "staff role, the user's organisation is dropped.",
+    )
+    subject_id: uuid.UUID | None = Field(
+        default=None, description="The organisation of a `partner` or `store` user."
+    )
     disabled: bool | None = Field(
         default=None, description="A disabled user cannot log in; tokens stop working."
     )
@@ -103,11 +111,6 @@ class UserUpdate(Input):
         json_schema_extra={"examples": [{"disabled": True}]},
     )
 
-    @model_validator(mode="after")
-    def _staff_only(self) -> "UserUpdate":
-        _check_staff_role(self.role)
-        return self
-
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
@@ -115,12 +118,19 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class User(GatewayModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="staff_role"),)
+    # As for API keys: a partner or store user names its organisation, staff do not.
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(
+            f"({_in('role', SUBJECT_ROLES)}) = (subject_id IS NOT NULL)", name="subject_binding"
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(default="", max_length=200)
     role: str = Field(max_length=32)
+    subject_id: uuid.UUID | None = Field(default=None, index=True)
     password_hash: str = Field(max_length=256)
     disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -136,6 +146,7 @@ class UserPublic(SQLModel):
     username: str
     display_name: str
     role: Role
+    subject_id: uuid.UUID | None
     disabled: bool
     created_at: datetime
     last_login_at: datetime | None
@@ -181,12 +192,13 @@ class ApiKeyCreate(ApiKeyBase, Input):
 def check_subject(role: str, subject_id: Any) -> None:
     if role in SUBJECT_ROLES and subject_id is None:
         raise ValueError(
-            f"a '{role}' key must name its subject_id (the "
+            f"a '{role}' key or user must name its subject_id (the "
             f"{'store' if role == 'store' else 'partner organisation'} it acts for)"
         )
     if role not in SUBJECT_ROLES and subject_id is not None:
         raise ValueError(
-            f"a '{role}' key acts for the bureau, not for one organisation: leave subject_id empty"
+            f"a '{role}' key or user acts for the bureau, not for one organisation: leave "
+            "subject_id empty"
         )
 
 

@@ -120,14 +120,25 @@ async def change_password(
 @admin_router.post(
     "/users",
     operation_id="create_user",
-    summary="Create a staff user",
+    summary="Create a user",
     status_code=201,
     response_model=UserPublic,
-    responses=responses(409),
+    responses=responses(
+        409, 503, descriptions={503: "The subject's service cannot be asked; no user was made."}
+    ),
 )
-async def create_user(data: UserCreate, _admin: Admin, session: SessionDep) -> User:
-    """Staff log in with a username and password (at least 12 characters) and act with one
-    role: `bureau_clerk`, `bureau_approver`, `auditor` or `admin`."""
+async def create_user(
+    data: UserCreate, admin: Admin, session: SessionDep, runtime: RuntimeDep
+) -> User:
+    """People log in with a username and password (at least 12 characters) and act with one
+    role: staff as `bureau_clerk`, `bureau_approver`, `auditor` or `admin`; the HR person of a
+    Haizhu partner as `partner` and a store manager as `store`, each bound by `subject_id` to
+    their organisation (which must exist, as for an API key: 422 otherwise, 503 when its
+    service cannot be asked). Services see a partner or store user exactly as they see that
+    organisation's API key."""
+    await check_subject(
+        runtime.http, runtime.upstreams, runtime.signer.header(admin), data.role, data.subject_id
+    )
     return await service.create_user(session, data)
 
 
@@ -155,15 +166,24 @@ async def get_user(_admin: Admin, user: UserById) -> User:
 @admin_router.patch(
     "/users/{user_id}",
     operation_id="update_user",
-    summary="Change, disable or re-enable a staff user",
+    summary="Change, disable or re-enable a user",
     response_model=UserPublic,
-    responses=responses(404, 409),
+    responses=responses(
+        404, 409, 503, descriptions={503: "The subject's service cannot be asked; nothing changed."}
+    ),
 )
 async def update_user(
     data: UserUpdate, admin: Admin, user: UserById, session: SessionDep, runtime: RuntimeDep
 ) -> User:
     """A disabled user cannot log in, and tokens already issued stop working within seconds.
-    Setting `password` resets it (tell the person by another channel)."""
+    Setting `password` resets it (tell the person by another channel). A new role takes
+    effect on the user's next request; a `partner` or `store` role needs its `subject_id` in
+    the same change (checked like a new user's)."""
+    role, subject_id = service.binding_after(user, data)
+    if subject_id is not None and subject_id != user.subject_id:
+        await check_subject(
+            runtime.http, runtime.upstreams, runtime.signer.header(admin), role, subject_id
+        )
     updated = await service.update_user(session, user, data, actor_user_id=admin.principal_id)
     _forget_now_and_after_commit(session, lambda: runtime.auth.forget_user(user.id))
     return updated

@@ -6,8 +6,15 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository
-from gateway.errors import InvalidLogin, UsernameTaken
-from gateway.models import ApiKey, ApiKeyCreate, User, UserCreate, UserUpdate
+from gateway.errors import InvalidLogin, UnknownSubject, UsernameTaken
+from gateway.models import (
+    ApiKey,
+    ApiKeyCreate,
+    User,
+    UserCreate,
+    UserUpdate,
+    check_subject,
+)
 from gateway.security import (
     generate_api_key,
     hash_api_key,
@@ -28,11 +35,32 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
         username=data.username,
         display_name=data.display_name,
         role=data.role,
+        subject_id=data.subject_id,
         password_hash=await hash_password(data.password),
     )
     session.add(user)
     await session.flush()
     return user
+
+
+def binding_after(user: User, data: UserUpdate) -> tuple[str, uuid.UUID | None]:
+    """The role and organisation the user will have after ``data``: a new organisation only
+    with a partner or store role; a role changed without one drops the old organisation (a
+    store's id is no partner's, and staff have none). Raises :class:`UnknownSubject` when the
+    pair does not fit."""
+    changes = data.model_dump(exclude_unset=True)
+    role = changes.get("role") or user.role
+    if changes.get("subject_id") is not None:
+        subject = changes["subject_id"]
+    elif role != user.role:
+        subject = None
+    else:
+        subject = user.subject_id
+    try:
+        check_subject(role, subject)
+    except ValueError as exc:
+        raise UnknownSubject(str(exc)) from None
+    return role, subject
 
 
 async def update_user(
@@ -46,7 +74,8 @@ async def update_user(
         raise Conflict(
             "You cannot disable yourself or drop your own admin role; ask another admin."
         )
-    for field in ("display_name", "role", "disabled"):
+    user.role, user.subject_id = binding_after(user, data)
+    for field in ("display_name", "disabled"):
         if changes.get(field) is not None:
             setattr(user, field, changes[field])
     if changes.get("password") is not None:

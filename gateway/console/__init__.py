@@ -11,7 +11,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway.console.config import ConsoleSettings
-from gateway.console.routes import admin, auth, dashboard, funds, payments, review
+from gateway.console.routes import (
+    activities,
+    admin,
+    auth,
+    dashboard,
+    funds,
+    payments,
+    placements,
+    postings,
+    review,
+    store,
+    stores,
+    workers,
+)
 from gateway.console.web import ROOT, Console, install_handlers
 
 HERE = Path(__file__).parent
@@ -24,6 +37,9 @@ def mount_console(app: FastAPI, settings: ConsoleSettings | None = None) -> None
     app.state.console = Console(settings or ConsoleSettings())
     install_handlers(app)
     for module in (auth, review, funds, admin, payments, dashboard):
+        app.include_router(module.router)
+    # Bureau, partner, store and onboarding pages.
+    for module in (workers, activities, placements, postings, store, stores):
         app.include_router(module.router)
     app.mount(f"{ROOT}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.mount(

@@ -69,6 +69,19 @@ MESSAGES: dict[str | tuple[str, str], str] = {
     "upstream-unavailable": N_("A service of the platform cannot be reached; try again later."),
     "upstream-timeout": N_("A service of the platform did not answer in time; try again later."),
     "unavailable": N_("The service is unavailable right now; nothing was saved. Try again later."),
+    # Bureau, partner, store and onboarding pages.
+    "duplicate-worker": N_(
+        "A worker with this ID number is already registered; open the existing record."
+    ),
+    "invalid-state": N_("Not possible in the current state (the page shows it)."),
+    "day-closed": N_("The business day is closed: it takes no new sales."),
+    "day-already-closed": N_("This business day was already closed."),
+    "day-in-future": N_("This business day has not begun yet; it can be closed from its start."),
+    "batch-too-large": N_("The file has too many lines (at most 5,000) or is too large."),
+    "batch-unreadable": N_(
+        "The file cannot be read: it must be UTF-8 CSV with the header "
+        "receipt_number,sold_at,sku,quantity,unit_price_fen."
+    ),
 }
 
 # Bulk results carry a status and an English detail but no code: by status, for the action.

@@ -91,7 +91,11 @@ class NavItem:
 
 
 NAV = (
-    NavItem("/console/", N_("Home"), ("bureau_clerk", "bureau_approver", "auditor", "admin")),
+    NavItem(
+        "/console/",
+        N_("Home"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin", "partner", "store"),
+    ),
     NavItem(
         "/console/applications",
         N_("Review queue"),
@@ -112,6 +116,27 @@ NAV = (
     ),
     NavItem("/console/admin/users", N_("Staff users"), ("admin",)),
     NavItem("/console/admin/api-keys", N_("API keys"), ("admin",)),
+    # Bureau, partner, store and onboarding pages.
+    NavItem(
+        "/console/workers", N_("Workers"), ("bureau_clerk", "bureau_approver", "auditor", "admin")
+    ),
+    NavItem(
+        "/console/fairs",
+        N_("Fairs and training"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
+    NavItem(
+        "/console/postings",
+        N_("Job postings"),
+        ("partner", "bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
+    NavItem(
+        "/console/placements",
+        N_("Placements"),
+        ("partner", "bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
+    NavItem("/console/store", N_("My store"), ("store",)),
+    NavItem("/console/admin/stores", N_("Stores"), ("admin",)),
 )
 
 

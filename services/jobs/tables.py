@@ -7,7 +7,7 @@ from services.jobs.fairs.tables import JobFair, JobFairAttendee, JobFairEmployer
 from services.jobs.placements.tables import Confirmation, Placement
 from services.jobs.postings.tables import Application, Posting
 from services.jobs.trainings.tables import TrainingAttendee, TrainingSession
-from services.jobs.workers.tables import Worker
+from services.jobs.workers.tables import Worker, WorkerChange
 
 __all__ = [
     "Application",
@@ -21,6 +21,7 @@ __all__ = [
     "TrainingAttendee",
     "TrainingSession",
     "Worker",
+    "WorkerChange",
     "event_tables",
     "metadata",
 ]

@@ -1,5 +1,5 @@
-"""The console in a real browser: jobs, subsidies and the gateway under real uvicorn servers on
-this run's PostgreSQL and nats-server, and Debian's Chromium driven by Playwright."""
+"""The console in a real browser: jobs, subsidies, products and the gateway under real uvicorn
+servers on this run's PostgreSQL and nats-server, and Debian's Chromium driven by Playwright."""
 
 import contextlib
 import uuid
@@ -196,7 +196,9 @@ async def running_platform(
 
 @pytest.fixture
 async def platform(settings_for, databases, nats_url, namespace) -> AsyncIterator[Platform]:  # type: ignore[no-untyped-def]
-    async with running_platform(settings_for, databases, nats_url, namespace) as running:
+    async with running_platform(
+        settings_for, databases, nats_url, namespace, products=True
+    ) as running:
         yield running
 
 

@@ -232,13 +232,72 @@ class TestCreateUser:
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"].endswith("username")
 
-    async def test_store_role_is_for_keys_only(self, gateway):
+    async def test_store_user_needs_its_store(self, gateway):
         r = await gateway.client.post(
             "/v1/admin/users",
             headers=bearer(await gateway.admin_token()),
             json={"username": "shop", "role": "store", "password": "a-long-enough-password"},
         )
         assert r.status_code == 422
+        assert "must name its subject_id" in r.text
+
+    async def test_staff_user_takes_no_organisation(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={
+                "username": "li.clerk",
+                "role": "bureau_clerk",
+                "subject_id": str(uuid.uuid4()),
+                "password": "a-long-enough-password",
+            },
+        )
+        assert r.status_code == 422
+
+    @pytest.mark.parametrize("role", ["partner", "store"])
+    async def test_partner_or_store_user_acts_for_its_organisation(self, gateway, upstream, role):
+        subject_id = str(uuid.uuid4())
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={
+                "username": "hr.zhujiang",
+                "role": role,
+                "subject_id": subject_id,
+                "password": "a-long-enough-password",
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["subject_id"] == subject_id
+        assert upstream.subject_lookups[-1]["path"].endswith(subject_id)
+        token = await gateway.login("hr.zhujiang", "a-long-enough-password")
+        me = (await gateway.client.get("/v1/auth/me", headers=bearer(token))).json()
+        assert (me["kind"], me["role"], me["subject_id"]) == ("user", role, subject_id)
+        # The services see the organisation as they would from its API key.
+        service = "jobs" if role == "partner" else "products"
+        await gateway.client.get(f"/v1/{service}/anything", headers=bearer(token))
+        sent = upstream.last()["headers"]["x-ew-identity"][0]
+        identity = verify_identity(sent, TEST_IDENTITY_SECRET)
+        assert (identity.role, identity.subject_id) == (role, subject_id)
+
+    async def test_unknown_organisation_is_422_and_no_user_is_made(self, gateway, upstream):
+        subject_id = str(uuid.uuid4())
+        upstream.missing_subjects.add(subject_id)
+        r = await gateway.client.post(
+            "/v1/admin/users",
+            headers=bearer(await gateway.admin_token()),
+            json={
+                "username": "hr.nobody",
+                "role": "partner",
+                "subject_id": subject_id,
+                "password": "a-long-enough-password",
+            },
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "subject_id"
+        async with gateway.sessionmaker() as session:
+            count = await session.scalar(text("SELECT count(*) FROM users WHERE role='partner'"))
+        assert count == 0
 
     async def test_unknown_field_is_422(self, gateway):
         r = await gateway.client.post(
@@ -307,6 +366,30 @@ class TestUpdateUser:
         assert r.status_code == 200
         me = await gateway.client.get("/v1/auth/me", headers=bearer(clerk))
         assert me.json()["role"] == "bureau_approver"
+
+    async def test_role_change_to_and_from_an_organisation(self, gateway, upstream):
+        token = await gateway.admin_token()
+        user = await create_user(gateway, "li.clerk", "bureau_clerk", token=token)
+        url = f"/v1/admin/users/{user['id']}"
+        r = await gateway.client.patch(url, json={"role": "store"}, headers=bearer(token))
+        assert r.status_code == 422, r.text  # a store user needs its store
+        store_id = str(uuid.uuid4())
+        r = await gateway.client.patch(
+            url, json={"role": "store", "subject_id": store_id}, headers=bearer(token)
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["role"], r.json()["subject_id"]) == ("store", store_id)
+        assert upstream.subject_lookups[-1]["path"] == f"/v1/products/stores/{store_id}"
+        login = await gateway.login("li.clerk", "a-long-enough-password")
+        me = (await gateway.client.get("/v1/auth/me", headers=bearer(login))).json()
+        assert me["subject_id"] == store_id
+        # Back to staff: the store is dropped.
+        r = await gateway.client.patch(url, json={"role": "auditor"}, headers=bearer(token))
+        assert (r.json()["role"], r.json()["subject_id"]) == ("auditor", None)
+        r = await gateway.client.patch(
+            url, json={"subject_id": str(uuid.uuid4())}, headers=bearer(token)
+        )
+        assert r.status_code == 422  # staff have no organisation
 
     async def test_list(self, gateway):
         token = await gateway.admin_token()

@@ -16,6 +16,7 @@ STAFF_READS = [
     ("GET", "/v1/jobs/employers/{employer_id}"),
     ("GET", "/v1/jobs/workers"),
     ("GET", "/v1/jobs/workers/{worker_id}"),
+    ("GET", "/v1/jobs/workers/{worker_id}/changes"),
     ("POST", "/v1/jobs/workers/lookup"),  # a read that carries the ID number in its body
     ("GET", "/v1/jobs/job-fairs/{fair_id}/attendees"),
     ("GET", "/v1/jobs/trainings/{session_id}/attendees"),
@@ -42,6 +43,7 @@ PARTNER_ONLY = [
 BUREAU_WRITES = [
     ("POST", "/v1/jobs/employers"),
     ("POST", "/v1/jobs/workers"),
+    ("PATCH", "/v1/jobs/workers/{worker_id}"),
     ("POST", "/v1/jobs/job-fairs"),
     ("POST", "/v1/jobs/job-fairs/{fair_id}/employers"),
     ("POST", "/v1/jobs/job-fairs/{fair_id}/attendees"),

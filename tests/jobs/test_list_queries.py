@@ -192,10 +192,11 @@ class TestEveryListRunsTheSameStatementsWhateverThePageSize:
         n, placements = await same_count(
             jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=staff()
         )
-        assert n == 2  # the placements; their current confirmations
+        assert n == 3  # the placements; their current confirmations; their workers' names
         assert sorted(len(p["confirmed_months"]) for p in placements) == [0] * 11 + [1] * 10
+        assert all(p["worker_name"] for p in placements)
         n, _ = await same_count(jobs, f"{url}1", f"{url}{MANY}", items=MANY, headers=headers)
-        assert n == 3  # and the partner behind the credential
+        assert n == 4  # and the partner behind the credential
 
     async def test_months_of_a_placement(self, jobs):
         _, headers = await make_partner(jobs)

@@ -8,12 +8,34 @@ from fastapi.responses import Response
 
 from gateway.console.client import ApiError
 from gateway.console.excel import Column, workbook, xlsx_response
+from gateway.console.problems import N_
 from gateway.console.web import ROOT, Page, Post, Web
 
 router = APIRouter(prefix=f"{ROOT}/admin", include_in_schema=False)
 
 STAFF_ROLES = ("bureau_clerk", "bureau_approver", "auditor", "admin")
 KEY_ROLES = ("store", "partner", "auditor")
+# People: staff, a partner's HR person and a store manager (bound to their organisation).
+USER_ROLES = (*STAFF_ROLES, "partner", "store")
+USER_DONE = {
+    "updated": N_("The user's account is changed."),
+}
+
+
+async def _organisations(web: Web) -> dict[str, str]:
+    """Partner organisations and stores by id, for binding a login to one (empty when a
+    service cannot be asked: the page still works)."""
+    names: dict[str, str] = {}
+    for path, params, label in (
+        ("/v1/jobs/employers", {"kind": "haizhu_partner"}, N_("Partner")),
+        ("/v1/products/stores", {}, N_("Store")),
+    ):
+        try:
+            items, _ = await web.api.everything(path, params)
+        except ApiError:
+            continue
+        names |= {i["id"]: f"{web._(label)}: {i['name']}" for i in items}
+    return names
 
 
 async def _users_page(web: Web, status: int = 200, **extra: Any) -> Response:
@@ -22,7 +44,8 @@ async def _users_page(web: Web, status: int = 200, **extra: Any) -> Response:
         "users.html",
         status=status,
         users=users,
-        roles=STAFF_ROLES,
+        roles=USER_ROLES,
+        organisations=await _organisations(web),
         form=extra.pop("form", {}),
         **extra,
     )
@@ -33,20 +56,52 @@ async def users(web: Page) -> Response:
     created = web.request.query_params.get("created")
     if created:
         web.flash.append(("ok", web._("The user %(name)s was created.") % {"name": created}))
+    done = web.request.query_params.get("done")
+    if done in USER_DONE:
+        web.flash.append(("ok", web._(USER_DONE[done])))
     return await _users_page(web)
 
 
 @router.post("/users")
 async def create_user(web: Post) -> Response:
     assert web.form is not None
-    form = {k: str(web.form.get(k) or "").strip() for k in ("username", "display_name", "role")}
-    body = form | {"password": str(web.form.get("password") or "")}
+    form = {
+        k: str(web.form.get(k) or "").strip()
+        for k in ("username", "display_name", "role", "subject_id")
+    }
+    body: dict[str, Any] = {k: form[k] for k in ("username", "display_name", "role")}
+    body["password"] = str(web.form.get("password") or "")
+    if form["subject_id"] and form["role"] in ("partner", "store"):
+        body["subject_id"] = form["subject_id"]
     try:
         await web.api.post("/v1/admin/users", json=body)
     except ApiError as exc:
         web.flash.append(("error", web.problem(exc)))
         return await _users_page(web, status=exc.problem.status, form=form)
     return web.redirect(web.url(f"{ROOT}/admin/users", created=form["username"]))
+
+
+@router.post("/users/{user_id}")
+async def update_user(user_id: uuid.UUID, web: Post) -> Response:
+    """Change a user's role (and organisation), or disable or re-enable the account."""
+    assert web.form is not None
+    action = str(web.form.get("action") or "")
+    body: dict[str, Any]
+    if action == "disable":
+        body = {"disabled": True}
+    elif action == "enable":
+        body = {"disabled": False}
+    else:
+        body = {"role": str(web.form.get("role") or "")}
+        subject = str(web.form.get("subject_id") or "").strip()
+        if subject and body["role"] in ("partner", "store"):
+            body["subject_id"] = subject
+    try:
+        await web.api.request("PATCH", f"/v1/admin/users/{user_id}", json=body)
+    except ApiError as exc:
+        web.flash.append(("error", web.problem(exc)))
+        return await _users_page(web, status=exc.problem.status)
+    return web.redirect(f"{ROOT}/admin/users?done=updated")
 
 
 @router.get("/users.xlsx")

@@ -36,6 +36,7 @@ PLACEMENT_PUBLIC: list[JsonValue] = [
     {
         "id": "5b1c9e2a-8d3f-4e6a-b1c2-7d8e9f0a1b2c",
         "worker_id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+        "worker_name": "Wang Fang",
         "employer_id": "0b9c7a1e-5d2f-4c3b-8a6e-1f2d3c4b5a69",
         "employer_kind": "haizhu_partner",
         "posting_id": "2d7e0c55-7f6a-4a1e-9c3b-5e8d1f0a2b47",

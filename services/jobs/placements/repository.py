@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs.placements.tables import Confirmation, Placement, is_current_confirmation
+from services.jobs.workers.tables import Worker
 from shared.db import columns
 from shared.pagination import Keyset, keyset_page
 
@@ -62,6 +63,18 @@ async def list_placements(
     if status:
         query = query.where(PL.status == status)
     return await keyset_page(session, query, NEWEST, limit=limit, cursor=cursor)
+
+
+async def worker_names(
+    session: AsyncSession, placements: Sequence[Placement]
+) -> dict[uuid.UUID, str]:
+    """The names of the placements' workers, in one query (a page shows who was hired)."""
+    ids = {p.worker_id for p in placements}
+    if not ids:
+        return {}
+    W = columns(Worker)
+    result = await session.execute(select(W.id, W.name).where(W.id.in_(ids)))
+    return {row.id: row.name for row in result}
 
 
 async def get_confirmation(

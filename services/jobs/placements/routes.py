@@ -34,8 +34,10 @@ PlacementById = Annotated[
 ]
 
 
-def placement_public(placement: Placement, current: dict[str, Confirmation]) -> PlacementPublic:
-    data = placement.model_dump()
+def placement_public(
+    placement: Placement, current: dict[str, Confirmation], worker_name: str = ""
+) -> PlacementPublic:
+    data = placement.model_dump() | {"worker_name": worker_name}
     data["confirmed_months"] = sorted(current)
     data["next_month_to_confirm"] = service.next_month_to_confirm(placement, current)
     return PlacementPublic.model_validate(data)
@@ -81,7 +83,7 @@ async def create_placement(
         placement = await service.start_placement(
             session, body, worker, identity, today, partner=partner
         )
-        return placement_public(placement, {})
+        return placement_public(placement, {}, worker.name)
 
     return await idempotent(
         guard,
@@ -125,7 +127,11 @@ async def list_placements(
         cursor=cursor,
     )
     current = await repo.current_confirmations(session, [p.id for p in items])
-    return Page(items=[placement_public(p, current[p.id]) for p in items], next_cursor=next_cursor)
+    names = await repo.worker_names(session, items)
+    return Page(
+        items=[placement_public(p, current[p.id], names.get(p.worker_id, "")) for p in items],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(
@@ -141,7 +147,8 @@ async def get_placement(
 ) -> PlacementPublic:
     service.ensure_can_read(placement, identity)
     current = await repo.current_confirmations(session, [placement.id])
-    return placement_public(placement, current[placement.id])
+    names = await repo.worker_names(session, [placement])
+    return placement_public(placement, current[placement.id], names.get(placement.worker_id, ""))
 
 
 @router.post(
@@ -221,4 +228,5 @@ async def end_placement(
     service.ensure_can_record(placement, identity)
     placement = await service.end_placement(session, placement, body, today)
     current = await repo.current_confirmations(session, [placement.id])
-    return placement_public(placement, current[placement.id])
+    names = await repo.worker_names(session, [placement])
+    return placement_public(placement, current[placement.id], names.get(placement.worker_id, ""))

@@ -57,6 +57,11 @@ class ConfirmationPublic(JobsModel):
 class PlacementPublic(JobsModel):
     id: uuid.UUID
     worker_id: uuid.UUID
+    worker_name: str = Field(
+        default="",
+        description="The worker's name, as the employer who hired them knows it (never the ID "
+        "number or phone).",
+    )
     employer_id: uuid.UUID
     employer_kind: EmployerKind
     posting_id: uuid.UUID | None

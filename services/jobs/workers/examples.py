@@ -31,3 +31,22 @@ WORKER_PUBLIC: list[JsonValue] = [
 
 
 WORKER_REF: list[JsonValue] = [{"worker_id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10"}]
+
+
+WORKER_UPDATE: list[JsonValue] = [
+    {"township": "Languan", "poor_household": True, "reason": "Moved; household re-registered"}
+]
+WORKER_CHANGE_PUBLIC: list[JsonValue] = [
+    {
+        "id": "0b6c7d2e-8f1a-4c3b-9d5e-6f7a8b9c0d1e",
+        "worker_id": "6f1c2a53-3f8e-4a61-9b8e-0d4f3b1a2c10",
+        "changes": [
+            {"field": "township", "old": "Houchang", "new": "Languan"},
+            {"field": "phone", "old": "138****0000", "new": "139****1111"},
+        ],
+        "reason": "Moved; household re-registered",
+        "changed_by": "user:1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+        "changed_by_name": "li.clerk",
+        "changed_at": "2026-06-20T02:15:00Z",
+    }
+]

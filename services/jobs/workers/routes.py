@@ -9,7 +9,13 @@ from services.jobs.dependencies import BureauWriter, JobsRuntime, StaffReader
 from services.jobs.errors import WorkerNotFound
 from services.jobs.workers import repository as repo
 from services.jobs.workers import service
-from services.jobs.workers.schemas import WorkerCreate, WorkerLookup, WorkerPublic
+from services.jobs.workers.schemas import (
+    WorkerChangePublic,
+    WorkerCreate,
+    WorkerLookup,
+    WorkerPublic,
+    WorkerUpdate,
+)
 from services.jobs.workers.tables import Worker
 from shared.db import SessionDep
 from shared.loader import loader
@@ -67,13 +73,24 @@ async def list_workers(
     township: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     poor_household: bool | None = None,
     name: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    id_last_digits: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9Xx]{1,4}$",
+            description="The last characters (1 to 4) of the national ID number, as the masked "
+            "number shows them: `0025` finds `522***********0025`.",
+        ),
+    ] = None,
 ) -> Page[WorkerPublic]:
-    """Registered workers, newest first; staff and auditors. ID numbers and phones masked."""
+    """Registered workers, newest first; staff and auditors. ID numbers and phones masked.
+    Filter by township, poor-household flag, part of the name and the ID number's last
+    characters."""
     items, next_cursor = await repo.list_workers(
         session,
         township=township,
         poor_household=poor_household,
         name=name,
+        id_last_digits=id_last_digits.upper() if id_last_digits else None,
         limit=limit,
         cursor=cursor,
     )
@@ -107,3 +124,50 @@ async def lookup_worker(
 )
 async def get_worker(identity: StaffReader, worker: WorkerById) -> WorkerPublic:
     return worker_public(worker)
+
+
+@router.patch(
+    "/workers/{worker_id}",
+    response_model=WorkerPublic,
+    tags=["workers"],
+    operation_id="updateWorker",
+    summary="Correct a worker's record",
+    responses=responses(401, 403, 404, 422),
+)
+async def update_worker(
+    body: WorkerUpdate,
+    identity: BureauWriter,
+    worker: WorkerById,
+    session: SessionDep,
+    runtime: JobsRuntime,
+) -> WorkerPublic:
+    """Change the name, phone, township, poor-household flag or skills (the national ID number
+    never changes); bureau staff only. Each change is audited with the old and new values, who
+    and when (`GET /workers/{id}/changes`); phones appear masked there too. No event is
+    published: no other service reads a worker's record after registration."""
+    updated = await service.update_worker(session, runtime.vault, worker, body, identity)
+    return worker_public(updated)
+
+
+@router.get(
+    "/workers/{worker_id}/changes",
+    response_model=Page[WorkerChangePublic],
+    tags=["workers"],
+    operation_id="listWorkerChanges",
+    summary="The audit of a worker's record",
+    responses=responses(401, 403, 404, 422),
+)
+async def list_worker_changes(
+    identity: StaffReader,
+    worker: WorkerById,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[WorkerChangePublic]:
+    """Every correction of the record, newest first: fields with old and new values (phones
+    masked), who, when and why."""
+    items, next_cursor = await repo.list_changes(session, worker.id, limit=limit, cursor=cursor)
+    return Page(
+        items=[WorkerChangePublic.model_validate(c, from_attributes=True) for c in items],
+        next_cursor=next_cursor,
+    )

@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, StringConstraints, field_validator
+from pydantic import ConfigDict, JsonValue, StringConstraints, field_validator
 from sqlmodel import Field
 
-from services.jobs.base import Input, Place
+from services.jobs.base import Input, JobsModel, Place
 from services.jobs.workers import examples
 from services.jobs.workers.tables import WorkerBase
 from shared.pii import normalize_national_id, normalize_phone
@@ -68,6 +68,57 @@ class WorkerPublic(WorkerBase):
 
     model_config = ConfigDict(  # type: ignore[assignment]
         json_schema_extra={"examples": examples.WORKER_PUBLIC}
+    )
+
+
+class WorkerUpdate(Input):
+    """The fields of a worker's record that may be corrected. The national ID number cannot be
+    changed: it is the worker's identity (its keyed hash keeps the registry free of twins, and
+    placements, grants and payments hang on the worker). A worker registered under a wrong
+    number is registered anew. ``phone: null`` removes the phone number."""
+
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    phone: str | None = Field(default=None, max_length=30, description="Mobile number.")
+    township: Place | None = None
+    poor_household: bool | None = None
+    skills: list[Skill] | None = Field(default=None, max_length=30)
+    reason: str = Field(
+        default="", max_length=500, description="Why the record changes (kept in the audit)."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": examples.WORKER_UPDATE},
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_phone(value)
+
+
+class FieldChange(JobsModel):
+    field: str
+    old: JsonValue
+    new: JsonValue
+
+
+class WorkerChangePublic(JobsModel):
+    """One audited edit of a worker's record; phones masked."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    changes: list[FieldChange]
+    reason: str
+    changed_by: str = Field(description="`user:<id>` or `api_key:<id>`.")
+    changed_by_name: str
+    changed_at: datetime
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={"examples": examples.WORKER_CHANGE_PUBLIC}
     )
 
 

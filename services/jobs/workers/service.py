@@ -13,8 +13,8 @@ from services.jobs.db import found
 from services.jobs.errors import DuplicateWorker, NoWorkerWithThisId, WorkerNotFound
 from services.jobs.workers import repository as repo
 from services.jobs.workers.domain import mask_name
-from services.jobs.workers.schemas import WorkerCreate
-from services.jobs.workers.tables import Worker
+from services.jobs.workers.schemas import WorkerCreate, WorkerUpdate
+from services.jobs.workers.tables import Worker, WorkerChange
 from shared.errors import Conflict
 from shared.events import add_event
 from shared.identity import Identity
@@ -84,3 +84,55 @@ async def find_by_national_id(session: AsyncSession, vault: PiiVault, national_i
     if worker is None:
         raise NoWorkerWithThisId()
     return worker
+
+
+EDITABLE = ("name", "township", "poor_household", "skills")
+
+
+async def update_worker(
+    session: AsyncSession, vault: PiiVault, worker: Worker, data: WorkerUpdate, actor: Identity
+) -> Worker:
+    """Correct a worker's record and audit the change (old → new, who, when, why; phones
+    masked). Fields not sent are left alone; a change to nothing records nothing.
+
+    No event is published: other services do not read a worker's record after registration.
+    The subsidies service decides on the placement's own copy of ``poor_household`` and
+    ``township`` (taken when the hire was recorded), so a correction changes no grant by itself;
+    a clerk who corrects the flag of someone with open applications sees them in the review
+    queue."""
+    await repo.lock_worker(session, worker)
+    sent = data.model_dump(exclude_unset=True)
+    changes: list[dict[str, object]] = []
+    for field in EDITABLE:
+        if field in sent and sent[field] is not None and sent[field] != getattr(worker, field):
+            changes.append({"field": field, "old": getattr(worker, field), "new": sent[field]})
+            setattr(worker, field, list(sent[field]) if field == "skills" else sent[field])
+    if "phone" in sent:
+        _change_phone(vault, worker, sent["phone"], changes)
+    if not changes:
+        return worker
+    session.add(worker)
+    session.add(
+        WorkerChange(
+            worker_id=worker.id,
+            changes=changes,
+            reason=data.reason,
+            changed_by=actor.actor,
+            changed_by_name=actor.name,
+        )
+    )
+    await session.flush()
+    return worker
+
+
+def _change_phone(
+    vault: PiiVault, worker: Worker, phone: str | None, changes: list[dict[str, object]]
+) -> None:
+    new_hash = vault.lookup_hash(phone, context=PHONE_CONTEXT) if phone else None
+    if new_hash == worker.phone_hash:
+        return
+    new_masked = mask_phone(phone) if phone else None
+    changes.append({"field": "phone", "old": worker.phone_masked, "new": new_masked})
+    worker.phone_encrypted = vault.encrypt(phone, context=PHONE_CONTEXT) if phone else None
+    worker.phone_hash = new_hash
+    worker.phone_masked = new_masked

@@ -34,6 +34,7 @@ class TestPartnerHire:
         assert r.status_code == 201, r.text
         placement = r.json()
         assert placement["employer_id"] == employer["id"]
+        assert placement["worker_name"] == worker["name"]  # who was hired, never the ID number
         assert placement["employer_kind"] == "haizhu_partner"
         assert placement["posting_id"] == posting["id"]
         assert placement["next_month_to_confirm"] == "2026-03"

@@ -159,6 +159,106 @@ class TestReadWorkers:
     async def test_unknown_worker(self, jobs):
         assert_problem(await jobs.client.get(f"{URL}/{uuid.uuid4()}", headers=staff()), 404)
 
+    async def test_found_by_the_last_characters_of_the_masked_id_number(self, jobs):
+        one = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        two = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        last4 = one["national_id_masked"][-4:]
+        r = await jobs.client.get(URL, params={"id_last_digits": last4}, headers=staff())
+        assert [w["id"] for w in r.json()["items"]] == [one["id"]]
+        r = await jobs.client.get(
+            URL, params={"id_last_digits": last4[-1], "name": "Wang"}, headers=staff()
+        )
+        expected = {w["id"] for w in (one, two) if w["national_id_masked"][-1] == last4[-1]}
+        assert {w["id"] for w in r.json()["items"]} == expected
+
+    async def test_last_characters_are_digits_or_x_only(self, jobs):
+        for bad in ("12345", "%", "1_", ""):
+            r = await jobs.client.get(URL, params={"id_last_digits": bad}, headers=staff())
+            assert_problem(r, 422)
+
+
+class TestUpdateWorker:
+    async def test_change_is_saved_and_audited_with_phone_masked(self, jobs):
+        body = worker_body(township="Houchang", poor_household=False)
+        worker = (await jobs.client.post(URL, json=body, headers=staff())).json()
+        new_phone = phone()
+        clerk = identity_headers("bureau_clerk", kind="user", name="li.clerk")
+        r = await jobs.client.patch(
+            f"{URL}/{worker['id']}",
+            json={
+                "township": "Languan",
+                "poor_household": True,
+                "phone": new_phone,
+                "name": "Wang Fang",  # unchanged: not in the audit
+                "reason": "household re-registered",
+            },
+            headers=clerk,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["township"] == "Languan" and r.json()["poor_household"] is True
+        assert r.json()["phone_masked"] == new_phone[:3] + "****" + new_phone[-4:]
+        assert new_phone not in r.text
+
+        r = await jobs.client.get(f"{URL}/{worker['id']}/changes", headers=staff("auditor"))
+        assert r.status_code == 200, r.text
+        [change] = r.json()["items"]
+        masked = new_phone[:3] + "****" + new_phone[-4:]
+        assert change["changes"] == [
+            {"field": "township", "old": "Houchang", "new": "Languan"},
+            {"field": "poor_household", "old": False, "new": True},
+            {"field": "phone", "old": worker["phone_masked"], "new": masked},
+        ]
+        assert change["reason"] == "household re-registered"
+        assert change["changed_by_name"] == "li.clerk"
+        assert change["changed_by"].startswith("user:")
+        assert body["phone"] not in r.text and new_phone not in r.text
+        # No event: no other service reads a worker's record after registration.
+        assert await outbox_events(jobs, "jobs.worker.updated") == []
+
+    async def test_nothing_changed_records_nothing_and_phone_can_be_removed(self, jobs):
+        worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        r = await jobs.client.patch(
+            f"{URL}/{worker['id']}", json={"township": worker["township"]}, headers=staff()
+        )
+        assert r.status_code == 200
+        changes = await jobs.client.get(f"{URL}/{worker['id']}/changes", headers=staff())
+        assert changes.json()["items"] == []
+        r = await jobs.client.patch(f"{URL}/{worker['id']}", json={"phone": None}, headers=staff())
+        assert r.json()["phone_masked"] is None
+        changes = await jobs.client.get(f"{URL}/{worker['id']}/changes", headers=staff())
+        assert changes.json()["items"][0]["changes"] == [
+            {"field": "phone", "old": worker["phone_masked"], "new": None}
+        ]
+
+    async def test_id_number_cannot_change_and_bad_values_are_refused(self, jobs):
+        worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        other = national_id()
+        r = await jobs.client.patch(
+            f"{URL}/{worker['id']}", json={"national_id": other}, headers=staff()
+        )
+        assert_problem(r, 422)
+        assert other not in r.text
+        r = await jobs.client.patch(
+            f"{URL}/{worker['id']}", json={"phone": "12345"}, headers=staff()
+        )
+        assert_problem(r, 422, contains="mobile number")
+        r = await jobs.client.patch(f"{URL}/{worker['id']}", json={"name": " "}, headers=staff())
+        assert_problem(r, 422)
+
+    async def test_only_bureau_staff_may_edit(self, jobs):
+        _, partner = await make_partner(jobs)
+        worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        for headers in (partner, staff("auditor")):
+            r = await jobs.client.patch(
+                f"{URL}/{worker['id']}", json={"township": "Languan"}, headers=headers
+            )
+            assert_problem(r, 403)
+        assert_problem(await jobs.client.get(f"{URL}/{worker['id']}/changes", headers=partner), 403)
+        r = await jobs.client.patch(
+            f"{URL}/{uuid.uuid4()}", json={"township": "Languan"}, headers=staff()
+        )
+        assert_problem(r, 404)
+
 
 class TestPersonalDataNeverLeaks:
     async def test_no_id_number_or_phone_in_events_responses_or_logs(self, jobs, capfd):
