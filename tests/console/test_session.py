@@ -43,11 +43,22 @@ class TestSessionCookie:
         assert codec.load(value, now=2800)[1] == ""
         assert codec.load(value, now=2801) == (None, "idle")
 
-    def test_session_ends_with_its_login_token(self):
+    def test_the_login_tokens_expiry_does_not_end_a_session_in_use(self):
+        # The token is renewed while the session is used (tests/console/test_session_renewal.py).
         codec = SessionCodec(SECRET, idle_seconds=1800)
-        value = codec.dump(Session(token="tok", token_expires=1900, last_seen=1000))
-        assert codec.load(value, now=1899)[1] == ""
-        assert codec.load(value, now=1900) == (None, "expired")
+        value = codec.dump(
+            Session(token="tok", token_expires=1900, last_seen=1000, signed_in_ms=1_000_000)
+        )
+        assert codec.load(value, now=1900)[1] == ""
+
+    def test_session_ends_at_its_longest_lifetime(self):
+        codec = SessionCodec(SECRET, idle_seconds=1800, max_seconds=3600)
+        value = codec.dump(Session(token="tok", last_seen=4000, signed_in_ms=1_000_000))
+        assert codec.load(value, now=4600)[1] == ""
+        assert codec.load(value, now=4601) == (None, "expired")
+        # A session cookie from before the login time was kept: ended.
+        old = codec.dump(Session(token="tok", last_seen=4000))
+        assert codec.load(old, now=4000) == (None, "expired")
 
 
 class TestCsrf:

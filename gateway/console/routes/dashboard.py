@@ -19,7 +19,16 @@ from gateway.console.excel import Column, Sheet, workbook_of, xlsx_response
 from gateway.console.feed import ActivityFeed, Item, describe, sse
 from gateway.console.formatting import CHINA
 from gateway.console.problems import N_
-from gateway.console.web import ROOT, SECURITY_HEADERS, AnonymousPage, Page, Web, console_of
+from gateway.console.web import (
+    ROOT,
+    SECURITY_HEADERS,
+    AnonymousPage,
+    LoginRequired,
+    Page,
+    Web,
+    console_of,
+    keep_token_fresh,
+)
 
 router = APIRouter(prefix=ROOT, include_in_schema=False)
 
@@ -334,11 +343,16 @@ async def live_feed(web: AnonymousPage) -> Response:
     session = web.session
     if not session.signed_in or session.role not in ROLES or feed is None:
         return Response(status_code=204, headers=SECURITY_HEADERS)
+    try:  # the login still stands (the user enabled, the password unchanged)
+        await keep_token_fresh(web.request, session)
+    except LoginRequired:
+        return Response(status_code=204, headers=SECURITY_HEADERS)
+    if session.role not in ROLES:
+        return Response(status_code=204, headers=SECURITY_HEADERS)
     codec = console_of(web.request).codec(web.request)
-    # The stream lasts as long as the session could without another request.
+    # The stream lasts as long as the session could without another request; its login token
+    # is renewed by the pages, and checked again here on each reconnection.
     deadline = float(session.last_seen + codec.idle_seconds)
-    if session.token_expires:
-        deadline = min(deadline, float(session.token_expires))
     headers = SECURITY_HEADERS | {"X-Accel-Buffering": "no"}
     response = StreamingResponse(
         _events(web, feed, deadline, web.request),
