@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway.console.config import ConsoleSettings
-from gateway.console.routes import admin, auth, dashboard, funds, payments, review
+from gateway.console.routes import admin, auth, dashboard, funds, notice, payments, review
 from gateway.console.web import ROOT, Console, install_handlers
 
 HERE = Path(__file__).parent
@@ -23,7 +23,7 @@ HTMX_DIR = HERE / "node_modules" / "htmx.org" / "dist"
 def mount_console(app: FastAPI, settings: ConsoleSettings | None = None) -> None:
     app.state.console = Console(settings or ConsoleSettings())
     install_handlers(app)
-    for module in (auth, review, funds, admin, payments, dashboard):
+    for module in (auth, review, funds, admin, payments, dashboard, notice):
         app.include_router(module.router)
     app.mount(f"{ROOT}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.mount(

@@ -113,6 +113,11 @@ NAV = (
         N_("Dashboard"),
         ("bureau_clerk", "bureau_approver", "auditor", "admin"),
     ),
+    NavItem(
+        "/console/notice",
+        N_("Public notice"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
     NavItem("/console/admin/users", N_("Staff users"), ("admin",)),
     NavItem("/console/admin/api-keys", N_("API keys"), ("admin",)),
 )

@@ -123,6 +123,8 @@ async def _figures(web: Web, period: Period) -> dict[str, Any]:
             {"from_month": period.from_month, "to_month": period.to_month},
         ),
         "programs": ("/v1/subsidies/programs", {"limit": 200}),
+        # Paid per program by the day the bank paid (settlement date, China time).
+        "paid": ("/v1/subsidies/statistics/paid", {"from": period.start, "to": period.end}),
         **{
             f"sales_{group}": ("/v1/products/statistics", days | {"group_by": group})
             for group in SALES_GROUPS
@@ -186,6 +188,13 @@ def _subsidy_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _paid_chart(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Subsidies paid per program in the period (by settlement date), as bars."""
+    paid = figures["paid"]
+    rows = paid.get("rows", []) if "error" not in paid else []
+    return bars(rows, lambda r: r["program_name"], "paid_fen")
+
+
 def _require_role(web: Web) -> Response | None:
     if web.role not in ROLES:
         return web.render(
@@ -217,6 +226,8 @@ async def dashboard(web: Page) -> Response:
         charts=_sales_charts(web, figures),
         subsidies=figures["subsidies"],
         subsidy_rows=_subsidy_rows(figures),
+        paid=figures["paid"],
+        paid_chart=_paid_chart(figures),
         feed_online=bool(feed and feed.connected),
         recent=recent,
         export_url=web.url(f"{ROOT}/dashboard.xlsx", **period.query()),
@@ -280,6 +291,32 @@ async def dashboard_export(web: Page) -> Response:
     for group in SALES_GROUPS:
         rows = [[b["label"], b["row"]["tonnes"], b["row"]["fen"]] for b in charts[group]]
         sheets.append(Sheet(web._(titles[group]), sales_columns, rows))
+    sheets.append(
+        Sheet(
+            web._("Subsidies paid"),
+            [
+                Column(web._("Program")),
+                Column(web._("Fund")),
+                Column(web._("Payments"), "int"),
+                Column(web._("Beneficiaries"), "int"),
+                Column(web._("Paid in the period (yuan)"), "fen"),
+                Column(web._("Fund budget (yuan)"), "fen"),
+                Column(web._("Fund paid in all (yuan)"), "fen"),
+            ],
+            [
+                [
+                    b["label"],
+                    b["row"]["fund_code"],
+                    b["row"]["payments"],
+                    b["row"]["beneficiaries"],
+                    b["row"]["paid_fen"],
+                    b["row"]["fund_budget_fen"],
+                    b["row"]["fund_paid_fen"],
+                ]
+                for b in _paid_chart(figures)
+            ],
+        )
+    )
     sheets.append(
         Sheet(
             web._("Subsidies"),
