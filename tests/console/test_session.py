@@ -145,6 +145,21 @@ class TestProblems:
         problem = Problem.from_body(409, {"type": "urn:eastwest:problem:new-rule", "detail": "X."})
         assert problem.message(self.zh) == "X."
 
+    def test_objection_refusals_in_plain_chinese(self):
+        over = Problem.from_body(
+            409, {"type": "urn:eastwest:problem:notice-over", "detail": "The notice ... is over"}
+        )
+        assert "公示期已结束" in over.message(self.zh, "object")
+        many = Problem.from_body(429, {"type": "urn:eastwest:problem:too-many-objections"})
+        assert "异议过多" in many.message(self.zh, "object")
+        gone = Problem.from_body(404, {"type": "urn:eastwest:problem:not-found"})
+        assert "已不在公示中" in gone.message(self.zh, "object")
+        assert "不存在" in gone.message(self.zh)  # elsewhere, as before
+
+    def test_a_gbk_refusal_names_the_other_encodings(self):
+        problem = Problem.from_body(422, {"type": "urn:eastwest:problem:batch-content"})
+        assert "GB18030" in problem.message(self.zh, "export")
+
     def test_every_mapped_message_is_translated(self):
         for text in MESSAGES.values():
             assert self.zh(text) != text, text
