@@ -100,6 +100,22 @@ async def login(session: AsyncSession, username: str, password: str) -> User:
     return user
 
 
+async def login_still_valid(
+    session: AsyncSession, user_id: uuid.UUID, signed_in_ms: int
+) -> User | None:
+    """The user of a login made at ``signed_in_ms`` (epoch milliseconds: its first token's
+    ``iat_ms``) if that login still stands: the user exists, is not disabled, and its password
+    has not changed since (a password change ends every session begun before it). The console
+    asks this before it issues a new token for a session still in use."""
+    user = await repository.get_user(session, user_id)
+    if user is None or user.disabled:
+        return None
+    after = user.tokens_valid_after
+    if after is not None and signed_in_ms < int(after.timestamp() * 1000):
+        return None
+    return user
+
+
 async def change_password(session: AsyncSession, user: User, current: str, new: str) -> None:
     if not await verify_password(user.password_hash, current):
         raise InvalidLogin()

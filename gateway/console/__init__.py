@@ -17,6 +17,7 @@ from gateway.console.routes import (
     auth,
     dashboard,
     funds,
+    notice,
     payments,
     placements,
     postings,
@@ -36,7 +37,7 @@ HTMX_DIR = HERE / "node_modules" / "htmx.org" / "dist"
 def mount_console(app: FastAPI, settings: ConsoleSettings | None = None) -> None:
     app.state.console = Console(settings or ConsoleSettings())
     install_handlers(app)
-    for module in (auth, review, funds, admin, payments, dashboard):
+    for module in (auth, review, funds, admin, payments, dashboard, notice):
         app.include_router(module.router)
     # Bureau, partner, store and onboarding pages.
     for module in (workers, activities, placements, postings, store, stores):

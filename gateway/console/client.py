@@ -56,6 +56,17 @@ class Api:
             request_id=self._headers.get("X-Request-ID"),
         )
 
+    def anonymous(self) -> "Api":
+        """The same client without the person's token: for the public routes (the notice board
+        and objections to it), which answer everyone alike, signed in or not."""
+        return Api(
+            self._app,
+            base_url=self._base_url,
+            client_address=self.client_address,
+            token=None,
+            request_id=self._headers.get("X-Request-ID"),
+        )
+
     async def request(
         self,
         method: str,

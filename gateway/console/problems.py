@@ -82,6 +82,40 @@ MESSAGES: dict[str | tuple[str, str], str] = {
         "The file cannot be read: it must be UTF-8 CSV with the header "
         "receipt_number,sold_at,sku,quantity,unit_price_fen."
     ),
+    # The public notice, objections and bank-file formats.
+    "notice-over": N_(
+        "The notice period of this entry is over: objections can no longer be sent here. "
+        "Contact the county labour bureau."
+    ),
+    ("not-found", "object"): N_(
+        "This entry is no longer in public notice (it has been decided or withdrawn)."
+    ),
+    "too-many-objections": N_(
+        "Too many objections were sent from your network today. Try again tomorrow, or object "
+        "in person at the county labour bureau."
+    ),
+    ("rate-limited", "object"): N_(
+        "Too many requests from your network; wait a moment and send the objection again."
+    ),
+    ("validation", "object"): N_(
+        "The objection cannot be sent: write up to 2,000 characters, and give a valid mobile "
+        "number or none."
+    ),
+    "objection-resolved": N_("This objection has been decided already."),
+    "objection-pending": N_(
+        "An objection from the public is still open: a clerk must decide it first."
+    ),
+    ("batch-content", "export"): N_(
+        "A name in this batch has a character the chosen encoding cannot write; nothing was "
+        "exported. Choose GB18030 or UTF-8 with BOM."
+    ),
+    ("batch-content", "retry"): N_(
+        "Some of the chosen payments cannot be sent again yet (listed below); nothing was batched."
+    ),
+    "beneficiary-unknown": N_(
+        "The platform does not know this beneficiary (the jobs service has not registered it)."
+    ),
+    "invalid-payee": N_("The bank account is not valid."),
 }
 
 # Bulk results carry a status and an English detail but no code: by status, for the action.

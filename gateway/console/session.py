@@ -1,6 +1,10 @@
 """The console's session: a signed cookie holding the login token, a CSRF token and the time
 of the last request. Nothing is stored on the server.
 
+A session ends when unused for the idle limit, or at the latest ``max_seconds`` after its
+login; the login token inside it is short-lived and renewed while the session is in use (see
+``gateway.console.web.keep_token_fresh``), so its expiry does not end a session in use.
+
 The cookie is ``<base64url JSON>.<base64url HMAC-SHA256>``; a cookie whose signature does not
 verify, or that was last used longer ago than the idle limit, is no session at all."""
 
@@ -35,6 +39,9 @@ class Session:
     display_name: str = ""
     role: str = ""
     user_id: str = ""
+    # When the login was made (epoch milliseconds, the first token's ``iat_ms``): a password
+    # changed after it ends the session, and the session ends ``max_seconds`` after it.
+    signed_in_ms: int = 0
 
     @property
     def signed_in(self) -> bool:
@@ -55,9 +62,10 @@ def _unb64(text: str) -> bytes:
 class SessionCodec:
     """Turns a :class:`Session` into a cookie value and back, checking signature and idle time."""
 
-    def __init__(self, secret: str, idle_seconds: int) -> None:
+    def __init__(self, secret: str, idle_seconds: int, max_seconds: int = 12 * 3600) -> None:
         self._key = hashlib.sha256(b"eastwest-console-session:" + secret.encode()).digest()
         self.idle_seconds = idle_seconds
+        self.max_seconds = max_seconds
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
@@ -68,7 +76,9 @@ class SessionCodec:
 
     def load(self, value: str | None, now: int) -> tuple[Session | None, str]:
         """(session, why) — ``why`` is ``""`` for a good session, else ``missing``, ``invalid``,
-        ``idle`` (unused for too long) or ``expired`` (its login token has expired)."""
+        ``idle`` (unused for too long) or ``expired`` (signed in longer ago than the longest a
+        session may last). The login token's own expiry is not checked here: it is renewed
+        while the session is in use."""
         if not value:
             return None, "missing"
         try:
@@ -82,6 +92,6 @@ class SessionCodec:
             return None, "invalid"
         if now - session.last_seen > self.idle_seconds:
             return None, "idle"
-        if session.token is not None and session.token_expires and now >= session.token_expires:
-            return None, "expired"
+        if session.token is not None and now - session.signed_in_ms // 1000 > self.max_seconds:
+            return None, "expired"  # also a session from before ``signed_in_ms`` existed
         return session, ""

@@ -2,6 +2,7 @@
 with the security headers, and the answers to a missing session or a missing CSRF token."""
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from gateway import service as gateway_service
 from gateway.console import formatting
 from gateway.console.client import Api, ApiError
 from gateway.console.config import ConsoleSettings
@@ -28,6 +30,7 @@ from gateway.console.session import (
     SessionCodec,
 )
 from gateway.dependencies import get_runtime
+from gateway.security import issue_staff_token
 
 log = structlog.get_logger("gateway.console")
 
@@ -114,6 +117,11 @@ NAV = (
         N_("Dashboard"),
         ("bureau_clerk", "bureau_approver", "auditor", "admin"),
     ),
+    NavItem(
+        "/console/notice",
+        N_("Public notice"),
+        ("bureau_clerk", "bureau_approver", "auditor", "admin"),
+    ),
     NavItem("/console/admin/users", N_("Staff users"), ("admin",)),
     NavItem("/console/admin/api-keys", N_("API keys"), ("admin",)),
     # Bureau, partner, store and onboarding pages.
@@ -188,7 +196,9 @@ class Console:
                 if given is not None and given.get_secret_value()
                 else get_runtime(request).settings.staff_token_key()
             )
-            self._codec = SessionCodec(secret, self.settings.idle_minutes * 60)
+            self._codec = SessionCodec(
+                secret, self.settings.idle_minutes * 60, self.settings.max_hours * 3600
+            )
         return self._codec
 
     def now(self) -> int:
@@ -344,10 +354,36 @@ def _next_url(request: Request) -> str:
     return path + ("?" + request.url.query if request.url.query else "")
 
 
+async def keep_token_fresh(request: Request, session: Session) -> None:
+    """A session in use keeps a valid login token: when less than half of the token's life is
+    left (or it has expired while the session stayed within its idle limit), a new token is
+    issued for the same user — only while the login still stands (the user enabled, the
+    password unchanged since the login); otherwise the session ends. The session's role follows
+    the user's. So the idle limit, not the token's short life, ends a session."""
+    runtime = get_runtime(request)
+    ttl = runtime.settings.token_ttl_seconds
+    now = console_of(request).now()
+    if session.token_expires - now > ttl // 2:
+        return
+    try:
+        user_id = uuid.UUID(session.user_id)
+    except ValueError:
+        raise LoginRequired("expired") from None
+    async with runtime.sessionmaker() as db:
+        user = await gateway_service.login_still_valid(db, user_id, session.signed_in_ms)
+    if user is None:
+        log.info("console_session_ended", reason="login_no_longer_valid")
+        raise LoginRequired("expired")
+    session.token = issue_staff_token(str(user.id), runtime.settings.staff_token_key(), ttl)
+    session.token_expires = now + ttl
+    session.role = user.role
+
+
 async def signed_in(request: Request) -> Web:
     session, why = _load(request)
     if session is None or not session.signed_in:
         raise LoginRequired(why if session is None else "missing", _next_url(request))
+    await keep_token_fresh(request, session)
     return _web(request, session)
 
 

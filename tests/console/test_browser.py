@@ -272,11 +272,18 @@ class TestPayments:
         await expect(page.get_by_role("status")).to_have_text("发放批次已生成。")
         await expect(page.locator("#batch-lines tbody tr")).to_have_count(2)
         await expect(page.locator("#batch-lines")).not_to_contain_text("6222020200112233445")
+        # The bank-friendly format unless chosen otherwise: GBK, amounts in yuan.
+        await expect(page.get_by_label("编码").first).to_have_value("gbk")
+        await expect(page.get_by_label("金额单位").first).to_have_value("yuan")
         async with page.expect_download() as waiting:
             await page.get_by_role("button", name="导出银行代发文件").click()
         bank_file = await (await waiting.value).path()
-        lines = bank_file.read_text(encoding="utf-8").splitlines()
+        raw = bank_file.read_bytes()
+        lines = raw.decode("gbk").splitlines()
         assert lines[0].startswith("line_id,line_no,payee_name,account_number")
+        assert "amount_yuan" in lines[0] and "amount_fen" not in lines[0]
+        assert all(",5000.12,CNY," in line for line in lines[1:3])
+        assert "广州珠江电子".encode("gbk") in raw  # GBK bytes, not UTF-8
         line_ids = [line.split(",")[0] for line in lines[1:3]]
 
         await page.reload()
@@ -298,6 +305,47 @@ class TestPayments:
         await expect(page.locator("#batch-lines")).to_contain_text("账户已销户")
         await expect(page.locator("#batch-state")).to_have_text("已对账")
         await screenshot(page, "payment-batch")
+
+        # Downloaded again as UTF-8 with BOM: the same lines.
+        await page.get_by_label("编码").select_option("utf-8-sig")
+        async with page.expect_download() as waiting:
+            await page.get_by_role("button", name="重新下载银行代发文件").click()
+        again = (await (await waiting.value).path()).read_bytes()
+        assert again.startswith(b"\xef\xbb\xbf")
+        assert again[3:].decode("utf-8").splitlines()[1:3] == lines[1:3]
+
+        # The failed line is sent again only after the account is replaced.
+        retries = page.locator("#retries tbody tr")
+        await expect(retries).to_have_count(1)
+        await expect(retries).to_contain_text("账户已销户")
+        await expect(retries).to_contain_text("尚未更换")
+        await expect(page.get_by_role("button", name="将所选发放加入新批次")).to_have_count(0)
+        await retries.get_by_role("link", name="更换银行账户").click()
+        await expect(page.locator("#payees")).to_contain_text("3445")
+        await page.get_by_label("户名").fill("广州珠江电子")
+        await page.get_by_label("账号", exact=True).fill("6222020200998877665")
+        await page.get_by_label("开户银行及网点").fill("建设银行海珠支行")
+        await page.get_by_role("button", name="保存新账户").click()
+        await expect(page).to_have_url(re.compile(r"/console/batches/[0-9a-f-]{36}\?done=payee$"))
+        await expect(page.get_by_role("status")).to_contain_text("银行账户已更换")
+        await expect(retries).to_contain_text("7665")
+        assert "6222020200998877665" not in await page.content()
+        await page.get_by_role("button", name="将所选发放加入新批次").click()
+        await expect(page.get_by_role("status")).to_have_text("发放批次已生成。")
+        await expect(page.locator("#batch-lines tbody tr")).to_have_count(1)
+        await expect(page.locator("#batch-lines")).to_contain_text("7665")
+        await expect(page.locator("#batch-state")).to_have_text("草稿")
+
+        # The dashboard: paid per program by the bank's settlement date, as the API says.
+        paid = await platform.call("GET", "/v1/subsidies/statistics/paid", clerk)
+        assert paid["total_paid_fen"] == 500012
+        await page.goto("/console/dashboard")
+        await expect(page.locator("#fig-subsidies_paid")).to_have_text("5,000.12")
+        row = page.locator("#subsidies-paid tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row.locator("td").nth(0)).to_have_text("稳岗补贴")
+        await expect(row.locator("td").nth(2)).to_have_text("1")
+        await expect(row.locator("td").nth(4)).to_have_text("5,000.12")
 
         await page.get_by_role("link", name="资金与补贴项目").click()
         await expect(page.locator("#funds")).to_contain_text("5,000.12")

@@ -43,11 +43,22 @@ class TestSessionCookie:
         assert codec.load(value, now=2800)[1] == ""
         assert codec.load(value, now=2801) == (None, "idle")
 
-    def test_session_ends_with_its_login_token(self):
+    def test_the_login_tokens_expiry_does_not_end_a_session_in_use(self):
+        # The token is renewed while the session is used (tests/console/test_session_renewal.py).
         codec = SessionCodec(SECRET, idle_seconds=1800)
-        value = codec.dump(Session(token="tok", token_expires=1900, last_seen=1000))
-        assert codec.load(value, now=1899)[1] == ""
-        assert codec.load(value, now=1900) == (None, "expired")
+        value = codec.dump(
+            Session(token="tok", token_expires=1900, last_seen=1000, signed_in_ms=1_000_000)
+        )
+        assert codec.load(value, now=1900)[1] == ""
+
+    def test_session_ends_at_its_longest_lifetime(self):
+        codec = SessionCodec(SECRET, idle_seconds=1800, max_seconds=3600)
+        value = codec.dump(Session(token="tok", last_seen=4000, signed_in_ms=1_000_000))
+        assert codec.load(value, now=4600)[1] == ""
+        assert codec.load(value, now=4601) == (None, "expired")
+        # A session cookie from before the login time was kept: ended.
+        old = codec.dump(Session(token="tok", last_seen=4000))
+        assert codec.load(old, now=4000) == (None, "expired")
 
 
 class TestCsrf:
@@ -133,6 +144,21 @@ class TestProblems:
     def test_unmapped_code_falls_back_to_the_english_detail(self):
         problem = Problem.from_body(409, {"type": "urn:eastwest:problem:new-rule", "detail": "X."})
         assert problem.message(self.zh) == "X."
+
+    def test_objection_refusals_in_plain_chinese(self):
+        over = Problem.from_body(
+            409, {"type": "urn:eastwest:problem:notice-over", "detail": "The notice ... is over"}
+        )
+        assert "公示期已结束" in over.message(self.zh, "object")
+        many = Problem.from_body(429, {"type": "urn:eastwest:problem:too-many-objections"})
+        assert "异议过多" in many.message(self.zh, "object")
+        gone = Problem.from_body(404, {"type": "urn:eastwest:problem:not-found"})
+        assert "已不在公示中" in gone.message(self.zh, "object")
+        assert "不存在" in gone.message(self.zh)  # elsewhere, as before
+
+    def test_a_gbk_refusal_names_the_other_encodings(self):
+        problem = Problem.from_body(422, {"type": "urn:eastwest:problem:batch-content"})
+        assert "GB18030" in problem.message(self.zh, "export")
 
     def test_every_mapped_message_is_translated(self):
         for text in MESSAGES.values():

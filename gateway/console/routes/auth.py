@@ -13,7 +13,9 @@ from gateway.console.web import (
     AnonymousPost,
     Page,
     Post,
+    get_runtime,
 )
+from gateway.security import read_staff_token
 
 router = APIRouter(prefix=ROOT, include_in_schema=False)
 
@@ -62,6 +64,8 @@ async def login(web: AnonymousPost) -> Response:
             next=target,
             username=username,
         )
+    settings = get_runtime(web.request).settings
+    claims = read_staff_token(token["access_token"], settings.staff_token_key())
     # A new session (and CSRF token) at login: nothing of the anonymous one is kept.
     web.session = Session(
         token=token["access_token"],
@@ -70,6 +74,7 @@ async def login(web: AnonymousPost) -> Response:
         display_name=me.get("name") or username,
         role=me["role"],
         user_id=me["principal_id"],
+        signed_in_ms=claims[1] if claims else 0,
     )
     return web.redirect(target)
 

@@ -19,7 +19,16 @@ from gateway.console.excel import Column, Sheet, workbook_of, xlsx_response
 from gateway.console.feed import ActivityFeed, Item, describe, sse
 from gateway.console.formatting import CHINA
 from gateway.console.problems import N_
-from gateway.console.web import ROOT, SECURITY_HEADERS, AnonymousPage, Page, Web, console_of
+from gateway.console.web import (
+    ROOT,
+    SECURITY_HEADERS,
+    AnonymousPage,
+    LoginRequired,
+    Page,
+    Web,
+    console_of,
+    keep_token_fresh,
+)
 
 router = APIRouter(prefix=ROOT, include_in_schema=False)
 
@@ -114,6 +123,8 @@ async def _figures(web: Web, period: Period) -> dict[str, Any]:
             {"from_month": period.from_month, "to_month": period.to_month},
         ),
         "programs": ("/v1/subsidies/programs", {"limit": 200}),
+        # Paid per program by the day the bank paid (settlement date, China time).
+        "paid": ("/v1/subsidies/statistics/paid", {"from": period.start, "to": period.end}),
         **{
             f"sales_{group}": ("/v1/products/statistics", days | {"group_by": group})
             for group in SALES_GROUPS
@@ -177,6 +188,13 @@ def _subsidy_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _paid_chart(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Subsidies paid per program in the period (by settlement date), as bars."""
+    paid = figures["paid"]
+    rows = paid.get("rows", []) if "error" not in paid else []
+    return bars(rows, lambda r: r["program_name"], "paid_fen")
+
+
 def _require_role(web: Web) -> Response | None:
     if web.role not in ROLES:
         return web.render(
@@ -208,6 +226,8 @@ async def dashboard(web: Page) -> Response:
         charts=_sales_charts(web, figures),
         subsidies=figures["subsidies"],
         subsidy_rows=_subsidy_rows(figures),
+        paid=figures["paid"],
+        paid_chart=_paid_chart(figures),
         feed_online=bool(feed and feed.connected),
         recent=recent,
         export_url=web.url(f"{ROOT}/dashboard.xlsx", **period.query()),
@@ -273,6 +293,32 @@ async def dashboard_export(web: Page) -> Response:
         sheets.append(Sheet(web._(titles[group]), sales_columns, rows))
     sheets.append(
         Sheet(
+            web._("Subsidies paid"),
+            [
+                Column(web._("Program")),
+                Column(web._("Fund")),
+                Column(web._("Payments"), "int"),
+                Column(web._("Beneficiaries"), "int"),
+                Column(web._("Paid in the period (yuan)"), "fen"),
+                Column(web._("Fund budget (yuan)"), "fen"),
+                Column(web._("Fund paid in all (yuan)"), "fen"),
+            ],
+            [
+                [
+                    b["label"],
+                    b["row"]["fund_code"],
+                    b["row"]["payments"],
+                    b["row"]["beneficiaries"],
+                    b["row"]["paid_fen"],
+                    b["row"]["fund_budget_fen"],
+                    b["row"]["fund_paid_fen"],
+                ]
+                for b in _paid_chart(figures)
+            ],
+        )
+    )
+    sheets.append(
+        Sheet(
             web._("Subsidies"),
             [
                 Column(web._("Program")),
@@ -334,11 +380,16 @@ async def live_feed(web: AnonymousPage) -> Response:
     session = web.session
     if not session.signed_in or session.role not in ROLES or feed is None:
         return Response(status_code=204, headers=SECURITY_HEADERS)
+    try:  # the login still stands (the user enabled, the password unchanged)
+        await keep_token_fresh(web.request, session)
+    except LoginRequired:
+        return Response(status_code=204, headers=SECURITY_HEADERS)
+    if session.role not in ROLES:
+        return Response(status_code=204, headers=SECURITY_HEADERS)
     codec = console_of(web.request).codec(web.request)
-    # The stream lasts as long as the session could without another request.
+    # The stream lasts as long as the session could without another request; its login token
+    # is renewed by the pages, and checked again here on each reconnection.
     deadline = float(session.last_seen + codec.idle_seconds)
-    if session.token_expires:
-        deadline = min(deadline, float(session.token_expires))
     headers = SECURITY_HEADERS | {"X-Accel-Buffering": "no"}
     response = StreamingResponse(
         _events(web, feed, deadline, web.request),

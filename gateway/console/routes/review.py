@@ -17,7 +17,7 @@ from gateway.console.web import ROOT, STATES, Page, Post, Web
 router = APIRouter(prefix=ROOT, include_in_schema=False)
 
 APPLICATIONS = "/v1/subsidies/applications"
-FILTERS = ("state", "program_code", "fund_id", "month")
+FILTERS = ("state", "program_code", "fund_id", "month", "township")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # What each role sees first in the queue.
 DEFAULT_STATE = {"bureau_clerk": "pending_verification", "bureau_approver": "verified"}
@@ -25,12 +25,19 @@ DONE = {
     "verify": N_("The application is verified."),
     "approve": N_("The application is approved."),
     "reject": N_("The application is rejected."),
+    "uphold": N_("The objection is upheld: the application is back in verification."),
+    "dismiss": N_("The objection is dismissed: the notice goes on."),
+}
+OBJECTION_STATUS = {
+    "open": N_("Open: awaiting a clerk"),
+    "upheld": N_("Upheld"),
+    "dismissed": N_("Dismissed"),
 }
 
 
 def _filters(web: Web) -> dict[str, str]:
     params = web.request.query_params
-    values = {name: params.get(name, "").strip() for name in FILTERS}
+    values = {name: params.get(name, "").strip()[:200] for name in FILTERS}
     if "state" not in params:
         values["state"] = DEFAULT_STATE.get(web.role, "")
     if values["state"] not in STATES:
@@ -55,8 +62,13 @@ async def queue(web: Page) -> Response:
     error = None
     items: list[dict[str, Any]] = []
     next_cursor = None
+    total: int | None = None
+    query: dict[str, Any] = {k: v for k, v in filters.items() if v} | {"limit": 50}
+    if cursor:
+        query["cursor"] = cursor
     try:
-        items, next_cursor = await web.api.page(APPLICATIONS, filters, cursor)
+        body = await web.api.get(APPLICATIONS, query)
+        items, next_cursor, total = body["items"], body.get("next_cursor"), body.get("total")
     except ApiError as exc:
         error = web.problem(exc)
     programs, funds = await _choices(web)
@@ -64,6 +76,7 @@ async def queue(web: Page) -> Response:
         "applications.html",
         filters=filters,
         items=items,
+        total=total,
         next_cursor=next_cursor,
         first_page=not cursor,
         programs=programs,
@@ -157,7 +170,12 @@ async def _detail(web: Web, application_id: uuid.UUID, **extra: Any) -> Response
     app = await web.api.get(f"{APPLICATIONS}/{application_id}")
     facts = await _decision_facts(web, app)
     return web.render(
-        "application.html", app=app, status=extra.pop("status", 200), **facts, **extra
+        "application.html",
+        app=app,
+        status=extra.pop("status", 200),
+        objection_status=lambda s: web._(OBJECTION_STATUS[s]) if s in OBJECTION_STATUS else s,
+        **facts,
+        **extra,
     )
 
 
@@ -175,10 +193,35 @@ def _expected_amount(web: Web) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+@router.post("/applications/{application_id}/objections/{objection_id}/decision")
+async def decide_objection(
+    application_id: uuid.UUID, objection_id: uuid.UUID, web: Post
+) -> Response:
+    """A clerk upholds or dismisses an objection from the public, with a reason."""
+    assert web.form is not None
+    decision = str(web.form.get("decision") or "")
+    reason = str(web.form.get("reason") or "").strip()
+    if decision not in ("uphold", "dismiss"):
+        web.flash.append(("error", web._("Choose to uphold or dismiss the objection.")))
+        return await _detail(web, application_id, status=422)
+    if not reason:
+        web.flash.append(("error", web._("Give a reason for the decision on the objection.")))
+        return await _detail(web, application_id, status=422)
+    try:
+        await web.api.post(
+            f"{APPLICATIONS}/{application_id}/objections/{objection_id}/decision",
+            json={"decision": decision, "reason": reason},
+        )
+    except ApiError as exc:
+        web.flash.append(("error", web.problem(exc, "objection")))
+        return await _detail(web, application_id, status=exc.problem.status)
+    return web.redirect(f"{ROOT}/applications/{application_id}?done={decision}")
+
+
 @router.post("/applications/{application_id}/{action}")
 async def decide(application_id: uuid.UUID, action: str, web: Post) -> Response:
     assert web.form is not None
-    if action not in DONE:
+    if action not in ("verify", "approve", "reject"):
         return web.render("error.html", status=404, message=web._("There is no such page."))
     path = f"{APPLICATIONS}/{application_id}/{action}"
     try:

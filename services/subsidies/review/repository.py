@@ -80,22 +80,56 @@ async def list_applications(
     fund_id: uuid.UUID | None,
     beneficiary_id: uuid.UUID | None,
     month: str | None,
+    township: str | None = None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Application], str | None]:
     """Applications, oldest first, filtered."""
-    query = select(Application)
-    if state:
-        query = query.where(A.state == state)
-    if program_code:
-        query = query.where(A.program_code == program_code)
-    if fund_id:
-        query = query.where(A.fund_id == fund_id)
-    if beneficiary_id:
-        query = query.where(A.beneficiary_id == beneficiary_id)
-    if month:
-        query = query.where(A.month == month)
+    query = select(Application).where(
+        *_filters(state, program_code, fund_id, beneficiary_id, month, township)
+    )
     return await keyset_page(session, query, BY_CREATED, limit=limit, cursor=cursor)
+
+
+async def count_applications(
+    session: AsyncSession,
+    *,
+    state: str | None,
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+    beneficiary_id: uuid.UUID | None,
+    month: str | None,
+    township: str | None = None,
+) -> int:
+    """How many applications the same filters select, over all pages (one statement)."""
+    query = select(func.count(A.id)).where(
+        *_filters(state, program_code, fund_id, beneficiary_id, month, township)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+def _filters(
+    state: str | None,
+    program_code: str | None,
+    fund_id: uuid.UUID | None,
+    beneficiary_id: uuid.UUID | None,
+    month: str | None,
+    township: str | None,
+) -> list[Any]:
+    conditions: list[Any] = []
+    if state:
+        conditions.append(A.state == state)
+    if program_code:
+        conditions.append(A.program_code == program_code)
+    if fund_id:
+        conditions.append(A.fund_id == fund_id)
+    if beneficiary_id:
+        conditions.append(A.beneficiary_id == beneficiary_id)
+    if month:
+        conditions.append(A.month == month)
+    if township:
+        conditions.append(A.township == township)
+    return conditions
 
 
 def _open_objection_to_application() -> Any:

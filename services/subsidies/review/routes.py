@@ -18,6 +18,7 @@ from services.subsidies.review.domain import AppState
 from services.subsidies.review.schemas import (
     ApplicationCreate,
     ApplicationLinePublic,
+    ApplicationPage,
     ApplicationPublic,
     BulkIds,
     BulkResult,
@@ -41,7 +42,7 @@ from services.subsidies.roles import (
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep, idempotent, scope_of
 from shared.openapi import responses
-from shared.pagination import Cursor, Limit, Page
+from shared.pagination import Cursor, Limit
 from shared.runtime import Now
 
 router = APIRouter(prefix="/v1/subsidies")
@@ -123,7 +124,7 @@ async def create_application(
     tags=["applications"],
     operation_id="listApplications",
     summary="List applications",
-    response_model=Page[ApplicationPublic],
+    response_model=ApplicationPage,
     responses=responses(401, 403, 422),
 )
 async def list_applications(
@@ -134,20 +135,31 @@ async def list_applications(
     fund_id: uuid.UUID | None = None,
     beneficiary_id: uuid.UUID | None = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    township: Annotated[
+        str | None,
+        Query(max_length=200, pattern=r"^[^\x00]*$", description="The application's township."),
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[ApplicationPublic]:
+) -> ApplicationPage:
+    """Oldest first, filtered by any of state, program, fund, beneficiary, month and township;
+    `total` counts the applications these filters select over all pages."""
+    filters: dict[str, Any] = {
+        "state": state.value if state else None,
+        "program_code": program_code,
+        "fund_id": fund_id,
+        "beneficiary_id": beneficiary_id,
+        "month": month,
+        "township": township,
+    }
     items, next_cursor = await repo.list_applications(
-        session,
-        state=state.value if state else None,
-        program_code=program_code,
-        fund_id=fund_id,
-        beneficiary_id=beneficiary_id,
-        month=month,
-        limit=limit,
-        cursor=cursor,
+        session, **filters, limit=limit, cursor=cursor
     )
-    return Page(items=await applications_public(session, items), next_cursor=next_cursor)
+    return ApplicationPage(
+        items=await applications_public(session, items),
+        next_cursor=next_cursor,
+        total=await repo.count_applications(session, **filters),
+    )
 
 
 @router.get(

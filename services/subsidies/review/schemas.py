@@ -92,6 +92,12 @@ class ApplicationPublic(SubsidiesModel):
     objections: list[ObjectionPublic] = []  # noqa: RUF012 (a pydantic field)
 
 
+class ApplicationPage(SubsidiesModel):
+    items: list[ApplicationPublic]
+    next_cursor: str | None = None
+    total: int = Field(description="Applications matching the filters, all pages.")
+
+
 class ApplicationCreate(JsonInput):
     """A hand-made application for a confirmed month the events did not grant."""
 
