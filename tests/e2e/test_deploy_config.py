@@ -613,3 +613,21 @@ def test_the_kustomize_base_is_not_applied_by_mistake():
             and ":" in next(iter(images))
             and not next(iter(images)).endswith(":latest")
         )
+
+
+def test_autoscaling_stays_within_each_databases_connections(overlay):
+    # Each replica's pool holds up to pool_size + max_overflow connections (shared/db.py); the
+    # autoscaler's ceiling, plus a migration and the operator's own, must fit max_connections.
+    import inspect
+
+    from shared.db import make_engine
+
+    pool = inspect.signature(make_engine).parameters["pool_size"].default
+    docs = rendered(overlay)
+    hpas, clusters = of_kind(docs, "HorizontalPodAutoscaler"), of_kind(docs, "Cluster")
+    for name in PROCESS_NAMES:
+        max_connections = int(
+            clusters[f"db-{name}"]["spec"]["postgresql"]["parameters"]["max_connections"]
+        )
+        peak = hpas[name]["spec"]["maxReplicas"] * 2 * pool + 2 * pool + 10
+        assert peak <= max_connections, (overlay, name, peak, max_connections)
