@@ -7,7 +7,10 @@ policies, migrations, NATS users and the databases' backups."""
 import copy
 import ipaddress
 import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -202,38 +205,109 @@ def test_compose_sets_only_variables_the_code_reads():
 # ----------------------------------------------------------------------------- the image
 
 
-class TestImage:
-    text = (DEPLOY / "Containerfile").read_text()
+def containerfile_instructions(stage: str | None = None) -> list[str]:
+    """The Containerfile's instructions, continuation lines joined; of the last stage, or of the
+    stage named ``stage``."""
+    text = re.sub(r"\\\n\s*", " ", (DEPLOY / "Containerfile").read_text())
+    stages: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith("FROM "):
+            stages.append([])
+        if line and not line.startswith("#") and stages:
+            stages[-1].append(line)
+    if stage is None:
+        return stages[-1]
+    return next(s for s in stages if s[0].endswith(f" AS {stage}"))
 
+
+def copied_paths() -> list[str]:
+    """What the final image copies from the build context (not from another stage)."""
+    return [
+        part
+        for line in containerfile_instructions()
+        if line.startswith("COPY ") and "--from" not in line
+        for part in line.split()[1:-1]
+    ]
+
+
+def modules_the_deployments_run() -> set[str]:
+    modules = set()
+    for node in _walk([*check.render("prod"), compose()]):
+        command = node.get("command") if isinstance(node, dict) else None
+        if isinstance(command, list) and command[:2] == ["python", "-m"]:
+            modules.add(command[2])
+        elif isinstance(command, list) and command[:1] == ["uvicorn"]:
+            modules.add(command[1].split(":")[0])
+    return modules
+
+
+class TestImage:
     def test_runs_as_a_numeric_non_root_user_with_a_health_check(self):
-        user = re.findall(r"^USER (\S+)", self.text, re.M)
+        final = containerfile_instructions()
+        user = [line.split()[1] for line in final if line.startswith("USER ")]
         assert user and user[-1].split(":")[0].isdigit() and user[-1].split(":")[0] != "0"
-        assert re.search(r"^HEALTHCHECK .*\n?.*/readyz", self.text, re.M)
+        assert any(line.startswith("HEALTHCHECK ") and "/readyz" in line for line in final)
 
     def test_installs_no_dev_dependency(self):
-        sync = [line for line in self.text.splitlines() if "uv sync" in line]
+        sync = [line for line in containerfile_instructions("python-deps") if "uv sync" in line]
         assert sync and all("--no-dev" in line and "--frozen" in line for line in sync)
 
     def test_holds_every_module_the_deployments_run(self):
-        copied = {
-            part.rstrip("/")
-            for line in self.text.splitlines()
-            if line.startswith("COPY ") and "--from" not in line
-            for part in line.split()[1:-1]
-        }
-        copied |= set(re.findall(r"^\s+(deploy/\S+)", self.text, re.M))
-        modules = set()
-        docs = [*check.render("prod"), {"compose": compose()}]
-        for node in _walk(docs):
-            command = node.get("command") if isinstance(node, dict) else None
-            if isinstance(command, list) and command[:2] == ["python", "-m"]:
-                modules.add(command[2])
-            elif isinstance(command, list) and command[:1] == ["uvicorn"]:
-                modules.add(command[1].split(":")[0])
+        copied = [p.rstrip("/") for p in copied_paths()]
+        modules = modules_the_deployments_run()
         assert {"deploy.migrate", "services.jobs.app", "gateway.app"} <= modules
         for module in modules:
             path = module.replace(".", "/") + ".py"
             assert any(path == c or path.startswith(c + "/") for c in copied), (module, copied)
+
+    def test_its_layout_runs_every_command_without_dev_dependencies(self, tmp_path):
+        # What the image's stages do, without a container engine: the locked dependencies
+        # without the dev group (offline, from uv's cache), the copied files only, and every
+        # module the deployments run imported there. A runtime import of a dev-only package
+        # (pytest, hypothesis…) or a file the image lacks fails here, not in production.
+        root = DEPLOY.parent
+        uv = root / ".uv" / "bin" / "uv"
+        venv, app = tmp_path / "venv", tmp_path / "app"
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "UV_PROJECT_ENVIRONMENT": str(venv),
+            "UV_OFFLINE": "1",
+            "UV_LINK_MODE": "symlink",  # read only: no copy of the cache needed
+        }
+        for name in ("UV_CACHE_DIR", "XDG_CACHE_HOME"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        sync = [str(uv), "sync", "--frozen", "--no-dev", "--no-install-project", "--quiet"]
+        done = subprocess.run(sync, cwd=root, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        for path in copied_paths():
+            source, target = root / path, app / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules"))
+            else:
+                shutil.copy(source, target)
+        modules = sorted(modules_the_deployments_run())
+        script = (
+            "import importlib, sys\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "for dev in ('pytest', 'hypothesis', 'mypy', 'playwright', 'kubernetes_validate'):\n"
+            "    try:\n"
+            "        importlib.import_module(dev)\n"
+            "    except ImportError:\n"
+            "        continue\n"
+            "    sys.exit(f'dev dependency {dev} in the image')\n"
+        )
+        run_env = {"PATH": os.environ.get("PATH", ""), "EW_DATA_DIR": str(tmp_path / "data")}
+        ran = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", script],
+            cwd=app,
+            env=run_env,
+            capture_output=True,
+            text=True,
+        )
+        assert ran.returncode == 0, ran.stderr + ran.stdout
 
 
 def _gateway_commands() -> Iterator[tuple[str, list[str]]]:
