@@ -248,6 +248,17 @@ class TestImage:
         assert user and user[-1].split(":")[0].isdigit() and user[-1].split(":")[0] != "0"
         assert any(line.startswith("HEALTHCHECK ") and "/readyz" in line for line in final)
 
+    def test_sets_only_variables_the_code_reads(self):
+        names = {
+            name
+            for line in containerfile_instructions()
+            if line.startswith("ENV ")
+            for name in re.findall(r"(\w+)=", line)
+        }
+        assert {"EW_ENV", "EW_DATA_DIR"} <= names
+        ours = {n for n in names if n.startswith(("EW_", "GATEWAY_", "JOBS_", "SUBSIDIES_"))}
+        assert ours <= known_variables()
+
     def test_installs_no_dev_dependency(self):
         sync = [line for line in containerfile_instructions("python-deps") if "uv sync" in line]
         assert sync and all("--no-dev" in line and "--frozen" in line for line in sync)
