@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test lint format typecheck bench migrate clean
+.PHONY: install run test lint format typecheck bench migrate deploy-check clean
 
 CONSOLE_ASSETS := gateway/console/node_modules/.installed
 
@@ -44,6 +44,9 @@ bench: install  ## throughput of the hot paths, measured side by side
 
 migrate: install  ## migrate every database to head (also done by `make run`)
 	$(PY) -m deploy.migrate all upgrade
+
+deploy-check: install  ## the image, compose file, Kubernetes overlays and NATS configs, offline
+	$(PY) -m deploy.check
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache .mypy_cache

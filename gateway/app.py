@@ -35,7 +35,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.errors import install_error_handlers
 from shared.events.signing import EventVerifier
 from shared.logging import configure_logging
-from shared.migrations import head_revision, upgrade_to_head
+from shared.migrations import head_revision, known_revisions, upgrade_to_head
 from shared.observability import (
     RequestContextMiddleware,
     check_database,
@@ -162,7 +162,12 @@ async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[
         settings.upstream_read_timeout_seconds,
     ) as http:
         app.state.runtime = GatewayRuntime(
-            settings, http, engine, sessionmaker, head_revision("gateway")
+            settings,
+            http,
+            engine,
+            sessionmaker,
+            head_revision("gateway"),
+            known_revisions("gateway"),
         )
         bootstrap = asyncio.create_task(bootstrap_admin(sessionmaker, settings), name="bootstrap")
         feed = activity_feed(settings)

@@ -24,8 +24,14 @@ class GatewayRuntime(Runtime):
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
         head_revision: str | None,
+        known_revisions: frozenset[str] = frozenset(),
     ) -> None:
-        super().__init__(engine=engine, sessionmaker=sessionmaker, head_revision=head_revision)
+        super().__init__(
+            engine=engine,
+            sessionmaker=sessionmaker,
+            head_revision=head_revision,
+            known_revisions=known_revisions,
+        )
         self.settings = settings
         self.http = http
         self.auth = Authenticator(settings, sessionmaker)

@@ -21,7 +21,7 @@ from shared.events.relay import OutboxRelay
 from shared.events.signing import EventSigner, EventVerifier
 from shared.events.streams import ensure_dead_letter_stream, ensure_stream
 from shared.logging import configure_logging
-from shared.migrations import head_revision, upgrade_to_head
+from shared.migrations import head_revision, known_revisions, upgrade_to_head
 from shared.observability import (
     RequestContextMiddleware,
     check_database,
@@ -157,6 +157,7 @@ def _service_lifespan(
             engine=engine,
             sessionmaker=make_sessionmaker(engine),
             head_revision=head_revision(settings.package()),
+            known_revisions=known_revisions(settings.package()),
             settings=settings,
             vault=PiiVault(settings.pii_key.get_secret_value()),
         )

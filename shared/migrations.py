@@ -58,6 +58,13 @@ def head_revision(package: str) -> str | None:
     return script.get_current_head()
 
 
+def known_revisions(package: str) -> frozenset[str]:
+    """Every revision of the process's migrations: a database at a revision not among them was
+    migrated by a newer version of the process (see shared.observability.check_migrations)."""
+    script = ScriptDirectory.from_config(alembic_config(package, "sqlite://"))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def grant_app_role(connection: Connection, metadata: MetaData, role: str) -> None:
     """What the service's role may do on tables the migration role owns: read and write rows,
     append only to append-only tables, use sequences. Owning nothing, it can neither ALTER,

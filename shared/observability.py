@@ -108,7 +108,14 @@ async def check_migrations(request: Request) -> tuple[bool, str]:
     except Exception as exc:  # database down: reported by the database check too
         return False, f"unknown: {type(exc).__name__}"
     head = runtime.head_revision
-    return current == head, "at head" if current == head else f"at {current}, head is {head}"
+    if current == head:
+        return True, "at head"
+    if current is not None and runtime.known_revisions and current not in runtime.known_revisions:
+        # A newer version of this process migrated the database during a rollout. Migrations
+        # are backwards-compatible (expand first, contract a release later: deploy/README.md),
+        # so this version still serves until it is replaced.
+        return True, f"at {current}, ahead of this version's head {head}"
+    return False, f"at {current}, head is {head}"
 
 
 def health_router(

@@ -39,6 +39,8 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     head_revision: str | None
+    # Every revision this version's migrations know (empty: only the head is known).
+    known_revisions: frozenset[str] = frozenset()
     clock: Callable[[], datetime] = utcnow
     utc_offset_hours: int = 8  # Weng'an and Haizhu: China Standard Time, no daylight saving
     nats: "NATS | None" = None
