@@ -27,6 +27,10 @@ DONE = {
     "reject": N_("The application is rejected."),
     "uphold": N_("The objection is upheld: the application is back in verification."),
     "dismiss": N_("The objection is dismissed: the notice goes on."),
+    "payee": N_(
+        "The bank account was replaced. Another clerk must export a batch paying it "
+        "(four-eyes rule)."
+    ),
 }
 OBJECTION_STATUS = {
     "open": N_("Open: awaiting a clerk"),
