@@ -248,6 +248,8 @@ class Launcher:
             f"""
 Platform ready.
   gateway (the one public entry) {gw}
+    console (控制台)              {gw}/console/
+    public notice (公示名单)       {gw}/console/notice
     API docs                     {gw}/docs
     health                       {gw}/readyz
   services (behind the gateway)  {services}
