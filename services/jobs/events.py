@@ -6,13 +6,14 @@ NATS subject, on the ``JOBS`` stream). Ids are UUID strings, dates ``YYYY-MM-DD`
 national ID numbers or phone numbers; consumers that need a person refer to ``worker_id``. The
 one exception is masked: ``jobs.worker.registered`` carries the worker's name and ID number
 *masked* (王*明, ``520***********1234``), as the subsidies service's public notice (公示) of
-recipients must show them by law; the clear values never leave the jobs service.
+recipients must show them by law, and ``jobs.worker.updated`` carries them masked again after a
+correction; the clear values never leave the jobs service.
 
 Consumers (the subsidies service) read these field names; changing one is a new version.
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -50,6 +51,25 @@ class WorkerRegistered(Event):
     registered_on: date
     name_masked: str | None = Field(default=None, max_length=100)
     national_id_masked: str | None = Field(default=None, max_length=20)
+
+
+class WorkerUpdated(Event):
+    """The labour bureau corrected a worker's masked name, township or poor-household flag (a
+    correction of only the phone or skills publishes nothing). The event is the worker's state
+    after the correction, masked as in ``jobs.worker.registered`` (never the clear values; the ID
+    number never changes and is repeated only so that the event stands alone).
+    ``changed_at`` is the time of the correction, strictly increasing for one worker: a consumer
+    keeps the latest it applied and ignores an older update, and orders any registration of the
+    worker before every update."""
+
+    event_type = "jobs.worker.updated"
+    worker_id: uuid.UUID
+    township: str = Field(max_length=100)
+    poor_household: bool
+    registered_on: date
+    name_masked: str = Field(max_length=100)
+    national_id_masked: str = Field(max_length=20)
+    changed_at: datetime
 
 
 class PostingPublished(Event):
@@ -139,6 +159,7 @@ class TrainingCompleted(Event):
 PUBLISHED_EVENTS: tuple[type[Event], ...] = (
     EmployerRegistered,
     WorkerRegistered,
+    WorkerUpdated,
     PostingPublished,
     PostingClosed,
     PlacementStarted,

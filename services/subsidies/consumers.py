@@ -5,13 +5,16 @@ only from these events (never by calling jobs or reading its database), and eval
 programs after each one. Each model below declares only the fields this service reads.
 
 Order does not matter: a month confirmed before its placement is stored and evaluated when the
-placement arrives; a placement ended before it started is retried later. Re-delivery does not
+placement arrives; a placement ended before it started is retried later. A worker's correction
+(``jobs.worker.updated``) applies only if newer than the last one applied (by its
+``changed_at``), and a registration, which has no such time, counts as older than any
+correction: it only fills what a correction left unknown. Re-delivery does not
 matter either: the inbox drops a repeated event id, and a grant is keyed by program and
 placement (and month), so even a re-published event with a new id adds nothing.
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +46,17 @@ class WorkerRegistered(_Read):
     # Masked only (the public notice shows them so); absent from events published before.
     name_masked: str | None = Field(default=None, max_length=100)
     national_id_masked: str | None = Field(default=None, max_length=20)
+
+
+class WorkerUpdated(_Read):
+    worker_id: uuid.UUID
+    township: str = Field(max_length=200)
+    poor_household: bool
+    registered_on: date
+    # Masked only, as in WorkerRegistered.
+    name_masked: str = Field(max_length=100)
+    national_id_masked: str = Field(max_length=20)
+    changed_at: datetime
 
 
 class PlacementStarted(_Read):
@@ -97,6 +111,11 @@ async def on_worker_registered(
         name_masked=e.name_masked,
         national_id_masked=e.national_id_masked,
     )
+
+
+@jobs_events.handles("jobs.worker.updated")
+async def on_worker_updated(session: AsyncSession, e: WorkerUpdated, envelope: Envelope) -> None:
+    await service.update_worker(session, **e.model_dump())
 
 
 @jobs_events.handles("jobs.placement.started")

@@ -44,6 +44,7 @@ def test_every_subscribed_type_is_published():
     assert subscribed == {
         "jobs.employer.registered",
         "jobs.worker.registered",
+        "jobs.worker.updated",
         "jobs.placement.started",
         "jobs.placement.month_confirmed",
         "jobs.placement.ended",

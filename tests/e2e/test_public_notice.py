@@ -1,6 +1,7 @@
 """The public notice (公示) through the gateway, with the real services: a worker the bureau
 registers in clear in the jobs service appears on the subsidies notice without login, masked
-only; an objection from the public reaches the clerks."""
+only; an objection from the public reaches the clerks; a corrected name reaches the notice,
+masked."""
 
 import json
 import re
@@ -8,6 +9,7 @@ import re
 from tests.support.infra import wait_until
 
 CLEAR_NAME = "王小明"
+CORRECTED_NAME = "欧阳晓明"
 NATIONAL_ID = "520522199003071233"  # Weng'an county code, valid MOD 11-2 check digit
 PHONE = "13985012345"
 ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -135,3 +137,23 @@ class TestPublicNotice:
         assert audit.json()["items"][-1]["action"] == "objection_received"
         # Nothing else of the subsidies service opened up.
         assert (await api.get(f"/v1/subsidies/applications/{app['id']}")).status_code == 401
+
+        # The bureau corrects the worker's name in the jobs service: the notice follows, masked.
+        r = await api.patch(
+            f"/v1/jobs/workers/{worker.json()['id']}",
+            headers=clerk,
+            json={"name": CORRECTED_NAME, "reason": "name misspelt at registration"},
+        )
+        assert r.status_code == 200, r.text
+
+        async def corrected():
+            board = await api.get("/v1/subsidies/notices?program_code=dedicated-post")
+            [item] = board.json()["items"]
+            return board if item["people"][0]["name_masked"] == "欧**明" else None
+
+        board = await wait_until(corrected, timeout=30, what="the corrected name on the notice")
+        [item] = board.json()["items"]
+        assert item["beneficiary_name"] == "欧**明"
+        assert item["people"][0]["national_id_masked"] == "520***********1233"
+        text = json.dumps(board.json(), ensure_ascii=False)
+        assert CORRECTED_NAME not in text and CLEAR_NAME not in text

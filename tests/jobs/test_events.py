@@ -28,6 +28,10 @@ async def run_every_action(jobs):
     posting = await make_posting(jobs, headers, openings=1)
     body = worker_body()
     worker = await make_worker(jobs, **{k: body[k] for k in ("national_id", "phone")})
+    corrected = await jobs.client.patch(
+        f"/v1/jobs/workers/{worker['id']}", json={"township": "Languan"}, headers=staff()
+    )
+    assert corrected.status_code == 200, corrected.text
     placement = (await hire(jobs, headers, posting, worker)).json()  # fills the posting
     await confirm(jobs, headers, placement["id"], "2026-03")
     await jobs.client.post(
@@ -78,7 +82,8 @@ class TestPublishedEvents:
         async def count():
             return (await js.stream_info(stream)).state.messages
 
-        expected = 9  # 2 employers, worker, published, filled, started, month, ended, training
+        # 2 employers, worker, its correction, published, filled, started, month, ended, training
+        expected = 10
         await wait_until(lambda: _at_least(count, expected), timeout=15, what="events relayed")
         assert await count() == expected
         messages = [await js.get_msg(stream, seq) for seq in range(1, expected + 1)]
@@ -96,7 +101,7 @@ class TestPublishedEvents:
                     assert secret not in msg.data.decode()
             assert personal["national_id"] not in msg.data.decode()
             assert personal["name"] not in msg.data.decode()
-            if envelope["type"] == "jobs.worker.registered":
+            if envelope["type"] in ("jobs.worker.registered", "jobs.worker.updated"):
                 # Masked only, as the public notice of subsidy recipients shows them.
                 assert envelope["data"]["name_masked"] == "W*******g"
                 clear = personal["national_id"]
@@ -123,6 +128,15 @@ class TestPublishedEvents:
                 "registered_on",
                 "name_masked",
                 "national_id_masked",
+            },
+            "jobs.worker.updated": {
+                "worker_id",
+                "township",
+                "poor_household",
+                "registered_on",
+                "name_masked",
+                "national_id_masked",
+                "changed_at",
             },
             "jobs.posting.published": {
                 "posting_id",

@@ -86,6 +86,82 @@ class TestWorkerRegistered:
         assert (worker.name_masked, worker.national_id_masked) == ("李*", "522***********0011")
 
 
+def updated(worker_id: str, at: str, **fields: object) -> dict[str, object]:
+    """A ``jobs.worker.updated`` body: the worker's state after a correction made at ``at``."""
+    return {
+        "worker_id": worker_id,
+        "township": "Houchang",
+        "poor_household": True,
+        "registered_on": "2020-01-01",
+        "name_masked": "王*明",
+        "national_id_masked": "522***********1234",
+        "changed_at": f"2020-03-01T{at}+00:00",
+    } | fields
+
+
+def registered(worker_id: str, **fields: object) -> dict[str, object]:
+    """A ``jobs.worker.registered`` body (no time of change)."""
+    body = updated(worker_id, "") | {"name_masked": "王*"} | fields
+    del body["changed_at"]
+    return body
+
+
+def projection(worker: Worker | None) -> tuple[object, ...]:
+    assert worker is not None
+    return (worker.name_masked, worker.township, worker.poor_household)
+
+
+class TestWorkerUpdated:
+    """Corrections of a worker: the newest applied wins, whatever the order of delivery."""
+
+    async def test_a_correction_replaces_the_registered_values(self, subsidies, feed):
+        worker_id = str(uuid.uuid4())
+        await feed.publish("jobs.worker.registered", registered(worker_id))
+        await feed.publish(
+            "jobs.worker.updated",
+            updated(worker_id, "08:00:00", township="Languan", poor_household=False),
+        )
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert projection(worker) == ("王*明", "Languan", False)
+        assert worker is not None and worker.national_id_masked == "522***********1234"
+        assert worker.changed_at is not None and worker.changed_at.isoformat() == (
+            "2020-03-01T08:00:00+00:00"
+        )
+
+    async def test_an_older_correction_after_a_newer_one_changes_nothing(self, subsidies, feed):
+        worker_id = str(uuid.uuid4())
+        newer = updated(worker_id, "09:00:00.000002", name_masked="欧**明")
+        older = updated(worker_id, "09:00:00.000001", name_masked="李*", township="Languan")
+        await feed.publish("jobs.worker.updated", newer)
+        await feed.publish("jobs.worker.updated", older)
+        # Re-published (a new event id), and a registration re-published after the correction.
+        await feed.publish("jobs.worker.updated", newer | {"township": "Yongyang"})
+        await feed.publish("jobs.worker.registered", registered(worker_id))
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert projection(worker) == ("欧**明", "Houchang", True)
+        assert worker is not None and worker.changed_at is not None
+        assert worker.changed_at.microsecond == 2
+        # A newer one still applies.
+        await feed.publish("jobs.worker.updated", updated(worker_id, "10:00:00", name_masked="李*"))
+        await feed.barrier()
+        assert projection(await worker_row(subsidies, worker_id)) == ("李*", "Houchang", True)
+
+    async def test_a_correction_before_the_registration_makes_the_worker_known(
+        self, subsidies, feed
+    ):
+        worker_id = str(uuid.uuid4())
+        await feed.publish(
+            "jobs.worker.updated", updated(worker_id, "08:00:00", township="Languan")
+        )
+        await feed.publish("jobs.worker.registered", registered(worker_id, poor_household=False))
+        await feed.barrier()
+        worker = await worker_row(subsidies, worker_id)
+        assert projection(worker) == ("王*明", "Languan", True)
+        assert worker is not None and worker.registered_on.isoformat() == "2020-01-01"
+
+
 class TestStableEmployment:
     async def test_granted_once_after_required_consecutive_months(self, subsidies, feed):
         fund = await create_fund(subsidies)

@@ -1,8 +1,9 @@
 """Every query of workers. Functions take the session first and never commit."""
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.jobs.db import like
@@ -53,6 +54,11 @@ async def lock_worker(session: AsyncSession, worker: Worker) -> None:
     """Re-read the worker's row under a lock: two edits of one record take turns, and the audit
     records each one's old values as they were."""
     await session.refresh(worker, with_for_update=True)
+
+
+async def last_change_at(session: AsyncSession, worker_id: uuid.UUID) -> datetime | None:
+    """When this worker's record was last corrected (None if never)."""
+    return await session.scalar(select(func.max(C.changed_at)).where(C.worker_id == worker_id))
 
 
 async def list_changes(

@@ -143,8 +143,9 @@ async def update_worker(
 ) -> WorkerPublic:
     """Change the name, phone, township, poor-household flag or skills (the national ID number
     never changes); bureau staff only. Each change is audited with the old and new values, who
-    and when (`GET /workers/{id}/changes`); phones appear masked there too. No event is
-    published: no other service reads a worker's record after registration."""
+    and when (`GET /workers/{id}/changes`); phones appear masked there too. A change of the
+    masked name, township or poor-household flag publishes `jobs.worker.updated` (masked
+    values only), which the subsidies service's public notice follows."""
     updated = await service.update_worker(session, runtime.vault, worker, body, identity)
     return worker_public(updated)
 

@@ -1,9 +1,9 @@
-"""Registering a worker (personal data encrypted; the event carries the name and ID number only
-masked, for the public notice of subsidy recipients), and loading a worker for the other
-features; never commits."""
+"""Registering and correcting a worker (personal data encrypted; the events carry the name and ID
+number only masked, for the public notice of subsidy recipients), and loading a worker for the
+other features; never commits."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from services.jobs.workers import repository as repo
 from services.jobs.workers.domain import mask_name
 from services.jobs.workers.schemas import WorkerCreate, WorkerUpdate
 from services.jobs.workers.tables import Worker, WorkerChange
+from shared.db import utcnow
 from shared.errors import Conflict
 from shared.events import add_event
 from shared.identity import Identity
@@ -95,12 +96,15 @@ async def update_worker(
     """Correct a worker's record and audit the change (old → new, who, when, why; phones
     masked). Fields not sent are left alone; a change to nothing records nothing.
 
-    No event is published: other services do not read a worker's record after registration.
-    The subsidies service decides on the placement's own copy of ``poor_household`` and
-    ``township`` (taken when the hire was recorded), so a correction changes no grant by itself;
-    a clerk who corrects the flag of someone with open applications sees them in the review
-    queue."""
+    A change of the masked name, township or poor-household flag publishes
+    ``jobs.worker.updated`` in the same transaction: the subsidies service keeps them for its
+    public notice (公示). A change of only the phone, the skills, or of the name where its mask
+    stays the same (王小明 → 王晓明, both 王*明) publishes nothing. The subsidies service still
+    decides on the placement's own copy of ``poor_household`` and ``township`` (taken when the
+    hire was recorded), so a correction changes no grant by itself; a clerk who corrects the
+    flag of someone with open applications sees them in the review queue."""
     await repo.lock_worker(session, worker)
+    published_before = _published(worker)
     sent = data.model_dump(exclude_unset=True)
     changes: list[dict[str, object]] = []
     for field in EDITABLE:
@@ -111,6 +115,7 @@ async def update_worker(
         _change_phone(vault, worker, sent["phone"], changes)
     if not changes:
         return worker
+    changed_at = await _next_change_time(session, worker.id)
     session.add(worker)
     session.add(
         WorkerChange(
@@ -119,10 +124,39 @@ async def update_worker(
             reason=data.reason,
             changed_by=actor.actor,
             changed_by_name=actor.name,
+            changed_at=changed_at,
         )
     )
     await session.flush()
+    if _published(worker) != published_before:
+        await add_event(
+            session,
+            events.WorkerUpdated(
+                worker_id=worker.id,
+                township=worker.township,
+                poor_household=worker.poor_household,
+                registered_on=worker.registered_on,
+                name_masked=mask_name(worker.name),
+                national_id_masked=worker.national_id_masked,
+                changed_at=changed_at,
+            ),
+        )
     return worker
+
+
+def _published(worker: Worker) -> tuple[str, str, bool]:
+    """What the events say of a worker that a correction can change."""
+    return mask_name(worker.name), worker.township, worker.poor_household
+
+
+async def _next_change_time(session: AsyncSession, worker_id: uuid.UUID) -> datetime:
+    """Now, or just after the worker's previous correction if the clock says otherwise (it
+    stepped back, or another replica's runs behind): ``changed_at`` strictly increases for one
+    worker, as consumers of ``jobs.worker.updated`` order corrections by it. The worker's row
+    is locked, so corrections take turns here."""
+    now = utcnow()
+    last = await repo.last_change_at(session, worker_id)
+    return now if last is None or now > last else last + timedelta(microseconds=1)
 
 
 def _change_phone(

@@ -15,8 +15,12 @@ async def get_employer(session: AsyncSession, employer_id: uuid.UUID) -> Employe
     return await session.get(Employer, employer_id)
 
 
-async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> Worker | None:
-    return await session.get(Worker, worker_id)
+async def get_worker(
+    session: AsyncSession, worker_id: uuid.UUID, *, for_update: bool = False
+) -> Worker | None:
+    """The worker, locked for the rest of the transaction with ``for_update`` (two events of
+    one worker applied by two consumers take turns)."""
+    return await session.get(Worker, worker_id, with_for_update=for_update)
 
 
 async def get_placement(session: AsyncSession, placement_id: uuid.UUID) -> Placement | None:

@@ -21,7 +21,9 @@ class Employer(SubsidiesModel, table=True):
 class Worker(SubsidiesModel, table=True):
     """A worker as the jobs events describe them. The name and ID number are kept only masked
     (王*明, 520***********1234), as the public notice (公示) shows them; None for workers whose
-    registration event predates those fields."""
+    registration event predates those fields. ``changed_at`` is the time of the latest
+    correction applied (``jobs.worker.updated``), None while only the registration is known:
+    an older or repeated correction, and any registration event, never overwrite a newer one."""
 
     __tablename__ = "workers"
     worker_id: uuid.UUID = Field(primary_key=True)
@@ -30,6 +32,7 @@ class Worker(SubsidiesModel, table=True):
     registered_on: date
     name_masked: str | None = Field(default=None, max_length=100)
     national_id_masked: str | None = Field(default=None, max_length=20)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Placement(SubsidiesModel, table=True):

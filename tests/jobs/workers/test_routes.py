@@ -4,6 +4,8 @@ masked, and never seen in events, logs or error bodies."""
 import asyncio
 import json
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -22,6 +24,14 @@ from tests.jobs.conftest import (
 from tests.support.apps import identity_headers
 
 URL = "/v1/jobs/workers"
+
+
+async def updates_of(jobs, worker_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return [
+        e
+        for e in await outbox_events(jobs, "jobs.worker.updated")
+        if e["data"]["worker_id"] == worker_id
+    ]
 
 
 class TestRegisterWorker:
@@ -212,8 +222,49 @@ class TestUpdateWorker:
         assert change["changed_by_name"] == "li.clerk"
         assert change["changed_by"].startswith("user:")
         assert body["phone"] not in r.text and new_phone not in r.text
-        # No event: no other service reads a worker's record after registration.
-        assert await outbox_events(jobs, "jobs.worker.updated") == []
+        # The subsidies service's notice follows the township and flag: one event, in the same
+        # transaction, with the worker's state after the correction, masked only.
+        [event] = await updates_of(jobs, worker["id"])
+        assert event["data"] == {
+            "worker_id": worker["id"],
+            "township": "Languan",
+            "poor_household": True,
+            "registered_on": worker["registered_on"],
+            "name_masked": "W*******g",
+            "national_id_masked": worker["national_id_masked"],
+            "changed_at": event["data"]["changed_at"],
+        }
+        assert datetime.fromisoformat(event["data"]["changed_at"]) == datetime.fromisoformat(
+            change["changed_at"]
+        )
+        assert body["national_id"] not in json.dumps(event) and new_phone not in json.dumps(event)
+
+    async def test_a_corrected_name_is_published_masked_with_increasing_times(self, jobs):
+        worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        for name in ("王小明", "王晓明", "欧阳小明"):  # 王晓明 has the same mask: no event
+            r = await jobs.client.patch(
+                f"{URL}/{worker['id']}", json={"name": name}, headers=staff()
+            )
+            assert r.status_code == 200, r.text
+        events = await updates_of(jobs, worker["id"])
+        assert [e["data"]["name_masked"] for e in events] == ["王*明", "欧**明"]
+        assert "小明" not in json.dumps(events, ensure_ascii=False)
+        times = [datetime.fromisoformat(e["data"]["changed_at"]) for e in events]
+        assert times[0] < times[1]
+
+    async def test_no_event_for_a_correction_of_nothing_or_of_phone_and_skills(self, jobs):
+        worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
+        for body in (
+            {"township": worker["township"], "poor_household": worker["poor_household"]},
+            {"name": worker["name"]},
+            {"phone": phone(), "skills": ["tea"]},
+        ):
+            r = await jobs.client.patch(f"{URL}/{worker['id']}", json=body, headers=staff())
+            assert r.status_code == 200, r.text
+        assert await updates_of(jobs, worker["id"]) == []
+        # The phone and skills were still corrected and audited.
+        changes = await jobs.client.get(f"{URL}/{worker['id']}/changes", headers=staff())
+        assert len(changes.json()["items"]) == 1
 
     async def test_nothing_changed_records_nothing_and_phone_can_be_removed(self, jobs):
         worker = (await jobs.client.post(URL, json=worker_body(), headers=staff())).json()
