@@ -147,10 +147,19 @@ class World:
 
 
 async def login(client: Client, username: str, password: str) -> dict[str, str]:
-    body = await client.setup_call(
-        "POST", "/v1/auth/login", {}, 200, json={"username": username, "password": password}
-    )
-    return {"Authorization": f"Bearer {body['access_token']}"}
+    """Log in; the gateway creates the bootstrap admin just after it starts, so a 401 is
+    retried for a while."""
+    for _ in range(100):
+        try:
+            r = await client.http.post(
+                "/v1/auth/login", json={"username": username, "password": password}
+            )
+        except httpx.HTTPError:
+            r = None
+        if r is not None and r.status_code == 200:
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        await asyncio.sleep(0.3)
+    raise RuntimeError(f"login of {username} never succeeded")
 
 
 async def setup(client: Client, run: str, *, stores: int, workers: int) -> World:
