@@ -45,10 +45,13 @@ class Options:
     schedule: list[str] | None = None
     gap: float = 4.0
     stores: int = 6
-    workers: int = 400
+    workers: int = 100
     max_seconds: float = 3600
     settle_seconds: float = 180
     seed: int = 14
+    # Register new workers once the setup's are hired, so jobs events last the whole run (the
+    # long run's fault points wait for them); the short run keeps to the setup's.
+    more_workers: bool = True
     keep: bool = False
     out: Path | None = None
 
@@ -88,8 +91,13 @@ async def run_harness(opts: Options) -> Outcome:
         ]
         half = len(world.workers) // 2
         writers += [
-            asyncio.create_task(workload.partner_writer(world.workers[:half])),
-            asyncio.create_task(workload.partner_writer(world.workers[half:])),
+            # New workers are numbered after the setup's, odd and even per writer.
+            asyncio.create_task(
+                workload.partner_writer(world.workers[:half], opts.workers, opts.more_workers)
+            ),
+            asyncio.create_task(
+                workload.partner_writer(world.workers[half:], opts.workers + 1, opts.more_workers)
+            ),
             asyncio.create_task(workload.reviewer()),
             asyncio.create_task(workload.payer(every=8.0)),
         ]
@@ -188,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     if args.short:
-        opts = Options(writes=0, schedule=SHORT_SCHEDULE, gap=2.0, stores=3, workers=40)
+        opts = Options(
+            writes=0, schedule=SHORT_SCHEDULE, gap=2.0, stores=3, workers=60, more_workers=False
+        )
     else:
         opts = Options(writes=args.writes, rounds=args.rounds, gap=args.gap)
     opts.keep = args.keep

@@ -15,7 +15,14 @@ pytestmark = pytest.mark.timeout(600)
 class TestShortRun:
     async def test_no_write_is_lost_or_duplicated_under_faults(self):
         outcome = await run_harness(
-            Options(writes=0, schedule=SHORT_SCHEDULE, gap=2.0, stores=3, workers=60)
+            Options(
+                writes=0,
+                schedule=SHORT_SCHEDULE,
+                gap=2.0,
+                stores=3,
+                workers=60,
+                more_workers=False,
+            )
         )
         report = outcome.report
         print(render(outcome))
