@@ -28,6 +28,7 @@ from gateway.console import mount_console
 from gateway.console.feed import ActivityFeed
 from gateway.dependencies import get_runtime
 from gateway.docs import mount_docs
+from gateway.limits import CredentialListener, prune_forever
 from gateway.proxy import GatewayMiddleware, ProxyEntry, http_session
 from gateway.routes import admin_router, auth_router
 from gateway.runtime import GatewayRuntime
@@ -161,7 +162,7 @@ async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[
         settings.upstream_connect_timeout_seconds,
         settings.upstream_read_timeout_seconds,
     ) as http:
-        app.state.runtime = GatewayRuntime(
+        runtime = app.state.runtime = GatewayRuntime(
             settings,
             http,
             engine,
@@ -170,13 +171,25 @@ async def run_gateway(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[
             known_revisions("gateway"),
         )
         bootstrap = asyncio.create_task(bootstrap_admin(sessionmaker, settings), name="bootstrap")
+        fleet: list[asyncio.Task[None]] = []
+        if runtime.buckets is not None:
+            # The fleet's limits and revocations (gateway/limits.py).
+            dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            listener = CredentialListener(dsn, runtime.auth)
+            fleet.append(asyncio.create_task(listener.run(), name="credential-listener"))
+            limiters = [runtime.limiter, runtime.login_limiter, runtime.auth.failures]
+            fleet.append(asyncio.create_task(prune_forever(runtime.buckets, limiters)))
+            # Start listening before serving, if the database lets us soon (else the credential
+            # memory stays off until it does: slower, never stale).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(listener.listening.wait(), 5)
         feed = activity_feed(settings)
         app.state.feed = feed
         subscribing = asyncio.create_task(feed.run(), name="feed")
         try:
             yield
         finally:
-            for task in (bootstrap, subscribing):
+            for task in (bootstrap, subscribing, *fleet):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

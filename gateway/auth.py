@@ -2,9 +2,11 @@
 
 Verified credentials are remembered for ``credential_cache_seconds`` (an API key's row by its
 prefix, a user by id) so the hot path does not ask the database on every request. Revoking a key
-or disabling a user on this gateway forgets it at once; other replicas notice within that time.
+or disabling a user forgets it at once on every replica: the change is announced with a
+PostgreSQL NOTIFY at commit (gateway/limits.py); a replica that is not listening trusts no memory.
 
-Invalid credentials are counted per client address (``auth_failure_*``), and only those: a
+Invalid credentials are counted per client address (``auth_failure_*``) for the whole fleet
+(gateway/limits.py), and only those: a
 credential is checked before the budget is consulted, so a valid API key or login token is
 served even from an address whose budget is spent (behind a NAT or a load balancer many clients
 share one address, and one client's bad keys must not lock the others out). From such an
@@ -30,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway import repository
 from gateway.config import GatewaySettings
 from gateway.errors import InvalidCredential, TooManyFailedCredentials
+from gateway.limits import BucketStore, FleetLimiter
 from gateway.security import (
-    RateLimiter,
     TtlCache,
     api_key_prefix,
     hash_api_key,
@@ -62,6 +64,7 @@ class Authenticator:
         settings: GatewaySettings,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
+        store: BucketStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_secret = settings.staff_token_key()
@@ -70,8 +73,12 @@ class Authenticator:
         self.keys = TtlCache(settings.credential_cache_seconds)  # prefix → (hash, identity)
         self.users = TtlCache(settings.credential_cache_seconds)
         self.unknown_keys = TtlCache(settings.auth_negative_cache_seconds)  # prefix → True
-        self.failures = RateLimiter(
-            settings.auth_failure_rate_per_second, settings.auth_failure_burst
+        self.failures = FleetLimiter(
+            "fail",
+            settings.auth_failure_rate_per_second,
+            settings.auth_failure_burst,
+            store,
+            lease=1,
         )
         self._prefixes: set[str] = set()
         self._prefixes_loaded_at: float | None = None
@@ -82,21 +89,26 @@ class Authenticator:
         whose invalid credentials are counted."""
         if not authorization:
             return None
-        retry_after = self.failures.blocked(client)
+        # Only this replica's bucket here (no database): the fleet's is asked when it matters,
+        # on a failure or before a key lookup.
+        local_retry = self.failures.blocked_locally(client)
         try:
-            return await self._verify(authorization, over_budget=retry_after is not None)
+            return await self._verify(authorization, client, over_budget=local_retry is not None)
         except InvalidCredential:
+            retry_after = local_retry or await self.failures.blocked(client)
             if retry_after is not None:
                 raise TooManyFailedCredentials(retry_after) from None
-            self.failures.acquire(client)
+            await self.failures.acquire(client)
             raise
 
-    async def _verify(self, authorization: str, *, over_budget: bool) -> Identity | None:
+    async def _verify(
+        self, authorization: str, client: str, *, over_budget: bool
+    ) -> Identity | None:
         token = bearer_token(authorization)
         if token is None:
             return None
         if looks_like_api_key(token):
-            return await self._api_key(token, over_budget=over_budget)
+            return await self._api_key(token, client, over_budget=over_budget)
         claims = read_staff_token(token, self.token_secret)
         if claims is None:
             raise InvalidCredential()
@@ -106,13 +118,16 @@ class Authenticator:
             raise InvalidCredential("The password has changed since this login: log in again.")
         return identity
 
-    async def _api_key(self, key: str, *, over_budget: bool) -> Identity:
+    async def _api_key(self, key: str, client: str, *, over_budget: bool) -> Identity:
         prefix = api_key_prefix(key)
         if prefix is None or self.unknown_keys.get(prefix) is not None:
             raise InvalidCredential()
         known = self.keys.get(prefix)
         if known is None:
-            if over_budget and not await self._is_active_prefix(prefix):
+            # A lookup is coming anyway: asking the fleet's budget first costs about as much.
+            if (
+                over_budget or await self.failures.blocked(client) is not None
+            ) and not await self._is_active_prefix(prefix):
                 raise InvalidCredential()
             known = await self._load_key(prefix)
         key_hash, identity = known
@@ -183,6 +198,23 @@ class Authenticator:
         """A key was just created here: a miss remembered for its prefix must not refuse it."""
         self.unknown_keys.forget(prefix)
         self._prefixes.add(prefix)
+
+    def forget_announced(self, what: str, ident: str) -> None:
+        """Another replica (or an operator command) changed a credential (gateway/limits.py)."""
+        if what == "key":
+            self.keys.forget(ident)
+        elif what == "user":
+            self.users.forget(ident)
+        elif what == "prefix":
+            self.unknown_keys.forget(ident)
+            self._prefixes.add(ident)
+
+    def trust_memory(self, trusted: bool) -> None:
+        """Whether remembered credentials may be used: not while revocations may go unheard.
+        Either way what was remembered is dropped (it may be stale)."""
+        for cache in (self.keys, self.users, self.unknown_keys):
+            cache.clear()
+            cache.trusted = trusted
 
     def forget_key(self, key_id: uuid.UUID) -> None:
         self.keys.forget(str(key_id))

@@ -33,7 +33,7 @@ async def caller(request: Request, runtime: RuntimeDep) -> Identity:
     )
     if identity is None:
         raise CredentialRequired()
-    retry_after = runtime.limiter.acquire(f"{identity.kind}:{identity.principal_id}")
+    retry_after = await runtime.limiter.acquire(f"{identity.kind}:{identity.principal_id}")
     if retry_after is not None:
         raise RateLimited(retry_after)
     return identity
@@ -56,7 +56,7 @@ async def login_rate_limit(request: Request, runtime: RuntimeDep) -> None:
     spent the address gets 429 before any password is checked. Unlike an API key a password can
     be guessed, so here the budget is consulted first: a 200 among 429s would tell a guesser the
     password at full speed. Successful logins spend nothing."""
-    retry_after = runtime.login_limiter.blocked(client_address(request))
+    retry_after = await runtime.login_limiter.blocked(client_address(request))
     if retry_after is not None:
         raise RateLimited(retry_after)
 

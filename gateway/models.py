@@ -281,3 +281,17 @@ class IdentityPublic(SQLModel):
     role: Role
     subject_id: str | None
     name: str
+
+
+class RateBucket(GatewayModel, table=True):
+    """The fleet's token buckets (gateway/limits.py): one row per limited key (a credential, a
+    client address), shared by every gateway replica. Times are the database's clock, in epoch
+    seconds, so the replicas' clocks do not matter. UNLOGGED on PostgreSQL: a crash empties it,
+    which only refills the buckets."""
+
+    __tablename__ = "rate_buckets"
+
+    key: str = Field(primary_key=True, max_length=300)
+    tokens: float
+    taken: int = 0
+    updated_at: float

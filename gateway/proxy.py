@@ -270,7 +270,7 @@ class Proxy:
         )
         if identity is None and not is_public(method, path):
             raise CredentialRequired()
-        retry_after = runtime.limiter.acquire(
+        retry_after = await runtime.limiter.acquire(
             f"{identity.kind}:{identity.principal_id}" if identity else f"ip:{client_host}"
         )
         if retry_after is not None:

@@ -72,7 +72,7 @@ async def login(
     try:
         user = await service.login(session, data.username, data.password)
     except InvalidLogin:
-        runtime.login_limiter.acquire(client_address(request))
+        await runtime.login_limiter.acquire(client_address(request))
         raise
     ttl = runtime.settings.token_ttl_seconds
     token = issue_staff_token(str(user.id), runtime.settings.staff_token_key(), ttl)

@@ -8,8 +8,9 @@ from starlette.types import Scope
 
 from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
+from gateway.limits import FleetLimiter, PostgresBuckets
 from gateway.proxy import Proxy
-from gateway.security import IdentitySigner, RateLimiter, client_address
+from gateway.security import IdentitySigner, client_address
 from shared.runtime import Runtime
 
 
@@ -34,11 +35,21 @@ class GatewayRuntime(Runtime):
         )
         self.settings = settings
         self.http = http
-        self.auth = Authenticator(settings, sessionmaker)
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        # The limits hold for the whole fleet of gateways, in the gateway's PostgreSQL database
+        # (gateway/limits.py); on SQLite (one development process) this process's are the fleet's.
+        self.buckets = PostgresBuckets(engine) if engine.dialect.name == "postgresql" else None
+        self.auth = Authenticator(settings, sessionmaker, store=self.buckets)
+        if self.buckets is not None:
+            # Until this replica hears of revocations (CredentialListener), it remembers nothing.
+            self.auth.trust_memory(False)
+        self.limiter = FleetLimiter(
+            "rate", settings.rate_limit_per_second, settings.rate_limit_burst, self.buckets
+        )
         # Logins are tried by people, not machines: a much smaller budget per client address
         # slows password guessing (argon2 makes each guess costly as well).
-        self.login_limiter = RateLimiter(settings.login_rate_per_second, settings.login_burst)
+        self.login_limiter = FleetLimiter(
+            "login", settings.login_rate_per_second, settings.login_burst, self.buckets, lease=1
+        )
         self.signer = IdentitySigner(settings.identity_secret.get_secret_value())
         self.upstreams = settings.upstreams()
         self.trusted_proxies = settings.trusted_networks()

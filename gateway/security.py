@@ -156,8 +156,13 @@ class TtlCache:
         self.max_entries = max_entries
         self.clock = clock
         self._items: dict[str, tuple[Any, str, float]] = {}
+        # False while what is remembered may be stale (the gateway hears of no revocation):
+        # nothing is returned or kept.
+        self.trusted = True
 
     def get(self, key: str) -> Any | None:
+        if not self.trusted:
+            return None
         item = self._items.get(key)
         if item is None:
             return None
@@ -167,7 +172,7 @@ class TtlCache:
         return item[0]
 
     def put(self, key: str, value: Any, tag: str) -> None:
-        if self.ttl <= 0:
+        if self.ttl <= 0 or not self.trusted:
             return
         now = self.clock()
         if len(self._items) >= self.max_entries:
@@ -267,6 +272,18 @@ class RateLimiter:
         if tokens >= 1.0:
             return None
         return max(1, math.ceil((1.0 - tokens) / self.rate))
+
+    def drain_to(self, key: str, tokens: float) -> None:
+        """Lower this key's bucket to ``tokens`` (what the fleet's shared bucket has left)."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_keys:
+                self._prune(now)
+            self._buckets[key] = [min(self.burst, tokens), now]
+            return
+        current = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[0], bucket[1] = min(current, tokens), now
 
     def _prune(self, now: float) -> None:
         # A bucket that has refilled completely holds no information: drop it.

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository
 from gateway.errors import InvalidLogin, UnknownSubject, UsernameTaken
+from gateway.limits import announce
 from gateway.models import (
     ApiKey,
     ApiKeyCreate,
@@ -84,6 +85,7 @@ async def update_user(
     user.updated_at = utcnow()
     session.add(user)
     await session.flush()
+    await announce(session, "user", user.id)
     return user
 
 
@@ -122,6 +124,7 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
     user.password_hash = await hash_password(new)
     user.updated_at = user.tokens_valid_after = utcnow()
     session.add(user)
+    await announce(session, "user", user.id)
 
 
 async def create_api_key(
@@ -144,6 +147,7 @@ async def create_api_key(
     )
     session.add(row)
     await session.flush()
+    await announce(session, "prefix", prefix)
     return row, key
 
 
@@ -154,6 +158,7 @@ async def revoke_api_key(session: AsyncSession, key: ApiKey, *, revoked_by: str)
         key.revoked_by = revoked_by
         session.add(key)
         await session.flush()
+        await announce(session, "key", key.id)
     return key
 
 

@@ -353,9 +353,10 @@ def test_the_gateway_never_takes_its_client_address_from_headers():
 class TestCompose:
     def test_two_replicas_of_each_service_and_the_gateway(self):
         services = compose()["services"]
-        for name in SERVICES:
+        for name in (*SERVICES, "gateway"):
             assert services[name]["deploy"]["replicas"] == 2, name
         assert services["gateway"]["ports"][0]["target"] == 8000
+        assert services["gateway"]["ports"][0]["published"] == "8000-8001"
 
     def test_a_one_shot_migration_per_database_as_its_owner_before_its_process(self):
         services = compose()["services"]
