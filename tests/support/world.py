@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
 from gateway.app import create_app as create_gateway
 from tests.support.apps import ADMIN_PASSWORD, gateway_settings, running_service, service_settings
 from tests.support.infra import TestDatabases, wait_until
@@ -89,7 +90,6 @@ async def running_world(
         finally:
             await stack.aclose()
             await databases.truncate_all()
-
 
 
 async def _login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
