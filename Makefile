@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test lint format typecheck bench chaos migrate deploy-check clean
+.PHONY: install run test fuzz lint format typecheck bench chaos migrate deploy-check clean
 
 CONSOLE_ASSETS := gateway/console/node_modules/.installed
 
@@ -27,6 +27,14 @@ run: install  ## the whole platform on SQLite files and an embedded NATS server
 
 test: install  ## the test suite on real PostgreSQL and a real nats-server
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The API fuzzing of `make test` (tests/fuzz) at length: many more requests per operation and
+# caller, and longer stateful chains; same seed unless EW_FUZZ_SEED is set.
+FUZZ_EXAMPLES ?= 25
+fuzz: install  ## schemathesis through the gateway as every role, at length (about 30 minutes)
+	EW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) EW_FUZZ_STATEFUL_SCENARIOS=$${EW_FUZZ_STATEFUL_SCENARIOS:-50} \
+	EW_FUZZ_STATEFUL_STEPS=$${EW_FUZZ_STATEFUL_STEPS:-12} \
+	$(PY) -m pytest tests/fuzz -p no:cacheprovider --timeout 3600 $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from gateway import repository
 from gateway.errors import ApiKeyNotFound, CredentialRequired, RateLimited, UserNotFound
 from gateway.models import ApiKey, User
+from gateway.proxy import CALLER_STATE
 from gateway.runtime import GatewayRuntime
 from shared.errors import Forbidden
 from shared.identity import Identity
@@ -27,10 +28,14 @@ def client_address(request: Request) -> str:
 
 
 async def caller(request: Request, runtime: RuntimeDep) -> Identity:
-    """The authenticated caller (API key or login token), within its rate limit."""
-    identity = await runtime.auth.authenticate(
-        request.headers.get("authorization"), client_address(request)
-    )
+    """The authenticated caller (API key or login token), within its rate limit. On the admin
+    API and the caller's own account the credential was checked before the body was read
+    (gateway.proxy.GatewayMiddleware), and is not looked up twice."""
+    identity: Identity | None = getattr(request.state, CALLER_STATE, None)
+    if identity is None:
+        identity = await runtime.auth.authenticate(
+            request.headers.get("authorization"), client_address(request)
+        )
     if identity is None:
         raise CredentialRequired()
     retry_after = await runtime.limiter.acquire(f"{identity.kind}:{identity.principal_id}")

@@ -37,6 +37,15 @@ CSP = (
 )
 FETCH_TIMEOUT_SECONDS = 3.0
 REF_PREFIX = "#/components/schemas/"
+# What the gateway itself may answer to any operation, before (or instead of) the service: a
+# missing or bad credential, a spent rate or failure budget, a body over the size limit.
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": REF_PREFIX + "Problem"}}}
+GATEWAY_ANSWERS = {
+    "401": "No credential, or one that is not valid, has expired or has been revoked.",
+    "413": "The body is larger than the gateway accepts (`GATEWAY_MAX_BODY_BYTES`).",
+    "429": "Too many requests from this credential, or too many bad credentials from this "
+    "address: retry after the seconds given in Retry-After.",
+}
 SWAGGER_UI_DIR = Path(str(swagger_ui_bundle.swagger_ui_path))
 
 
@@ -173,6 +182,7 @@ async def aggregated_openapi(app: FastAPI, runtime: GatewayRuntime) -> dict[str,
     for path in ("/healthz", "/readyz", "/metrics"):
         for operation in merged.get("paths", {}).get(path, {}).values():
             operation["security"] = []
+    add_gateway_answers(merged)
     if missing:
         merged["info"]["description"] += (
             f"\n\n**Not shown now** (service unreachable): {', '.join(missing)}."
@@ -182,6 +192,29 @@ async def aggregated_openapi(app: FastAPI, runtime: GatewayRuntime) -> dict[str,
     # An incomplete document is kept briefly only, so the missing part appears soon after.
     cache["expires"] = now + (min(ttl, 5.0) if missing else ttl)
     return merged
+
+
+def add_gateway_answers(merged: dict[str, Any]) -> None:
+    """Document on every operation what the gateway answers on its own: 401 where a credential
+    is needed, 429 everywhere (a credential's rate, and an address's budget of bad credentials,
+    which a public operation sent a bad credential spends too), 413 where a body is sent. A
+    service's own description of the same code is kept."""
+    for path, item in merged.get("paths", {}).items():
+        if path in ("/healthz", "/readyz", "/metrics"):
+            continue  # the gateway's own probes: no credential, no rate, no body
+        for method, operation in item.items():
+            if method not in HTTP_METHODS or not isinstance(operation, dict):
+                continue
+            answers = operation.setdefault("responses", {})
+            codes = ["429"]
+            if operation.get("security", merged.get("security")):
+                codes.append("401")
+            if "requestBody" in operation:
+                codes.append("413")
+            for code in codes:
+                answers.setdefault(
+                    code, {"description": GATEWAY_ANSWERS[code], "content": _PROBLEM}
+                )
 
 
 def docs_router() -> APIRouter:

@@ -49,7 +49,9 @@ def responses(
 
 def document_problems(app: FastAPI) -> None:
     """Put the one ``Problem`` schema the problem responses refer to into the app's OpenAPI
-    components (no route returns it as a model, so FastAPI would not list it)."""
+    components (no route returns it as a model, so FastAPI would not list it), and 400 on every
+    operation that reads a body: a body that cannot be read at all (not UTF-8, a broken
+    multipart) is answered 400 by the framework before any route runs."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -57,6 +59,11 @@ def document_problems(app: FastAPI) -> None:
             schema = build()
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["Problem"] = Problem.model_json_schema()
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        answers = operation.setdefault("responses", {})
+                        answers.setdefault("400", responses(400)[400])
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]

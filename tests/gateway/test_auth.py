@@ -180,6 +180,58 @@ class TestChangePassword:
         assert r.status_code == 403
 
 
+class TestCredentialBeforeBody:
+    """The gateway's own routes check the credential before they read the body (found by the
+    API fuzzing: without a credential, a body that was not JSON got 400 or 422, not 401)."""
+
+    BODIES = (b"\xc3\x28", b"{not json", b"[1, 2]")
+
+    async def test_no_credential_is_401_whatever_the_body(self, gateway):
+        for path in ("/v1/admin/api-keys", "/v1/admin/users", "/v1/auth/password"):
+            for body in self.BODIES:
+                r = await gateway.client.post(
+                    path, content=body, headers={"content-type": "application/json"}
+                )
+                assert r.status_code == 401, (path, body, r.text)
+                assert r.headers["www-authenticate"] == "Bearer"
+        r = await gateway.client.patch(
+            f"/v1/admin/users/{uuid.uuid4()}",
+            content=b"\xc3\x28",
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 401
+
+    async def test_invalid_credential_is_401_whatever_the_body(self, gateway):
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            content=b"{not json",
+            headers={"content-type": "application/json", **bearer("ew_not_a_real_key_0000")},
+        )
+        assert r.status_code == 401
+
+    async def test_with_a_credential_the_body_is_then_read(self, gateway):
+        token = await gateway.admin_token()
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            content=b"{not json",
+            headers={"content-type": "application/json", **bearer(token)},
+        )
+        assert r.status_code == 422
+        r = await gateway.client.post(
+            "/v1/admin/api-keys",
+            content=b"\xc3\x28",
+            headers={"content-type": "application/json", **bearer(token)},
+        )
+        assert r.status_code == 400
+        assert (await gateway.client.get("/v1/auth/me", headers=bearer(token))).status_code == 200
+
+    async def test_login_needs_no_credential(self, gateway):
+        r = await gateway.client.post(
+            "/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 422
+
+
 class TestApiKeyCredential:
     async def test_key_is_stored_only_as_hash_and_prefix(self, gateway):
         key = await create_api_key(gateway, "store", str(uuid.uuid4()))

@@ -107,6 +107,28 @@ class TestOpenApi:
         assert "Not shown now" in doc["info"]["description"]  # products, subsidies are down
         assert paths["/v1/jobs/workers"]["post"]["tags"] == ["jobs: workers"]
 
+    async def test_documents_what_the_gateway_answers_itself(self, start_gateway):
+        # Found by the API fuzzing: 429 (a spent rate or bad-credential budget) was answered
+        # on operations whose document did not list it.
+        async with serve(fake_jobs_service()) as jobs, start_gateway(jobs_url=jobs.url) as gw:
+            paths = (await gw.client.get("/openapi.json")).json()["paths"]
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for path, method in (
+            ("/v1/jobs/postings", "get"),
+            ("/v1/jobs/workers", "post"),
+            ("/v1/auth/login", "post"),
+            ("/v1/admin/api-keys", "get"),
+        ):
+            answers = paths[path][method]["responses"]
+            assert answers["429"]["content"]["application/problem+json"]["schema"] == problem
+        public = paths["/v1/jobs/postings"]["get"]["responses"]
+        assert "401" not in public  # no credential needed
+        assert "401" in paths["/v1/jobs/workers"]["post"]["responses"]
+        assert "413" in paths["/v1/admin/api-keys"]["post"]["responses"]
+        assert "413" not in paths["/v1/admin/api-keys"]["get"]["responses"]
+        # The gateway's probes are its own, answered without credential, rate or body.
+        assert "429" not in paths["/healthz"]["get"]["responses"]
+
     async def test_all_services_down_still_serves_the_gateway(self, start_gateway):
         async with start_gateway(jobs_url=DEAD_URL) as gw:
             r = await gw.client.get("/openapi.json")

@@ -3,6 +3,8 @@
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from shared.errors import PROBLEM_JSON, Conflict, install_error_handlers
 from shared.openapi import DESCRIPTIONS, PROBLEM_REF, Problem, document_problems, responses
@@ -45,6 +47,34 @@ class TestResponses:
         problem = document["components"]["schemas"]["Problem"]
         assert set(problem["required"]) == {"type", "title", "status", "detail"}
         assert app.openapi() is document  # built once
+
+    def test_an_operation_with_a_body_documents_400_for_a_body_that_cannot_be_read(self):
+        # Found by the API fuzzing: bytes that are not UTF-8 are answered 400 by FastAPI.
+        app = FastAPI()
+        install_error_handlers(app)
+        document_problems(app)
+
+        class Body(BaseModel):
+            name: str
+
+        @app.post("/things", responses=responses(422))
+        async def create(body: Body) -> dict[str, Any]:
+            return {}
+
+        @app.get("/things")
+        async def read() -> dict[str, Any]:
+            return {}
+
+        paths = app.openapi()["paths"]["/things"]
+        assert paths["post"]["responses"]["400"]["content"] == {
+            PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}
+        }
+        assert "400" not in paths["get"]["responses"]
+        answered = TestClient(app).post(
+            "/things", content=b"\xc3\x28", headers={"content-type": "application/json"}
+        )
+        assert answered.status_code == 400
+        assert answered.headers["content-type"] == PROBLEM_JSON
 
     def test_problem_model_reads_an_answered_problem(self):
         body = {
