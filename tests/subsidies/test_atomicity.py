@@ -5,11 +5,8 @@ accounts answered 503 on SQLite."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from nats.js import JetStreamContext
 from sqlalchemy.exc import OperationalError
 
 from services.subsidies.review import service
@@ -18,29 +15,13 @@ from tests.subsidies.factories import (
     APPROVER,
     AUDITOR,
     CLERK,
-    JobsFeed,
     dedicated_applications,
     get_app,
     get_fund,
     register_payee,
     verify,
 )
-from tests.support.apps import RunningService, running_service
-from tests.support.sqlite import migrated_sqlite_url
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def svc(request, settings_for, tmp_path) -> AsyncIterator[RunningService]:  # type: ignore[no-untyped-def]
-    overrides: dict[str, Any] = {}
-    if request.param == "sqlite":
-        overrides["database_url"] = await migrated_sqlite_url("subsidies", tmp_path)
-    async with running_service("subsidies", settings_for("subsidies", **overrides)) as running:
-        yield running
-
-
-@pytest.fixture
-def jobs_feed(js: JetStreamContext, namespace: str, svc: RunningService) -> JobsFeed:
-    return JobsFeed(js, namespace, svc)
+from tests.support.apps import RunningService
 
 
 async def audit_entries(svc: RunningService) -> int:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from nats.js import JetStreamContext
 
 from tests.subsidies.factories import (
     ADMIN,
@@ -47,11 +46,6 @@ async def svc(request, settings_for, tmp_path) -> AsyncIterator[RunningService]:
         overrides["database_url"] = await migrated_sqlite_url("subsidies", tmp_path)
     async with running_service("subsidies", settings_for("subsidies", **overrides)) as running:
         yield running
-
-
-@pytest.fixture
-def jobs_feed(js: JetStreamContext, namespace: str, svc: RunningService) -> JobsFeed:
-    return JobsFeed(js, namespace, svc)
 
 
 @pytest.fixture

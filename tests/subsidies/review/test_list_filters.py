@@ -1,39 +1,19 @@
 """The applications list's township filter and total, on PostgreSQL and on SQLite: the review
 queue filters by township and says how many applications its filters select over all pages."""
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-from nats.js import JetStreamContext
 
 from tests.subsidies.factories import (
     API,
     AUDITOR,
     DEDICATED,
-    JobsFeed,
     create_fund,
     create_program,
     verify,
     wait_for_applications,
 )
 from tests.subsidies.test_lists import assert_set_based
-from tests.support.apps import RunningService, running_service
-from tests.support.sqlite import migrated_sqlite_url
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def svc(request, settings_for, tmp_path) -> AsyncIterator[RunningService]:  # type: ignore[no-untyped-def]
-    overrides: dict[str, Any] = {}
-    if request.param == "sqlite":
-        overrides["database_url"] = await migrated_sqlite_url("subsidies", tmp_path)
-    async with running_service("subsidies", settings_for("subsidies", **overrides)) as running:
-        yield running
-
-
-@pytest.fixture
-def jobs_feed(js: JetStreamContext, namespace: str, svc: RunningService) -> JobsFeed:
-    return JobsFeed(js, namespace, svc)
+from tests.support.apps import RunningService
 
 
 async def listed(svc: RunningService, **params: Any) -> dict[str, Any]:
