@@ -196,7 +196,21 @@ class ConsumerRunner:
                 await asyncio.sleep(1.0)
                 continue
             for msg in msgs:
-                await self.handle(sub, msg)
+                try:
+                    await self.handle(sub, msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    # Most often the ack or nak lost with the connection (NATS restarting). The
+                    # message was not acknowledged, so it comes back after ack_wait and the inbox
+                    # absorbs a second delivery. Whatever it was, the loop must go on: a consumer
+                    # task that dies stops applying events until the process restarts.
+                    log.warning(
+                        "event_handling_failed",
+                        consumer=sub.durable,
+                        error=type(exc).__name__,
+                        detail=str(exc)[:200],
+                    )
 
     async def handle(self, sub: Subscription, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1

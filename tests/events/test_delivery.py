@@ -496,3 +496,45 @@ class TestRelayWakeUp:
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+class TestConsumerLoopSurvives:
+    async def test_a_message_whose_handling_fails_does_not_stop_the_consumer(self) -> None:
+        """The ack of a message can fail with the connection (NATS restarting): the consumer goes
+        on with the next messages instead of its task dying in silence."""
+        from shared.events.consumer import ConsumerRunner, Subscription
+
+        handled: list[str] = []
+
+        class Runner(ConsumerRunner):
+            def __init__(self) -> None:  # only the loop is exercised
+                self.batch = 10
+
+            async def handle(self, sub, msg) -> None:  # type: ignore[no-untyped-def]
+                if msg == "first":
+                    raise ConnectionError("the ack was lost with the connection")
+                handled.append(msg)
+
+        class Fetcher:
+            def __init__(self) -> None:
+                self.batches = [["first", "second"], ["third"]]
+
+            async def fetch(self, batch: int, timeout: float) -> list[str]:  # noqa: ASYNC109 - as nats-py names it
+                if self.batches:
+                    return self.batches.pop(0)
+                await asyncio.sleep(timeout)
+                raise TimeoutError
+
+        task = asyncio.create_task(
+            Runner()._loop(Subscription(durable="probe", publisher="kit"), Fetcher())  # type: ignore[arg-type]
+        )
+        try:
+            for _ in range(100):
+                if handled == ["second", "third"]:
+                    break
+                await asyncio.sleep(0.01)
+            assert handled == ["second", "third"]
+            assert not task.done()  # still consuming
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
