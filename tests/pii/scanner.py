@@ -91,8 +91,11 @@ class PiiScan:
         for match in _ID.finditer(text):
             if is_national_id(match.group(0)):
                 self.ids.append(Finding("national_id", match.group(0), where))
+        # A UUID is never a phone or an account, though its groups can look like one joined by
+        # hyphens (…-a138-0013-8000-… holds 13800138000): the platform logs UUIDs whole.
+        numbers = _UUID.sub(" ", text)
         for pattern in (_PHONE, _ACCOUNT):
-            for match in pattern.finditer(text):
+            for match in pattern.finditer(numbers):
                 self.seen.setdefault(re.sub(r"[ -]", "", match.group(0)), where)
 
     def findings(self) -> list[Finding]:
