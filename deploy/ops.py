@@ -162,6 +162,8 @@ def backlog(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command line: every subcommand and its options. Long because it is one argparse
+    tree, read top to bottom like the ``--help`` it prints; split, it would be harder to see."""
     p = argparse.ArgumentParser(
         prog="python -m deploy.ops",
         description=__doc__,

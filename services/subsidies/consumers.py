@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.base import MAX_FEN, MONTH_PATTERN
+from services.subsidies.eligibility import registry, service
 from services.subsidies.eligibility import repository as repo
-from services.subsidies.eligibility import service
 from services.subsidies.eligibility.tables import MonthConfirmation, Placement
 from shared.events import Envelope, RetryLater, Subscription
 
@@ -93,7 +93,7 @@ jobs_events = Subscription(durable="subsidies-eligibility", publisher="jobs")
 async def on_employer_registered(
     session: AsyncSession, e: EmployerRegistered, envelope: Envelope
 ) -> None:
-    await service.record_employer(
+    await registry.record_employer(
         session, employer_id=e.employer_id, kind=e.kind, name=e.name, location=e.location
     )
 
@@ -102,7 +102,7 @@ async def on_employer_registered(
 async def on_worker_registered(
     session: AsyncSession, e: WorkerRegistered, envelope: Envelope
 ) -> None:
-    await service.record_worker(
+    await registry.record_worker(
         session,
         worker_id=e.worker_id,
         township=e.township,
@@ -115,7 +115,7 @@ async def on_worker_registered(
 
 @jobs_events.handles("jobs.worker.updated")
 async def on_worker_updated(session: AsyncSession, e: WorkerUpdated, envelope: Envelope) -> None:
-    await service.update_worker(session, **e.model_dump())
+    await registry.update_worker(session, **e.model_dump())
 
 
 @jobs_events.handles("jobs.placement.started")

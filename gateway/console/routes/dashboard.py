@@ -291,7 +291,13 @@ async def dashboard_export(web: Page) -> Response:
     for group in SALES_GROUPS:
         rows = [[b["label"], b["row"]["tonnes"], b["row"]["fen"]] for b in charts[group]]
         sheets.append(Sheet(web._(titles[group]), sales_columns, rows))
-    sheets.append(
+    sheets += _subsidy_sheets(web, figures)
+    return xlsx_response(f"{web._('Dashboard')}.xlsx", workbook_of(sheets))
+
+
+def _subsidy_sheets(web: Web, figures: dict[str, Any]) -> list[Sheet]:
+    """The dashboard workbook's two subsidy sheets: paid in the period, and per program."""
+    return [
         Sheet(
             web._("Subsidies paid"),
             [
@@ -315,9 +321,7 @@ async def dashboard_export(web: Page) -> Response:
                 ]
                 for b in _paid_chart(figures)
             ],
-        )
-    )
-    sheets.append(
+        ),
         Sheet(
             web._("Subsidies"),
             [
@@ -339,9 +343,8 @@ async def dashboard_export(web: Page) -> Response:
                 ]
                 for r in _subsidy_rows(figures)
             ],
-        )
-    )
-    return xlsx_response(f"{web._('Dashboard')}.xlsx", workbook_of(sheets))
+        ),
+    ]
 
 
 async def _events(
