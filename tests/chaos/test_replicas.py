@@ -153,6 +153,8 @@ class TestTwoReplicas:
             report = await check(platform, world, history)
             await streams_match_outboxes(platform, report)
             phase("check")
+            retried = sum(op.attempts > 1 for op in history.ops)
+            report.figures["writes answered after a retry"] = retried
             await client.close()
             shares = during["shares"]
             print(
@@ -187,6 +189,7 @@ class TestTwoReplicas:
         assert Counter(op.via for op in before if op.outcome == "ok").keys() >= {0, 1}
         after = [op for op in ops[during["writes before the kill"] :] if op.outcome == "ok"]
         assert len(after) > 20, "too few writes acknowledged after the kill"
+        assert {"sale", "confirmation"} <= {op.kind for op in after}
         kinds = {op.kind for op in ops if op.outcome == "ok"}
         assert {"sale", "batch_sale", "placement", "confirmation", "approval"} <= kinds
         assert report.classes["ok"] > 0.9 * len(ops)
