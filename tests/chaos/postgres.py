@@ -149,7 +149,8 @@ class PrivatePostgres:
 class SharedDatabases:
     """Fresh databases per process on the machine's PostgreSQL (``EW_TEST_PG_URL``), with their
     owner and app roles, migrated to head (tests/support/infra.py); the same few methods as
-    :class:`PrivatePostgres` that the platform and the checker use. Dropped by ``destroy``."""
+    :class:`PrivatePostgres` that the platform and the checker use. Dropped by ``destroy`` (a
+    coroutine here: it asks the server)."""
 
     def __init__(self) -> None:
         self.databases = TestDatabases()
