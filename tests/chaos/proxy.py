@@ -1,7 +1,11 @@
 """A small TCP proxy on loopback between the services and NATS or PostgreSQL, which the fault
 schedule turns bad for a while: ``latency`` (every chunk delayed), ``blackhole`` (bytes are
 swallowed, connections hang), ``reset`` (every open connection closed with a TCP RST, new ones
-refused with one)."""
+refused with one).
+
+Given several upstream ports (the replicas of one service), it also stands in for what spreads
+connections over replicas in production (a Kubernetes Service, Compose's DNS): each new
+connection goes to the next replica in turn, and one that refuses (a dead replica) is skipped."""
 
 import asyncio
 import contextlib
@@ -12,9 +16,13 @@ CHUNK = 65536
 
 
 class FaultyProxy:
-    def __init__(self, name: str, upstream_port: int) -> None:
+    def __init__(self, name: str, *upstream_ports: int) -> None:
+        if not upstream_ports:
+            raise ValueError("a proxy needs at least one upstream port")
         self.name = name
-        self.upstream_port = upstream_port
+        self.upstream_ports = upstream_ports
+        self._next = 0  # the replica the next connection tries first
+        self.connections_to: dict[int, int] = dict.fromkeys(upstream_ports, 0)
         self.port = 0
         self.mode = "pass"
         self.latency = 0.0
@@ -52,11 +60,11 @@ class FaultyProxy:
         if self.mode == "reset":
             _reset(client_w)
             return
-        try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
+        upstream = await self._connect()
+        if upstream is None:
             _reset(client_w)
             return
+        up_r, up_w = upstream
         pair = (client_w, up_w)
         self._connections.add(pair)
         try:
@@ -65,6 +73,20 @@ class FaultyProxy:
             self._connections.discard(pair)
             for writer in pair:
                 writer.close()
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """A connection to the next upstream in turn that accepts one; None if none does."""
+        first = self._next
+        self._next = (self._next + 1) % len(self.upstream_ports)
+        for i in range(len(self.upstream_ports)):
+            port = self.upstream_ports[(first + i) % len(self.upstream_ports)]
+            try:
+                connection = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                continue
+            self.connections_to[port] += 1
+            return connection
+        return None
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, ConnectionError, asyncio.IncompleteReadError):

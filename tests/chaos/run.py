@@ -128,9 +128,7 @@ async def run_harness(opts: Options) -> Outcome:
         await client.close()
         return Outcome(report, history, nemesis.timeline, time.monotonic() - t_start, work)
     finally:
-        if platform.nats_proxy and platform.pg_proxy:
-            await platform.nats_proxy.close()
-            await platform.pg_proxy.close()
+        await platform.close_proxies()
         platform.stop_all()
         await asyncio.to_thread(pg.destroy)
         if not opts.keep:
