@@ -24,7 +24,9 @@ from tests.chaos.nemesis import Nemesis, fault_kinds
 from tests.chaos.platform import Platform
 from tests.chaos.postgres import PrivatePostgres
 from tests.chaos.workload import Client, History, Workload, setup
-from tests.support.infra import free_port
+from tests.pii.recording import record_httpx, scan_files, scan_streams
+from tests.pii.scanner import PiiScan
+from tests.support.infra import connect_harness, free_port
 
 # The suite's short run: one fault of each family, the cheap ones.
 SHORT_SCHEDULE = [
@@ -70,6 +72,10 @@ async def run_harness(opts: Options) -> Outcome:
     pg = PrivatePostgres(free_port(), work / "pg")
     platform = Platform(work, pg)
     t_start = time.monotonic()
+    # Everything the workload sends and reads, the processes' logs and every stream message are
+    # scanned for personal data in clear (RELIABILITY row 26), as the suite's scan does.
+    pii = PiiScan()
+    stop_recording = record_httpx(pii)
     try:
         await asyncio.to_thread(pg.init)
         await asyncio.to_thread(pg.start)
@@ -126,15 +132,40 @@ async def run_harness(opts: Options) -> Outcome:
         report.figures["settled after (s)"] = round(settled, 1)
         report.figures["faults injected"] = len(nemesis.timeline)
         await client.close()
-        return Outcome(report, history, nemesis.timeline, time.monotonic() - t_start, work)
+        streams = await scan_platform_streams(platform, pii)
     finally:
+        stop_recording()
         if platform.nats_proxy and platform.pg_proxy:
             await platform.nats_proxy.close()
             await platform.pg_proxy.close()
         platform.stop_all()
+        logs = scan_files(pii, sorted(platform.logs.glob("*.log")))
         await asyncio.to_thread(pg.destroy)
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)
+    pii_verdict(report, pii, streams, logs)
+    return Outcome(report, history, nemesis.timeline, time.monotonic() - t_start, work)
+
+
+async def scan_platform_streams(platform: Platform, scan: PiiScan) -> int:
+    """Every message of every stream, read as the harness's NATS user; returns the streams."""
+    nc = await connect_harness(platform.nats_url)
+    try:
+        return len(await scan_streams(nc, scan))
+    finally:
+        await nc.close()
+
+
+def pii_verdict(report: Report, scan: PiiScan, streams: int, logs: int) -> None:
+    findings = scan.findings()
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(scan.counts.items()))
+    report.invariant(
+        "no personal data in clear",
+        not findings,
+        f"{counts}, {streams} streams, {logs} process logs; "
+        f"{len(scan.phones)} phones and {len(scan.accounts)} accounts sent"
+        + "".join(f"; {f}" for f in findings[:20]),
+    )
 
 
 async def heal(platform: Platform) -> None:
