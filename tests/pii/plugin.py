@@ -54,6 +54,11 @@ def scan_process_logs(paths: Iterable[Path]) -> None:
     scan_files(SCAN, paths)
 
 
+def scan_process_output(text: str, where: str) -> None:
+    """What a process a test ran printed, kept by the test rather than by pytest."""
+    SCAN.scan(text, f"output of {where}", "process log")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for name, content in report.sections:
         SCAN.scan(content, f"{name} of {report.nodeid}", "log section")
