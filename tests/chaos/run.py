@@ -49,6 +49,7 @@ class Options:
     stores: int = 6
     workers: int = 100
     max_seconds: float = 3600
+    # Give up settling once the backlog has not shrunk for this long.
     settle_seconds: float = 180
     seed: int = 14
     # Register new workers once the setup's are hired, so jobs events last the whole run (the
@@ -127,8 +128,9 @@ async def run_harness(opts: Options) -> Outcome:
         nemesis_task.cancel()
         await asyncio.gather(nemesis_task, return_exceptions=True)
         await heal(platform)
-        settled = await settle(platform, opts.settle_seconds)
+        settled, backlog = await settle(platform, opts.settle_seconds)
         report = await check(platform, world, history)
+        report.figures["backlog when the writes stopped"] = backlog
         report.figures["settled after (s)"] = round(settled, 1)
         report.figures["faults injected"] = len(nemesis.timeline)
         await client.close()
