@@ -86,17 +86,27 @@ class Databases:
         return len(published - applied)
 
 
-async def settle(platform: Platform, timeout: float) -> float:  # noqa: ASYNC109
-    """Wait until every outbox row is published and subsidies applied every jobs event."""
-    start = time.monotonic()
+async def settle(platform: Platform, stall: float, cap: float = 3600) -> tuple[float, int]:
+    """Wait until every outbox row is published and subsidies applied every jobs event; returns
+    the backlog (outbox rows and jobs events still to go) when it began, and the seconds it took,
+    or -1 if the backlog stopped shrinking for ``stall`` seconds (or ``cap``
+    passed). A backlog that still shrinks is the platform catching up, not a loss: on a busy
+    machine the consumers can end a run far behind the writers."""
+    start = last_progress = time.monotonic()
+    best: int | None = None
+    first = 0
     async with Databases(platform) as dbs:
         while True:
             pending = await dbs.pending_outbox()
-            unapplied = await dbs.unapplied_jobs_events()
-            if not any(pending.values()) and unapplied == 0:
-                return time.monotonic() - start
-            if time.monotonic() - start > timeout:
-                return -1.0
+            backlog = sum(pending.values()) + await dbs.unapplied_jobs_events()
+            now = time.monotonic()
+            first = backlog if best is None else first
+            if backlog == 0:
+                return now - start, first
+            if best is None or backlog < best:
+                best, last_progress = backlog, now
+            if now - last_progress > stall or now - start > cap:
+                return -1.0, first
             await asyncio.sleep(1.0)
 
 

@@ -26,7 +26,13 @@ from deploy.topology import BROKER, NATS_USERS, SERVICES
 from shared.events.permissions import nats_authorization
 from tests.chaos.postgres import PrivatePostgres, SharedDatabases
 from tests.chaos.proxy import FaultyProxy
-from tests.support.infra import free_port, nats_server_binary, wait_for_port
+from tests.support.infra import (
+    HARNESS_PASSWORD,
+    HARNESS_USER,
+    free_port,
+    nats_server_binary,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {
@@ -121,7 +127,8 @@ class Platform:
         conf.write_text(
             f'listen: "127.0.0.1:{self.nats.port}"\n'
             f'jetstream {{ store_dir: "{store}", sync_interval: always }}\n'
-            + nats_authorization(BROKER, passwords)
+            # The harness's own user reads every stream at the end, for the PII scan.
+            + nats_authorization(BROKER, passwords, extra_users={HARNESS_USER: HARNESS_PASSWORD})
         )
         conf.chmod(0o600)
         self.nats.proc = self._spawn(

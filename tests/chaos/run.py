@@ -24,7 +24,9 @@ from tests.chaos.nemesis import Nemesis, fault_kinds
 from tests.chaos.platform import Platform
 from tests.chaos.postgres import PrivatePostgres
 from tests.chaos.workload import Client, History, Workload, setup
-from tests.support.infra import free_port
+from tests.pii.recording import record_httpx, scan_files, scan_streams
+from tests.pii.scanner import PiiScan
+from tests.support.infra import connect_harness, free_port
 
 # The suite's short run: one fault of each family, the cheap ones.
 SHORT_SCHEDULE = [
@@ -47,6 +49,7 @@ class Options:
     stores: int = 6
     workers: int = 100
     max_seconds: float = 3600
+    # Give up settling once the backlog has not shrunk for this long.
     settle_seconds: float = 180
     seed: int = 14
     # Register new workers once the setup's are hired, so jobs events last the whole run (the
@@ -70,6 +73,10 @@ async def run_harness(opts: Options) -> Outcome:
     pg = PrivatePostgres(free_port(), work / "pg")
     platform = Platform(work, pg)
     t_start = time.monotonic()
+    # Everything the workload sends and reads, the processes' logs and every stream message are
+    # scanned for personal data in clear (RELIABILITY row 26), as the suite's scan does.
+    pii = PiiScan()
+    stop_recording = record_httpx(pii)
     try:
         await asyncio.to_thread(pg.init)
         await asyncio.to_thread(pg.start)
@@ -121,18 +128,44 @@ async def run_harness(opts: Options) -> Outcome:
         nemesis_task.cancel()
         await asyncio.gather(nemesis_task, return_exceptions=True)
         await heal(platform)
-        settled = await settle(platform, opts.settle_seconds)
+        settled, backlog = await settle(platform, opts.settle_seconds)
         report = await check(platform, world, history)
+        report.figures["backlog when the writes stopped"] = backlog
         report.figures["settled after (s)"] = round(settled, 1)
         report.figures["faults injected"] = len(nemesis.timeline)
         await client.close()
-        return Outcome(report, history, nemesis.timeline, time.monotonic() - t_start, work)
+        streams = await scan_platform_streams(platform, pii)
     finally:
+        stop_recording()
         await platform.close_proxies()
         platform.stop_all()
+        logs = scan_files(pii, sorted(platform.logs.glob("*.log")))
         await asyncio.to_thread(pg.destroy)
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)
+    pii_verdict(report, pii, streams, logs)
+    return Outcome(report, history, nemesis.timeline, time.monotonic() - t_start, work)
+
+
+async def scan_platform_streams(platform: Platform, scan: PiiScan) -> int:
+    """Every message of every stream, read as the harness's NATS user; returns the streams."""
+    nc = await connect_harness(platform.nats_url)
+    try:
+        return len(await scan_streams(nc, scan))
+    finally:
+        await nc.close()
+
+
+def pii_verdict(report: Report, scan: PiiScan, streams: int, logs: int) -> None:
+    findings = scan.findings()
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(scan.counts.items()))
+    report.invariant(
+        "no personal data in clear",
+        not findings,
+        f"{counts}, {streams} streams, {logs} process logs; "
+        f"{len(scan.phones)} phones and {len(scan.accounts)} accounts sent"
+        + "".join(f"; {f}" for f in findings[:20]),
+    )
 
 
 async def heal(platform: Platform) -> None:

@@ -17,6 +17,7 @@ import nats.errors
 import pytest
 
 from gateway.security import generate_api_key
+from tests.pii.plugin import scan_process_logs
 from tests.support.infra import free_port
 
 pytestmark = pytest.mark.timeout(300)
@@ -132,6 +133,8 @@ def platforms(tmp_path):
         for pid in _pids_alive(p.seen_children):  # never leave a platform behind a failed test
             if p.owns(pid):
                 os.kill(pid, signal.SIGKILL)
+        # What the platform's processes logged never reached pytest's capture: scan it too.
+        scan_process_logs([p.output, *sorted((p.data_dir / "logs").glob("*"))])
 
 
 @pytest.fixture

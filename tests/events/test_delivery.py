@@ -19,6 +19,7 @@ from shared.events import (
 )
 from shared.events.outbox import outbox_t
 from tests.events import kit
+from tests.pii.plugin import scan_process_output
 from tests.support.events import (
     counted_since,
     dead_letters_by_reason,
@@ -72,7 +73,7 @@ async def stream_messages(js, namespace):
 
 def run_kit(role, kit_db_url, nats_url, namespace, faults="", timeout=30, **env):
     environment = os.environ | {"EW_FAULTS": faults} | env
-    return subprocess.run(
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -91,6 +92,9 @@ def run_kit(role, kit_db_url, nats_url, namespace, faults="", timeout=30, **env)
         env=environment,
         check=False,
     )
+    # Its output never reaches pytest's capture: the PII scan reads it here.
+    scan_process_output(done.stdout + done.stderr, f"python -m tests.events.kit {role}")
+    return done
 
 
 class TestOutbox:

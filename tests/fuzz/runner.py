@@ -24,6 +24,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import hypothesis
 import hypothesis.errors
@@ -128,6 +129,17 @@ def fuzz_operation(
     return list(findings.values()), sent
 
 
+def observe(response: requests.Response) -> None:
+    """The PII scan of the suite sees what the fuzzer sends and reads (it uses ``requests``, not
+    the httpx clients the scan records by itself)."""
+    from tests.pii.plugin import observe_exchange
+
+    request = response.request
+    path = urlsplit(request.url or "").path
+    sent = request.body if isinstance(request.body, bytes | str) else None
+    observe_exchange(request.method or "", path, sent, response.content)
+
+
 def _fuzz_as(
     operation: Any,
     mode: GenerationMode,
@@ -171,6 +183,7 @@ def _fuzz_as(
         except requests.RequestException as exc:
             record(case, "no answer", None, repr(exc))
             return
+        observe(response)
         if secured and not headers and response.status_code != 401:
             record(
                 case,
@@ -235,6 +248,7 @@ def fuzz_stateful(
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             nonlocal sent
             sent += 1
+            observe(response)
             failures: list[Failure] = []
             try:
                 case.validate_response(response, checks=CHECKS, headers=headers)

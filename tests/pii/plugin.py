@@ -6,8 +6,11 @@ an httpx client) and scans, for ID numbers in clear and for those phones and acc
 
 - every response body an httpx client of the tests reads (services, gateway, in-process or not),
   except the few whose purpose is to carry the data in clear (ALLOWED_IN_CLEAR);
+- every response the fuzzer's ``requests`` reads (``observe_exchange``, from tests/fuzz);
 - every log line: what pytest captured of each test's setup, call and teardown (stdout, stderr
-  and log records; the services log JSON lines to stdout);
+  and log records; the services log JSON lines to stdout), and the log files of the processes
+  the launcher tests start (``scan_process_logs``); the fault harness scans its own processes'
+  logs and streams (tests/chaos/run.py);
 - every message of every stream of the run's nats-server (the KV buckets are streams too), read
   just before that server stops.
 
@@ -15,80 +18,45 @@ At the end it lists what it found and fails the run if anything was. Runs with `
 captured) cannot see the logs; the summary says so."""
 
 import asyncio
-import re
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.pii.recording import learn_request, record_httpx, scan_files, scan_response
+from tests.pii.recording import scan_streams as scan_streams_of
 from tests.pii.scanner import PiiScan
 
 SCAN = PiiScan()
 STATE: dict[str, Any] = {"streams": [], "errors": []}
 
-# Responses whose purpose is to hand personal data to the one who may have it: the bank file
-# (account numbers are what the bank pays; only the paying clerk may download it). And the API
-# documents, whose request examples are fixed, published sample values (an example ID number
-# must pass the MOD 11-2 check for "try it out" to work); they hold nothing a test created.
-ALLOWED_IN_CLEAR = (
-    re.compile(r"^/v1/subsidies/batches/[^/]+/(file|export)$"),
-    re.compile(r"^/openapi\.json$"),
-)
-
-
-def _allowed(path: str) -> bool:
-    return any(p.match(path) for p in ALLOWED_IN_CLEAR)
-
-
-def _learn_request(request: httpx.Request) -> None:
-    try:
-        content = request.content
-    except httpx.RequestNotRead:
-        return
-    if content:
-        SCAN.learn(content)
-
-
-def _scan_response(request: httpx.Request, response: httpx.Response) -> None:
-    if _allowed(request.url.path):
-        return
-    try:
-        content = response.content
-    except httpx.ResponseNotRead:
-        return
-    SCAN.scan(content, f"response to {request.method} {request.url.path}", "response")
-
-
-_async_send = httpx.AsyncClient.send
-_sync_send = httpx.Client.send
-
-
-async def _recording_async_send(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> Any:
-    _learn_request(request)
-    response = await _async_send(self, request, **kw)
-    if not kw.get("stream"):
-        _scan_response(request, response)
-    return response
-
-
-def _recording_sync_send(self: httpx.Client, request: httpx.Request, **kw: Any) -> Any:
-    _learn_request(request)
-    response = _sync_send(self, request, **kw)
-    if not kw.get("stream"):
-        _scan_response(request, response)
-    return response
-
 
 def pytest_configure(config: pytest.Config) -> None:
-    httpx.AsyncClient.send = _recording_async_send  # type: ignore[method-assign]
-    httpx.Client.send = _recording_sync_send  # type: ignore[method-assign]
+    STATE["undo"] = record_httpx(SCAN)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    httpx.AsyncClient.send = _async_send  # type: ignore[method-assign]
-    httpx.Client.send = _sync_send  # type: ignore[method-assign]
+    if undo := STATE.pop("undo", None):
+        undo()
+
+
+def observe_exchange(method: str, path: str, sent: bytes | str | None, body: bytes) -> None:
+    """One request and its answer made by a client other than httpx (the fuzzer's ``requests``)."""
+    learn_request(SCAN, sent)
+    scan_response(SCAN, method, path, body)
+
+
+def scan_process_logs(paths: Iterable[Path]) -> None:
+    """The log files of processes a test started (a launcher's, the fault harness's): their
+    output never reaches pytest's capture."""
+    scan_files(SCAN, paths)
+
+
+def scan_process_output(text: str, where: str) -> None:
+    """What a process a test ran printed, kept by the test rather than by pytest."""
+    SCAN.scan(text, f"output of {where}", "process log")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -126,30 +94,13 @@ def scan_streams_now(url: str) -> None:
 
 async def scan_streams(url: str, scan: PiiScan) -> list[str]:
     """Scan every message of every stream on ``url``; returns the streams' names."""
-    from nats.js.errors import NotFoundError
-
     from tests.support.infra import connect_harness
 
-    names = []
     nc = await connect_harness(url)
     try:
-        js = nc.jetstream()
-        for info in await js.streams_info():
-            name = info.config.name
-            names.append(name)
-            first, last = info.state.first_seq, info.state.last_seq
-            for seq in range(first, last + 1) if info.state.messages else ():
-                try:
-                    msg = await js.get_msg(name, seq)
-                except NotFoundError:
-                    continue
-                where = f"stream {name} message {seq} ({msg.subject})"
-                scan.scan(msg.data or b"", where, "stream message")
-                if msg.headers:
-                    scan.scan(repr(msg.headers), f"headers of {where}", "stream headers")
+        return await scan_streams_of(nc, scan)
     finally:
         await nc.close()
-    return names
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -151,3 +151,27 @@ class TestTheRunFails:
         result = _run(tmp_path, CLEAN)
         assert result.returncode == 0, result.stdout
         assert "nothing in clear" in result.stdout
+
+
+class TestTheFaultHarness:
+    def test_a_find_in_a_process_log_fails_its_run(self, tmp_path):
+        from tests.chaos.checker import Report
+        from tests.chaos.run import pii_verdict
+        from tests.pii.recording import scan_files
+
+        (tmp_path / "jobs.log").write_text('{"event": "worker_registered", "id": "masked"}\n')
+        clean, leaked = PiiScan(), PiiScan()
+        for scan in (clean, leaked):
+            scan.learn(b'{"phone": "13912340004"}')
+        assert scan_files(clean, sorted(tmp_path.glob("*.log"))) == 1
+        report = Report()
+        pii_verdict(report, clean, streams=5, logs=1)
+        assert report.passed, report.problems
+
+        (tmp_path / "subsidies.log").write_text('{"event": "payee", "phone": "13912340004"}\n')
+        assert scan_files(leaked, sorted(tmp_path.glob("*.log"))) == 2
+        report = Report()
+        pii_verdict(report, leaked, streams=5, logs=2)
+        assert not report.passed
+        assert "13912340004" in report.invariants["no personal data in clear"]
+        assert "subsidies.log" in report.problems[0]

@@ -2,6 +2,7 @@
 problem+json 4xx for bad input, 503 when the database is down, never a 500."""
 
 import asyncio
+import signal
 import uuid
 from datetime import timedelta
 
@@ -155,6 +156,50 @@ class TestNatsDown:
             try:
                 info = await nc.jetstream().stream_info(stream_name("jobs", namespace))
                 assert info.state.messages == 1
+            finally:
+                await nc.close()
+        finally:
+            server.stop()
+
+    async def test_a_hung_nats_holds_no_request_hostage(self, settings_for, namespace, tmp_path):
+        """RELIABILITY row 2: nats-server SIGSTOPped (it accepts bytes, answers nothing). Writes
+        are answered while it is still stopped, their events wait in the outbox, and once it
+        resumes each is in the stream once, though the relay's publishes timed out and were
+        retried with the same message id."""
+        server = NatsServer(store_dir=tmp_path).start()
+        assert server.proc is not None
+        try:
+            async with (
+                asyncio.timeout(120),
+                running_service("jobs", settings_for("jobs", nats_url=server.url)) as jobs,
+            ):
+                server.proc.send_signal(signal.SIGSTOP)
+                try:
+                    for n in range(3):
+                        first17 = f"5205221990030712{n}"
+                        r = await jobs.client.post(
+                            "/v1/jobs/workers",
+                            headers=identity_headers("bureau_clerk"),
+                            json={
+                                "name": f"Hung {n}",
+                                "national_id": first17 + national_id_check_char(first17),
+                                "phone": f"1398501235{n}",
+                                "township": "Houchang",
+                                "poor_household": False,
+                                "skills": [],
+                            },
+                        )
+                        assert r.status_code == 201, r.text
+                    # Answered while NATS still hangs: nothing could have been published.
+                    assert await _unpublished(jobs) == 3
+                    assert (await jobs.client.get("/readyz")).status_code == 200
+                finally:
+                    server.proc.send_signal(signal.SIGCONT)
+                await wait_until(lambda: _published_all(jobs), timeout=90, what="the events sent")
+            nc = await connect_harness(server.url)
+            try:
+                info = await nc.jetstream().stream_info(stream_name("jobs", namespace))
+                assert info.state.messages == 3
             finally:
                 await nc.close()
         finally:
