@@ -37,6 +37,7 @@ from tests.chaos.checker import Report, check, settle
 from tests.chaos.platform import Platform, replica_name
 from tests.chaos.postgres import SharedDatabases
 from tests.chaos.workload import Client, History, Workload, setup
+from tests.pii.plugin import scan_process_logs
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -148,7 +149,7 @@ class TestTwoReplicas:
             workload = Workload(client, world, history, run)
             during = await run_workload(platform, workload)
             phase("writes")
-            settled = await settle(platform, SETTLE_SECONDS)
+            settled, _backlog = await settle(platform, SETTLE_SECONDS)
             phase("settle")
             report = await check(platform, world, history)
             await streams_match_outboxes(platform, report)
@@ -175,6 +176,8 @@ class TestTwoReplicas:
             platform.stop_all()
             await platform.close_proxies()
             await pg.destroy()
+            # What the eight processes logged is scanned for personal data like the suite's.
+            scan_process_logs(sorted(platform.logs.glob("*.log")))
             shutil.rmtree(work, ignore_errors=True)
 
         # Nothing lost, nothing applied twice; every invariant holds (fund, audit chain, sales
