@@ -22,6 +22,7 @@ thread, since the platform's servers run in the test's event loop."""
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,12 +77,22 @@ class Finding:
         )
 
 
-def load_schema(gateway_url: str) -> Any:
-    """The gateway's document, as Schemathesis reads it, aimed at the gateway."""
+def load_schema(gateway_url: str, patience: float = 120.0) -> Any:
+    """The gateway's document, as Schemathesis reads it, aimed at the gateway. The gateway
+    leaves out, for a few seconds, a service that did not answer its fetch within 3 s (a
+    service builds its document on first request, slowly on a busy machine): wait until every
+    service is in it."""
     config = schemathesis.Config.from_dict(
         {"base-url": gateway_url, "generation": {"mode": "all"}, "seed": SEED}
     )
-    return schemathesis.openapi.from_url(f"{gateway_url}/openapi.json", config=config)
+    deadline = time.monotonic() + patience
+    while True:
+        doc = requests.get(f"{gateway_url}/openapi.json", timeout=30).json()
+        incomplete = "**Not shown now**" in doc["info"].get("description", "")
+        if not incomplete or time.monotonic() > deadline:
+            break
+        time.sleep(2.0)
+    return schemathesis.openapi.from_dict(doc, config=config)
 
 
 def needs_credential(operation: Any) -> bool:
