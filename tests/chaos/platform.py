@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -48,7 +49,7 @@ class Proc:
 
 
 class Platform:
-    def __init__(self, work: Path, pg: PrivatePostgres) -> None:
+    def __init__(self, work: Path, pg: "PrivatePostgres | Any") -> None:
         self.work = work
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -97,13 +98,15 @@ class Platform:
         self.pg_proxy = await FaultyProxy("postgres", self.pg.port).start()
 
     def env(self, name: str, faults: str = "") -> dict[str, str]:
-        assert self.nats_proxy and self.pg_proxy
+        # Without proxies (the benchmark's platform) services reach NATS and PostgreSQL directly.
+        nats_port = self.nats_proxy.port if self.nats_proxy else self.nats.port
+        pg_port = self.pg_proxy.port if self.pg_proxy else None
         env = dict(os.environ) | signing_environment(self.secrets, name)
         env |= {
             "PYTHONUNBUFFERED": "1",
             "EW_ENV": "development",
             "EW_DATA_DIR": str(self.work),
-            "EW_NATS_URL": f"nats://127.0.0.1:{self.nats_proxy.port}",
+            "EW_NATS_URL": f"nats://127.0.0.1:{nats_port}",
             "EW_NATS_USER": name,
             "EW_NATS_PASSWORD": self.secrets[nats_password_key(name)],
             "EW_IDENTITY_SECRET": "chaos-identity-secret-0123456789abcdef-0123",
@@ -114,7 +117,7 @@ class Platform:
             "EW_CONSUMER_RETRY_DELAY_SECONDS": "0.5",
             "EW_CONSUMER_ACK_WAIT_SECONDS": "10",
             "EW_CONSUMER_MAX_DELIVER": "50",
-            f"{name.upper()}_DATABASE_URL": self.pg.app_url(name, self.pg_proxy.port),
+            f"{name.upper()}_DATABASE_URL": self.pg.app_url(name, pg_port),
         }
         env.pop("EW_FAULTS", None)
         if faults:
@@ -202,9 +205,10 @@ class Platform:
         if p.proc is not None:
             p.proc.wait()
 
-    async def start_all(self) -> None:
+    async def start_all(self, proxies: bool = True) -> None:
         self.start_nats()
-        await self.start_proxies()
+        if proxies:
+            await self.start_proxies()
         for name in SERVICES:
             self.spawn_app(name)
         for name in SERVICES:
