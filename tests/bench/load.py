@@ -116,9 +116,11 @@ def wrk(
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH "))
     raw = json.loads(line.removeprefix("BENCH "))
     elapsed = raw["duration_us"] / 1e6
+    ok = raw["requests"] - raw["non2xx"] - raw["socket_errors"]
     return {
         "requests": raw["requests"],
-        "per_second": raw["requests"] / elapsed if elapsed else 0.0,
+        # Only answers that succeeded count as throughput.
+        "per_second": max(0, ok) / elapsed if elapsed else 0.0,
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "errors": raw["non2xx"] + raw["socket_errors"],

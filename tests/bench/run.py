@@ -106,6 +106,7 @@ async def main(args: argparse.Namespace) -> int:
         for n in range(args.runs):
             print(f"run {n + 1}/{args.runs}…", flush=True)
             runs.append(await one_run(hot, events, baselines, args))
+            print(json.dumps(runs[-1], default=str)[:4000], flush=True)
         print(f"loading {args.lines:,} sale lines…", flush=True)
         loaded = await stats.load(
             hot.products_dsn, world.store_ids, list(world.product_ids.values()), args.lines
@@ -133,7 +134,7 @@ async def one_run(
         run["profile"] = profile(hot, args.profile, hot.pids()[args.profile], args.out)
     run["sale_hot"] = {t: hot.sale(t, hot=True) for t in ("products", "gateway")}
     run["sale_c1"] = {t: hot.sale(t, connections=1) for t in ("bare", "products", "gateway")}
-    half = run["sale"]["gateway"]["per_second"] / 2
+    half = max(1.0, run["sale"]["gateway"]["per_second"] / 2)
     run["paced"] = await hot.paced_sales(half, args.seconds)
     for key, path in (("me", "/v1/products/stores/me"), ("404", "/v1/products/no-such-thing")):
         run[f"get_{key}"] = {t: hot.get(t, path) for t in ("products", "nginx", "gateway")}
