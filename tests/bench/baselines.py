@@ -46,10 +46,12 @@ class Baselines:
         conn = await asyncpg.connect(self.pg.dsn())
         await conn.execute(f"CREATE DATABASE {self.pg.database('baseline')}")
         await conn.close()
-        log = open(self.work / "logs" / "baseline.log", "ab")
+        log = open(self.work / "logs" / "baseline.log", "ab")  # noqa: ASYNC230 - once
         self.procs["bare"] = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tests.bench.baseline_app:app"]
-            + ["--host", "127.0.0.1", "--port", str(self.app_port), *UVICORN],
+            [
+                *[sys.executable, "-m", "uvicorn", "tests.bench.baseline_app:app"],
+                *["--host", "127.0.0.1", "--port", str(self.app_port), *UVICORN],
+            ],
             cwd=ROOT,
             env={"BENCH_BASELINE_DSN": self.dsn, "PATH": "/usr/bin:/bin"},
             stdout=log,
@@ -199,7 +201,8 @@ CREATE TABLE IF NOT EXISTS copy_sales (
     line_count int NOT NULL, recorded_at timestamptz NOT NULL, recorded_by varchar(120) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS copy_sales_receipt ON copy_sales (store_id, receipt_number);
 CREATE TABLE IF NOT EXISTS copy_sale_lines (
-    id bigserial PRIMARY KEY, sale_id uuid NOT NULL REFERENCES copy_sales (id), line_no int NOT NULL,
+    id bigserial PRIMARY KEY, sale_id uuid NOT NULL REFERENCES copy_sales (id),
+    line_no int NOT NULL,
     product_id uuid NOT NULL, sku varchar(64) NOT NULL, quantity bigint NOT NULL,
     unit_price_fen bigint NOT NULL, grams bigint NOT NULL, fen bigint NOT NULL);
 CREATE INDEX IF NOT EXISTS copy_sale_lines_sale ON copy_sale_lines (sale_id);

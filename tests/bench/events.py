@@ -48,7 +48,7 @@ class Propagation:
         self.subsidies_dsn = subsidies_dsn
         self.next_confirmation = 0  # across runs: each (placement, month) is confirmed once
 
-    async def wait_placements(self, timeout: float = 120) -> None:
+    async def wait_placements(self, timeout: float = 120) -> None:  # noqa: ASYNC109
         """Until subsidies knows every placement (the jobs events of the set-up)."""
         conn = await asyncpg.connect(self.subsidies_dsn)
         try:

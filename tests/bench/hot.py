@@ -66,7 +66,9 @@ class Hot:
 
     def get(self, target: str, path: str, *, connections: int = 32) -> Result:
         """GETs of ``path`` through ``target`` (products, nginx or gateway), as a store."""
-        header = (self.world.gateway_stores() if target == "gateway" else self.world.direct_stores())[0]
+        header = (
+            self.world.gateway_stores() if target == "gateway" else self.world.direct_stores()
+        )[0]
         cfg = {"kind": "get", "method": "GET", "path": path, "headers": {header[0]: header[1]}}
         return wrk(
             self.urls[target], cfg, connections=connections, seconds=self.seconds, pids=self.pids()
@@ -168,7 +170,7 @@ class Hot:
             backlog = await _pending(outbox) - before
             with Usage({"products": pids["products"]}) as drain_usage:
                 drain_began = time.perf_counter()
-                while await _pending(outbox) > before:
+                while await _pending(outbox) > before:  # noqa: ASYNC110 - polls the database
                     await asyncio.sleep(0.05)
                 drain = time.perf_counter() - drain_began
         finally:

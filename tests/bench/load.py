@@ -5,6 +5,7 @@ its own process, with tests/bench/load.lua shaping each request. While it runs, 
 (utime + stime from ``/proc/<pid>/stat``) and the peak RSS of every process of the platform are
 sampled, so each scenario also reports CPU milliseconds per request of each process."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -64,10 +65,8 @@ class Usage:
     def _sample(self) -> None:
         while True:
             for name, pid in self.pids.items():
-                try:
+                with contextlib.suppress(OSError):
                     self.rss_peak[name] = max(self.rss_peak.get(name, 0.0), rss_mb(pid))
-                except OSError:
-                    pass
             self.load.append(loadavg())
             if self._stop.wait(0.25):
                 return

@@ -180,8 +180,19 @@ def profile(hot: Hot, process: str, pid: int, out: Path) -> str:
     svg = out / f"profile-{process}-{datetime.now(UTC):%Y%m%dT%H%M%S}.svg"
     spy = Path(sys.executable).parent / "py-spy"
     recorder = subprocess.Popen(
-        [str(spy), "record", "--pid", str(pid), "--duration", str(int(hot.seconds)), "--rate",
-         "200", "--output", str(svg), "--nonblocking"],
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(hot.seconds)),
+            "--rate",
+            "200",
+            "--output",
+            str(svg),
+            "--nonblocking",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -190,7 +201,9 @@ def profile(hot: Hot, process: str, pid: int, out: Path) -> str:
     return str(svg)
 
 
-def write_report(args: argparse.Namespace, runs: list[dict[str, Any]], seconds: float, work: Path) -> None:
+def write_report(
+    args: argparse.Namespace, runs: list[dict[str, Any]], seconds: float, work: Path
+) -> None:
     loads = [x for run in runs for x in (run["load_before"], run["load_after"])]
     loads += [
         part["load"]
@@ -212,7 +225,9 @@ def write_report(args: argparse.Namespace, runs: list[dict[str, Any]], seconds: 
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
-    text = f"Date: {meta['date']}. Machine: {meta['machine']}. Wall time {meta['wall_seconds']} s.\n\n"
+    text = (
+        f"Date: {meta['date']}. Machine: {meta['machine']}. Wall time {meta['wall_seconds']} s.\n\n"
+    )
     text += markdown(runs, meta) + "\n"
     (args.out / "bench.md").write_text(text)
     print("\n" + text)

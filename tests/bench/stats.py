@@ -26,7 +26,7 @@ SELECT count(*) FROM (
   UNION ALL
   (SELECT * FROM ({DAILY_FROM_LINES.format(where="")}) d
    EXCEPT SELECT business_date, store_id, product_id, month, quantity, grams, fen
-   FROM sales_daily_rollup)) diff"""
+   FROM sales_daily_rollup)) diff"""  # noqa: S608 - constant text, no input
 
 CHECK_MONTHLY = """
 SELECT count(*) FROM (
@@ -61,7 +61,9 @@ async def check_rollups(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval(CHECK_DAILY)) + int(await conn.fetchval(CHECK_MONTHLY))
 
 
-async def load(dsn: str, store_ids: list[str], product_ids: list[str], lines: int) -> dict[str, Any]:
+async def load(
+    dsn: str, store_ids: list[str], product_ids: list[str], lines: int
+) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
         live = await check_rollups(conn)
