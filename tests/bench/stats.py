@@ -26,7 +26,7 @@ SELECT count(*) FROM (
   UNION ALL
   (SELECT * FROM ({DAILY_FROM_LINES.format(where="")}) d
    EXCEPT SELECT business_date, store_id, product_id, month, quantity, grams, fen
-   FROM sales_daily_rollup)) diff"""  # noqa: S608 - constant text, no input
+   FROM sales_daily_rollup)) diff"""
 
 CHECK_MONTHLY = """
 SELECT count(*) FROM (
