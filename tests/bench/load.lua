@@ -3,10 +3,20 @@
 -- its store and products chosen round-robin from the configured ones.
 local counter = 0
 local n_threads = 0
+local threads = {}
+first_error = ""
 
 function setup(thread)
   n_threads = n_threads + 1
   thread:set("tid", n_threads)
+  threads[n_threads] = thread
+end
+
+-- The first refused answer, to say in the report why a scenario had errors.
+response = function(status, headers, body)
+  if status >= 300 and first_error == "" then
+    first_error = status .. " " .. string.sub(body or "", 1, 300)
+  end
 end
 
 local function sale()
@@ -38,6 +48,13 @@ request = function()
 end
 
 done = function(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    local err = thread:get("first_error")
+    if err ~= nil and err ~= "" then
+      io.write("FIRST_ERROR " .. string.gsub(err, "\n", " ") .. "\n")
+      break
+    end
+  end
   io.write(string.format(
     'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non2xx":%d,' ..
     '"socket_errors":%d}\n',

@@ -116,6 +116,10 @@ def wrk(
     raw = json.loads(line.removeprefix("BENCH "))
     elapsed = raw["duration_us"] / 1e6
     ok = raw["requests"] - raw["non2xx"] - raw["socket_errors"]
+    first_error = next(
+        (x.removeprefix("FIRST_ERROR ") for x in out.stdout.splitlines() if x.startswith("FIRST_")),
+        None,
+    )
     return {
         "requests": raw["requests"],
         # Only answers that succeeded count as throughput.
@@ -123,6 +127,7 @@ def wrk(
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "errors": raw["non2xx"] + raw["socket_errors"],
+        "first_error": first_error,
         "cpu_ms_per_request": usage.per_request_ms(raw["requests"]),
         "rss_mb": usage.rss_peak,
         "load": max(usage.load, default=loadavg()),

@@ -17,6 +17,7 @@ kind. Loopback only; every scenario bounded in time.
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import platform as host
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,12 +110,17 @@ async def main(args: argparse.Namespace) -> int:
             runs.append(await one_run(hot, events, baselines, args))
             print(json.dumps(runs[-1], default=str)[:4000], flush=True)
         print(f"loading {args.lines:,} sale lines…", flush=True)
-        loaded = await stats.load(
-            hot.products_dsn, world.store_ids, list(world.product_ids.values()), args.lines
-        )
+        try:
+            loaded = await stats.load(
+                hot.products_dsn, world.store_ids, list(world.product_ids.values()), args.lines
+            )
+        except Exception as exc:
+            loaded = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+            print(f"  loading failed: {loaded['error']}", flush=True)
         for n, run in enumerate(runs):
             run["stats_load"] = loaded
-            run["stats"] = statistics_run(urls["gateway"], world.admin, args.seconds, pids())
+            if "error" not in loaded:
+                run["stats"] = statistics_run(urls["gateway"], world.admin, args.seconds, pids())
             print(f"statistics {n + 1}/{args.runs} done", flush=True)
     finally:
         baselines.stop()
@@ -127,28 +134,50 @@ async def main(args: argparse.Namespace) -> int:
 async def one_run(
     hot: Hot, events: Propagation, baselines: Baselines, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Every scenario once, each next to its baseline."""
+    """Every scenario once, each next to its baseline; a scenario that fails is recorded with
+    its error and the run goes on."""
     run: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "load_before": loadavg()}
-    run["sale"] = {t: hot.sale(t) for t in ("bare", "products", "gateway")}
+
+    async def measure(key: str, make: Callable[[], Any]) -> None:
+        try:
+            result = make()
+            run[key] = await result if inspect.isawaitable(result) else result
+        except Exception as exc:
+            run[key] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+            print(f"  {key} failed: {run[key]['error']}", flush=True)
+
+    await measure("sale", lambda: {t: hot.sale(t) for t in ("bare", "products", "gateway")})
     if args.profile:
-        run["profile"] = profile(hot, args.profile, hot.pids()[args.profile], args.out)
-    run["sale_hot"] = {t: hot.sale(t, hot=True) for t in ("products", "gateway")}
-    run["sale_c1"] = {t: hot.sale(t, connections=1) for t in ("bare", "products", "gateway")}
-    half = max(1.0, run["sale"]["gateway"]["per_second"] / 2)
-    run["paced"] = await hot.paced_sales(half, args.seconds)
+        pid = hot.pids()[args.profile]
+        await measure("profile", lambda: profile(hot, args.profile, pid, args.out))
+    await measure("sale_hot", lambda: {t: hot.sale(t, hot=True) for t in ("products", "gateway")})
+    await measure(
+        "sale_c1", lambda: {t: hot.sale(t, connections=1) for t in ("bare", "products", "gateway")}
+    )
+    gateway_rate = run["sale"].get("gateway", {}).get("per_second", 0.0)
+    await measure("paced", lambda: hot.paced_sales(max(1.0, gateway_rate / 2), args.seconds))
     for key, path in (("me", "/v1/products/stores/me"), ("404", "/v1/products/no-such-thing")):
-        run[f"get_{key}"] = {t: hot.get(t, path) for t in ("products", "nginx", "gateway")}
-    run["get_c1"] = {
-        t: hot.get(t, "/v1/products/stores/me", connections=1)
-        for t in ("products", "nginx", "gateway")
-    }
-    run["copy"] = await baselines.copy_rate(10_000)
-    run["batch"] = await hot.batch(10_000)
-    run["jetstream"] = await baselines.jetstream_round_trip(200 if args.quick else 500)
-    run["confirm_slow"] = await events.confirmations(10, args.event_seconds)
-    run["confirm_fast"] = await events.confirmations(200, args.event_seconds)
-    run["stats_slow"] = await events.sales_to_statistics(10, args.event_seconds)
-    run["stats_fast"] = await events.sales_to_statistics(200, args.event_seconds)
+        await measure(
+            f"get_{key}",
+            lambda p=path: {t: hot.get(t, p) for t in ("products", "nginx", "gateway")},
+        )
+    await measure(
+        "get_c1",
+        lambda: {
+            t: hot.get(t, "/v1/products/stores/me", connections=1)
+            for t in ("products", "nginx", "gateway")
+        },
+    )
+    await measure("copy", lambda: baselines.copy_rate(10_000))
+    await measure("batch", lambda: hot.batch(10_000))
+    await measure("jetstream", lambda: baselines.jetstream_round_trip(200 if args.quick else 500))
+    for speed, rate in (("slow", 10), ("fast", 200)):
+        await measure(
+            f"confirm_{speed}", lambda r=rate: events.confirmations(r, args.event_seconds)
+        )
+        await measure(
+            f"stats_{speed}", lambda r=rate: events.sales_to_statistics(r, args.event_seconds)
+        )
     run["load_after"] = loadavg()
     return run
 

@@ -241,9 +241,36 @@ def _peak_rss(run: dict[str, Any], process: str) -> float | None:
     return max(peaks) if peaks else None
 
 
+def problems(runs: Runs) -> list[str]:
+    """Scenarios that failed, and those with refused answers (with the first one)."""
+    out = []
+    for n, run in enumerate(runs, 1):
+        for key, group in run.items():
+            if not isinstance(group, dict):
+                continue
+            if "error" in group:
+                out.append(f"run {n}, {key}: failed: {group['error']}")
+                continue
+            for name, part in group.items():
+                if isinstance(part, dict) and part.get("errors"):
+                    first = part.get("first_error") or ""
+                    out.append(f"run {n}, {key} {name}: {part['errors']} errors; first: {first}")
+                elif isinstance(part, dict) and "error" in part:
+                    out.append(f"run {n}, {key} {name}: failed: {part['error']}")
+            if group.get("errors") and isinstance(group["errors"], int):
+                out.append(f"run {n}, {key}: {group['errors']} errors")
+            if group.get("failed"):
+                out.append(f"run {n}, {key}: {group['failed']} requests refused")
+    return out
+
+
 def markdown(runs: Runs, meta: dict[str, Any]) -> str:
-    return (
+    text = (
         f"Runs: {len(runs)}; each figure is the median over the runs with (min–max); ratios are "
         "computed within each run, then summarised.\n\n"
         f"Load average during the runs (1-minute, sampled): {meta['load']}\n\n" + table(rows(runs))
     )
+    found = problems(runs)
+    if found:
+        text += "\n\nErrors seen:\n\n" + "\n".join(f"- {line}" for line in found)
+    return text
