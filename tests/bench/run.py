@@ -22,7 +22,6 @@ import json
 import os
 import platform as host
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.bench import profile as profiler
 from tests.bench import stats
 from tests.bench.baselines import Baselines
 from tests.bench.events import Propagation
@@ -149,7 +149,12 @@ async def one_run(
     await measure("sale", lambda: {t: hot.sale(t) for t in ("bare", "products", "gateway")})
     if args.profile:
         pid = hot.pids()[args.profile]
-        await measure("profile", lambda: profile(hot, args.profile, pid, args.out))
+        await measure(
+            "profile",
+            lambda: profiler.record(
+                pid, hot.seconds, args.out, args.profile, lambda: hot.sale("gateway")
+            ),
+        )
     await measure("sale_hot", lambda: {t: hot.sale(t, hot=True) for t in ("products", "gateway")})
     await measure(
         "sale_c1", lambda: {t: hot.sale(t, connections=1) for t in ("bare", "products", "gateway")}
@@ -200,34 +205,6 @@ def statistics_run(
         )
         for name, query in STATS_QUERIES.items()
     }
-
-
-def profile(hot: Hot, process: str, pid: int, out: Path) -> str:
-    """py-spy of ``process`` while sales go through the gateway: a flame graph (SVG) and the
-    top functions (what bounds the sale)."""
-    out.mkdir(parents=True, exist_ok=True)
-    svg = out / f"profile-{process}-{datetime.now(UTC):%Y%m%dT%H%M%S}.svg"
-    spy = Path(sys.executable).parent / "py-spy"
-    recorder = subprocess.Popen(
-        [
-            str(spy),
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            str(int(hot.seconds)),
-            "--rate",
-            "200",
-            "--output",
-            str(svg),
-            "--nonblocking",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    hot.sale("gateway")
-    recorder.wait(timeout=hot.seconds + 30)
-    return str(svg)
 
 
 def write_report(

@@ -270,6 +270,14 @@ def markdown(runs: Runs, meta: dict[str, Any]) -> str:
         "computed within each run, then summarised.\n\n"
         f"Load average during the runs (1-minute, sampled): {meta['load']}\n\n" + table(rows(runs))
     )
+    for n, run in enumerate(runs, 1):
+        prof = run.get("profile")
+        if isinstance(prof, dict) and "self_time_by_package" in prof:
+            shares = ", ".join(f"{k} {v}%" for k, v in prof["self_time_by_package"].items())
+            text += (
+                f"\n\nProfile (py-spy, run {n}) of {prof['process']} during the sale through the "
+                f"gateway, self time by package: {shares}"
+            )
     found = problems(runs)
     if found:
         text += "\n\nErrors seen:\n\n" + "\n".join(f"- {line}" for line in found)

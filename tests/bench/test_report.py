@@ -2,6 +2,7 @@
 the rendered table (the bench itself is `make bench`, never part of the suite)."""
 
 from tests.bench.load import _lua, percentile
+from tests.bench.profile import package_of, summarise
 from tests.bench.report import Row, at, difference, over_runs, ratio, spread, table, verdict
 from tests.bench.summary import rows
 
@@ -57,3 +58,20 @@ def test_summary_of_a_partial_run_marks_what_is_missing() -> None:
 
 def test_lua_literals_escape_strings() -> None:
     assert _lua({"a": [1, 'x"y'], "b": True}) == '{["a"] = {1, "x\\"y"}, ["b"] = true}'
+
+
+def test_profile_summary_counts_self_time_by_package() -> None:
+    site = "/v/lib/python3.11/site-packages"
+    folded = (
+        f"main (run.py:1);execute ({site}/sqlalchemy/engine/base.py:10) 30\n"
+        f"main (run.py:1);fetch ({site}/asyncpg/connection.py:5) 10\n"
+        "main (run.py:1);record (/w/services/products/sales/service.py:9) 10\n"
+        "main (run.py:1);select (/usr/lib/python3.11/selectors.py:3) 50\n"
+    )
+    assert summarise(folded) == {
+        "stdlib": 50.0,
+        "sqlalchemy": 30.0,
+        "asyncpg": 10.0,
+        "services (ours)": 10.0,
+    }
+    assert package_of(f"f ({site}/uvloop/__init__.py:2)") == "uvloop"
