@@ -6,7 +6,7 @@ bureau's statistics of that store include it."""
 import asyncio
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -128,6 +128,7 @@ class Propagation:
         today = datetime.now(UTC) + timedelta(hours=8)  # the business day is China's
         params = {"store_id": store, "date_from": str(today.date()), "date_to": str(today.date())}
         answered: list[float] = []
+        refused_reads: dict[str, int] = {}
         seen: list[float] = []
         failed = 0
         began = time.monotonic()
@@ -158,23 +159,23 @@ class Propagation:
             async def watch() -> None:
                 counted = 0
                 while counted < len(answered) or not done.is_set():
+                    if done.is_set() and time.monotonic() - began > seconds + 30:
+                        return  # what never showed stays unseen
                     async with session.get(stats_url, params=params, headers=self.world.admin) as r:
-                        quantity = (await r.json())["total"]["quantity"] - base
+                        answer = await r.json()
+                    if r.status != 200:  # counted, then asked again
+                        refused_reads[str(r.status)] = refused_reads.get(str(r.status), 0) + 1
+                        await asyncio.sleep(0.01)
+                        continue
+                    quantity = answer["total"]["quantity"] - base
                     now = time.perf_counter()
                     # Answers are in time order; the statistics count the first `quantity`.
                     while counted < min(quantity, len(answered)):
                         seen.append(1000 * (now - answered[counted]))
                         counted += 1
-                    if done.is_set() and time.monotonic() - began > seconds + 30:
-                        return
 
             watcher = asyncio.create_task(watch())
             await _paced(rate, total, send)
             done.set()
             await watcher
-        answered.sort()
-        return _summary(rate, total, seen, failed, began)
-
-
-def today_china() -> date:
-    return (datetime.now(UTC) + timedelta(hours=8)).date()
+        return _summary(rate, total, seen, failed, began) | {"refused_reads": refused_reads}
