@@ -67,6 +67,7 @@ class Propagation:
         placements = self.world.placements
         total = int(rate * seconds)
         answered: dict[str, float] = {}
+        refusals: dict[str, str] = {}
         seen: list[float] = []
         failed = 0
         began = time.monotonic()
@@ -103,6 +104,7 @@ class Propagation:
                     answered[body["id"]] = time.perf_counter()
                 else:
                     failed += 1
+                    refusals.setdefault("first", f"{response.status} {str(body)[:300]}")
 
         if self.next_confirmation + total > len(placements) * len(MONTHS):
             raise RuntimeError("not enough placements for the confirmations asked")
@@ -116,7 +118,7 @@ class Propagation:
         finally:
             watcher.cancel()
             await conn.close()
-        return _summary(rate, total, seen, failed, began)
+        return _summary(rate, total, seen, failed, began) | {"first_refusal": refusals.get("first")}
 
     async def sales_to_statistics(self, rate: float, seconds: float) -> dict[str, Any]:
         """Sales (1 unit each) to the last store at ``rate``/s; latency from the sale's answer

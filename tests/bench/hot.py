@@ -66,12 +66,22 @@ class Hot:
             pids=self.pids(),
         )
 
-    def get(self, target: str, path: str, *, connections: int = 32) -> Result:
-        """GETs of ``path`` through ``target`` (products, nginx or gateway), as a store."""
+    def get(
+        self, target: str, path: str, *, connections: int = 32, expect: int | None = None
+    ) -> Result:
+        """GETs of ``path`` through ``target`` (products, nginx or gateway), as a store;
+        ``expect``: the status every answer should have (else 2xx)."""
         header = (
             self.world.gateway_stores() if target == "gateway" else self.world.direct_stores()
         )[0]
-        cfg = {"kind": "get", "method": "GET", "path": path, "headers": {header[0]: header[1]}}
+        cfg: dict[str, Any] = {
+            "kind": "get",
+            "method": "GET",
+            "path": path,
+            "headers": {header[0]: header[1]},
+        }
+        if expect is not None:
+            cfg["expect"] = expect
         return wrk(
             self.urls[target], cfg, connections=connections, seconds=self.seconds, pids=self.pids()
         )

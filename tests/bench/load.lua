@@ -5,6 +5,7 @@ local counter = 0
 local n_threads = 0
 local threads = {}
 first_error = ""
+unexpected = 0
 
 function setup(thread)
   n_threads = n_threads + 1
@@ -13,9 +14,15 @@ function setup(thread)
 end
 
 -- The first refused answer, to say in the report why a scenario had errors.
+-- An answer is expected when its status is cfg.expect (a 404 scenario), else when it is 2xx.
 response = function(status, headers, body)
-  if status >= 300 and first_error == "" then
-    first_error = status .. " " .. string.sub(body or "", 1, 300)
+  local ok
+  if cfg.expect then ok = status == cfg.expect else ok = status >= 200 and status < 300 end
+  if not ok then
+    unexpected = unexpected + 1
+    if first_error == "" then
+      first_error = status .. " " .. string.sub(body or "", 1, 300)
+    end
   end
 end
 
@@ -48,17 +55,18 @@ request = function()
 end
 
 done = function(summary, latency, requests)
+  local refused = 0
   for _, thread in ipairs(threads) do
+    refused = refused + (thread:get("unexpected") or 0)
     local err = thread:get("first_error")
     if err ~= nil and err ~= "" then
       io.write("FIRST_ERROR " .. string.gsub(err, "\n", " ") .. "\n")
-      break
     end
   end
   io.write(string.format(
-    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non2xx":%d,' ..
+    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"unexpected":%d,' ..
     '"socket_errors":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.status,
+    refused,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end

@@ -115,7 +115,7 @@ def wrk(
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH "))
     raw = json.loads(line.removeprefix("BENCH "))
     elapsed = raw["duration_us"] / 1e6
-    ok = raw["requests"] - raw["non2xx"] - raw["socket_errors"]
+    ok = raw["requests"] - raw["unexpected"] - raw["socket_errors"]
     first_error = next(
         (x.removeprefix("FIRST_ERROR ") for x in out.stdout.splitlines() if x.startswith("FIRST_")),
         None,
@@ -126,7 +126,7 @@ def wrk(
         "per_second": max(0, ok) / elapsed if elapsed else 0.0,
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
-        "errors": raw["non2xx"] + raw["socket_errors"],
+        "errors": raw["unexpected"] + raw["socket_errors"],
         "first_error": first_error,
         "cpu_ms_per_request": usage.per_request_ms(raw["requests"]),
         "rss_mb": usage.rss_peak,
@@ -154,4 +154,18 @@ def wait_until(check: Any, timeout: float, what: str, every: float = 0.05) -> fl
         if time.monotonic() - began > timeout:
             raise RuntimeError(f"{what} not done after {timeout:.0f}s")
         time.sleep(every)
+    return time.monotonic() - began
+
+
+def quiet(pids: dict[str, int], timeout: float = 120, idle_share: float = 0.15) -> float:
+    """Wait until these processes together use less than ``idle_share`` of a core over a
+    second (the events of the previous scenario applied), at most ``timeout`` seconds; the
+    seconds waited. Keeps one scenario's backlog out of the next one's figures."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        before = {n: cpu_seconds(p) for n, p in pids.items()}
+        time.sleep(1.0)
+        used = sum(cpu_seconds(p) - before[n] for n, p in pids.items())
+        if used < idle_share:
+            break
     return time.monotonic() - began

@@ -35,7 +35,7 @@ from tests.bench import stats
 from tests.bench.baselines import Baselines
 from tests.bench.events import Propagation
 from tests.bench.hot import Hot
-from tests.bench.load import loadavg, wrk
+from tests.bench.load import loadavg, quiet, wrk
 from tests.bench.platform import BenchPlatform, LocalPostgres, ensure_debian_tools
 from tests.bench.summary import markdown
 from tests.bench.world import build
@@ -136,6 +136,8 @@ async def one_run(
 ) -> dict[str, Any]:
     """Every scenario once, each next to its baseline; a scenario that fails is recorded with
     its error and the run goes on."""
+    services = {n: p for n, p in hot.pids().items() if n in ("jobs", "products", "subsidies")}
+    settled = [quiet(services)]
     run: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "load_before": loadavg()}
 
     async def measure(key: str, make: Callable[[], Any]) -> None:
@@ -161,10 +163,15 @@ async def one_run(
     )
     gateway_rate = run["sale"].get("gateway", {}).get("per_second", 0.0)
     await measure("paced", lambda: hot.paced_sales(max(1.0, gateway_rate / 2), args.seconds))
-    for key, path in (("me", "/v1/products/stores/me"), ("404", "/v1/products/no-such-thing")):
+    for key, path, expect in (
+        ("me", "/v1/products/stores/me", None),
+        ("404", "/v1/products/no-such-thing", 404),
+    ):
         await measure(
             f"get_{key}",
-            lambda p=path: {t: hot.get(t, p) for t in ("products", "nginx", "gateway")},
+            lambda p=path, e=expect: {
+                t: hot.get(t, p, expect=e) for t in ("products", "nginx", "gateway")
+            },
         )
     await measure(
         "get_c1",
@@ -174,16 +181,20 @@ async def one_run(
         },
     )
     await measure("copy", lambda: baselines.copy_rate(10_000))
+    settled.append(quiet(services))
     await measure("batch", lambda: hot.batch(10_000))
     await measure("jetstream", lambda: baselines.jetstream_round_trip(200 if args.quick else 500))
     for speed, rate in (("slow", 10), ("fast", 200)):
+        settled.append(quiet(services))
         await measure(
             f"confirm_{speed}", lambda r=rate: events.confirmations(r, args.event_seconds)
         )
+        settled.append(quiet(services))
         await measure(
             f"stats_{speed}", lambda r=rate: events.sales_to_statistics(r, args.event_seconds)
         )
     run["load_after"] = loadavg()
+    run["settle_seconds"] = [round(s, 1) for s in settled]
     return run
 
 

@@ -260,7 +260,8 @@ def problems(runs: Runs) -> list[str]:
             if group.get("errors") and isinstance(group["errors"], int):
                 out.append(f"run {n}, {key}: {group['errors']} errors")
             if group.get("failed"):
-                out.append(f"run {n}, {key}: {group['failed']} requests refused")
+                first = group.get("first_refusal") or ""
+                out.append(f"run {n}, {key}: {group['failed']} requests refused; first: {first}")
     return out
 
 
