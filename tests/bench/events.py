@@ -6,6 +6,7 @@ bureau's statistics of that store include it."""
 import asyncio
 import time
 import uuid
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +47,9 @@ class Propagation:
         self.world = world
         self.gateway = gateway
         self.subsidies_dsn = subsidies_dsn
-        self.next_confirmation = 0  # across runs: each (placement, month) is confirmed once
+        # Placements whose next month may be confirmed (across runs), and that month's index.
+        self.ready = deque(world.placements)
+        self.months = dict.fromkeys(world.placements, 0)
 
     async def wait_placements(self, timeout: float = 120) -> None:  # noqa: ASYNC109
         """Until subsidies knows every placement (the jobs events of the set-up)."""
@@ -63,19 +66,23 @@ class Propagation:
             await conn.close()
 
     async def confirmations(self, rate: float, seconds: float) -> dict[str, Any]:
-        """Confirm months at ``rate``/s; latency from jobs' answer to the application line."""
-        placements = self.world.placements
+        """Confirm months at ``rate``/s; latency from jobs' answer to the application line.
+        Months of one placement go in order, so a placement is confirmed again only once its
+        previous month was answered: a tick with no such placement is skipped and counted
+        (the platform is behind)."""
         total = int(rate * seconds)
         answered: dict[str, float] = {}
         refusals: dict[str, str] = {}
         seen: list[float] = []
-        failed = 0
+        failed = skipped = 0
         began = time.monotonic()
         conn = await asyncpg.connect(self.subsidies_dsn)
         done = asyncio.Event()
 
         async def watch() -> None:
-            while not (done.is_set() and not answered):
+            while answered or not done.is_set():
+                if done.is_set() and time.monotonic() - began > seconds + 30:
+                    return  # what never arrived stays unseen
                 if answered:
                     rows = await conn.fetch(
                         "SELECT confirmation_id::text FROM application_lines "
@@ -85,40 +92,41 @@ class Propagation:
                     now = time.perf_counter()
                     for row in rows:
                         seen.append(1000 * (now - answered.pop(row[0])))
-                if done.is_set() and time.monotonic() - began > seconds + 30:
-                    return  # what never arrived stays unseen
                 await asyncio.sleep(0.002)
 
-        async def send(session: aiohttp.ClientSession, n: int) -> None:
-            nonlocal failed
-            k = self.next_confirmation + n
-            placement = placements[k % len(placements)]
-            month = MONTHS[k // len(placements)]
+        async def send(session: aiohttp.ClientSession, _: int) -> None:
+            nonlocal failed, skipped
+            if not self.ready:
+                skipped += 1
+                return
+            placement = self.ready.popleft()
+            month = MONTHS[self.months[placement]]
             async with session.post(
                 f"{self.gateway}/v1/jobs/placements/{placement}/confirmations",
                 json={"month": month, "wage_paid_fen": 520_000},
                 headers=self.world.world.partner | {"Idempotency-Key": f"m-{placement}-{month}"},
             ) as response:
                 body = await response.json()
-                if response.status == 201:
-                    answered[body["id"]] = time.perf_counter()
-                else:
-                    failed += 1
-                    refusals.setdefault("first", f"{response.status} {str(body)[:300]}")
+            if response.status == 201:
+                answered[body["id"]] = time.perf_counter()
+                self.months[placement] += 1
+            else:
+                failed += 1
+                refusals.setdefault("first", f"{response.status} {str(body)[:300]}")
+            if self.months[placement] < len(MONTHS):
+                self.ready.append(placement)
 
-        if self.next_confirmation + total > len(placements) * len(MONTHS):
-            raise RuntimeError("not enough placements for the confirmations asked")
         watcher = asyncio.create_task(watch())
         try:
             async with aiohttp.ClientSession() as session:
                 await _paced(rate, total, lambda n: send(session, n))
-            self.next_confirmation += total
             done.set()
             await watcher
         finally:
             watcher.cancel()
             await conn.close()
-        return _summary(rate, total, seen, failed, began) | {"first_refusal": refusals.get("first")}
+        summary = _summary(rate, total - skipped, seen, failed, began)
+        return summary | {"skipped_ticks": skipped, "first_refusal": refusals.get("first")}
 
     async def sales_to_statistics(self, rate: float, seconds: float) -> dict[str, Any]:
         """Sales (1 unit each) to the last store at ``rate``/s; latency from the sale's answer

@@ -24,11 +24,12 @@ def package_of(frame: str) -> str:
         top = path.split("site-packages/", 1)[1].split("/", 1)[0]
         return top.removesuffix(".py").split(".")[0]
     for ours in ("services/", "shared/", "gateway/", "deploy/", "tests/"):
-        if ours in path:
+        if path.startswith(ours) or f"/{ours}" in path:
             return ours.rstrip("/") + " (ours)"
-    if "/lib/python3" in path:
+    if "/lib/python3" in path or path.startswith("<frozen"):
         return "stdlib"
-    return "other"
+    # py-spy names a module by its path under sys.path: its top folder is its package.
+    return path.split("/", 1)[0].removesuffix(".py") if "/" in path else path.removesuffix(".py")
 
 
 def summarise(folded: str, top: int = 12) -> dict[str, float]:

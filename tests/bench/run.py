@@ -84,7 +84,9 @@ async def main(args: argparse.Namespace) -> int:
         client = Client(platform.gateway_url, deadline=60)
         confirmations = args.runs * int(210 * args.event_seconds)
         world = await build(
-            client, platform.env("products")["EW_IDENTITY_SECRET"], confirmations // 11 + 2
+            client,
+            platform.env("products")["EW_IDENTITY_SECRET"],
+            max(60, confirmations // 11 + 2),
         )
         await client.close()
         print(f"platform and world ready in {time.monotonic() - began:.0f}s", flush=True)

@@ -259,6 +259,11 @@ def problems(runs: Runs) -> list[str]:
                     out.append(f"run {n}, {key} {name}: failed: {part['error']}")
             if group.get("errors") and isinstance(group["errors"], int):
                 out.append(f"run {n}, {key}: {group['errors']} errors")
+            if group.get("skipped_ticks"):
+                out.append(
+                    f"run {n}, {key}: {group['skipped_ticks']} ticks skipped (every placement's "
+                    "previous month still unanswered: the platform was behind)"
+                )
             if group.get("failed"):
                 first = group.get("first_refusal") or ""
                 out.append(f"run {n}, {key}: {group['failed']} requests refused; first: {first}")

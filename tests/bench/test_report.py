@@ -75,3 +75,7 @@ def test_profile_summary_counts_self_time_by_package() -> None:
         "services (ours)": 10.0,
     }
     assert package_of(f"f ({site}/uvloop/__init__.py:2)") == "uvloop"
+    # py-spy's own short form: the path under sys.path.
+    assert package_of("execute (sqlalchemy/engine/base.py:1)") == "sqlalchemy"
+    assert package_of("lock (services/products/days/service.py:29)") == "services (ours)"
+    assert package_of("run (<frozen runpy>:88)") == "stdlib"
