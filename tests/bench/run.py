@@ -1,377 +1,264 @@
-"""`make bench`: throughput of the platform's hot paths, measured side by side in one run.
+"""`make bench` (``python -m tests.bench.run``): the platform's hot paths and their baselines,
+side by side in one run (issue 12).
 
-Starts a nats-server, the products service and the gateway as real uvicorn processes on fresh
-PostgreSQL databases, then drives each scenario with a load generator in its own process
-(keep-alive connections, fixed concurrency, fixed duration) and prints requests per second,
-latency percentiles and the ratios that matter: gateway vs direct for the same request.
-Figures depend on the machine; compare ratios, and runs on the same machine.
+Sets up what it needs (nginx and wrk from Debian when missing), starts the platform as real
+processes (tests/bench/platform.py: the fault harness's platform without faults, production
+settings and INFO logs) on fresh databases of the local PostgreSQL, the baselines beside it
+(tests/bench/baselines.py), builds a world through the gateway, then repeats every scenario
+``--runs`` times (interleaved: each run measures every scenario and its baselines), loads
+1,000,000 sale lines and measures the statistics. Writes JSON and a markdown table
+(tests/bench/summary.py) to ``--out``; docs/bench.md is the committed report of this machine
+kind. Loopback only; every scenario bounded in time.
 
-    make bench                       # 8 s per scenario
-    EW_BENCH_SECONDS=20 make bench
+    make bench                            # 3 runs, about 15 minutes
+    make bench BENCH_ARGS=--quick         # 1 short run, 100,000 lines: development
+    make bench BENCH_ARGS="--profile products"   # also py-spy of products during the sale
 """
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
-import statistics
-import subprocess
+import platform as host
+import shutil
 import sys
+import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import asyncpg
-import httpx
-
-from shared.identity import IDENTITY_HEADER, Identity, sign_identity
-from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
-from tests.support.infra import (
-    TEST_NATS_PASSWORDS,
-    NatsServer,
-    asyncpg_url,
-    free_port,
-    sqlalchemy_url,
-    wait_for_port,
-)
+from tests.bench import profile as profiler
+from tests.bench import stats
+from tests.bench.baselines import Baselines
+from tests.bench.events import Propagation
+from tests.bench.hot import Hot
+from tests.bench.load import loadavg, quiet, wrk
+from tests.bench.platform import BenchPlatform, LocalPostgres, ensure_debian_tools
+from tests.bench.summary import markdown
+from tests.bench.world import build
+from tests.chaos.workload import Client
 
 ROOT = Path(__file__).resolve().parents[2]
-SECONDS = float(os.environ.get("EW_BENCH_SECONDS", "8"))
-IDENTITY_SECRET = "bench-identity-secret-0123456789abcdef0123"
-ADMIN_PASSWORD = "bench-admin-password-0123"
-SKUS = [f"WA-BENCH-{i:03d}" for i in range(20)]
+STATS_QUERIES = {
+    "all_time_by_product": "group_by=product",
+    "year_by_store_month": "group_by=store&group_by=month&date_from=2026-01-01&date_to=2026-12-31",
+    "ten_days_by_township": "group_by=township&date_from=2026-06-11&date_to=2026-06-20",
+    "range_by_product": "group_by=product&date_from=2026-02-17&date_to=2026-11-09",
+}
 
 
-# -- load generator (runs in its own process) ------------------------------------------------
-async def _load(spec: dict[str, Any]) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    deadline = time.monotonic() + spec["seconds"]
-    counter = 0
-
-    def body() -> bytes | None:
-        nonlocal counter
-        counter += 1
-        kind = spec.get("body")
-        if kind == "sale":
-            sold = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-            return json.dumps(
-                {
-                    "receipt_number": f"R-{spec['tag']}-{os.getpid()}-{counter}",
-                    "sold_at": sold,
-                    "lines": [
-                        {"sku": SKUS[counter % len(SKUS)], "quantity": 2, "unit_price_fen": 1250}
-                    ],
-                }
-            ).encode()
-        if kind == "batch":
-            sold = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-            lines = [
-                json.dumps(
-                    {
-                        "receipt_number": f"B-{spec['tag']}-{os.getpid()}-{counter}-{i}",
-                        "sold_at": sold,
-                        "lines": [
-                            {"sku": SKUS[i % len(SKUS)], "quantity": 1, "unit_price_fen": 990}
-                        ],
-                    }
-                )
-                for i in range(spec["lines"])
-            ]
-            return ("\n".join(lines) + "\n").encode()
-        return None
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            async with session.request(
-                spec["method"], spec["url"], data=body(), headers=spec["headers"]
-            ) as response:
-                await response.read()
-                key = str(response.status)
-            latencies.append(time.perf_counter() - started)
-            statuses[key] = statuses.get(key, 0) + 1
-
-    connector = aiohttp.TCPConnector(limit=spec["concurrency"])
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        began = time.monotonic()
-        await asyncio.gather(*(worker(session) for _ in range(spec["concurrency"])))
-        elapsed = time.monotonic() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
-        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0,
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else 0,
-        "mean_ms": 1000 * statistics.fmean(latencies) if latencies else 0,
-        "statuses": statuses,
-    }
-
-
-def run_load(**spec: Any) -> dict[str, Any]:
-    spec.setdefault("seconds", SECONDS)
-    spec.setdefault("headers", {})
-    spec.setdefault("tag", uuid.uuid4().hex[:6])
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.bench.run", "--load", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one short run (development)")
+    parser.add_argument("--runs", type=int, help="runs of every scenario (default 3; quick 1)")
+    parser.add_argument("--seconds", type=float, help="seconds per wrk scenario (5; quick 2)")
+    parser.add_argument("--lines", type=int, help="sale lines for statistics (1,000,000)")
+    parser.add_argument(
+        "--profile",
+        metavar="PROCESS",
+        help="record py-spy of this process (gateway, products, …) during the sale scenario",
     )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench", help="report folder")
+    args = parser.parse_args()
+    args.runs = args.runs or (1 if args.quick else 3)
+    args.seconds = args.seconds or (2.0 if args.quick else 5.0)
+    args.lines = args.lines or (100_000 if args.quick else 1_000_000)
+    args.event_seconds = 2.0 if args.quick else 4.0
+    return args
 
 
-# -- the platform under test -------------------------------------------------------------------
-class Platform:
-    def __init__(self) -> None:
-        self.run_id = uuid.uuid4().hex[:8]
-        self.dbs = {s: f"ew_bench_{self.run_id}_{s}" for s in ("products", "gateway")}
-        self.nats = NatsServer()
-        self.ports = {"products": free_port(), "gateway": free_port()}
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    async def start(self) -> None:
-        self.nats.start()
-        conn = await asyncpg.connect(asyncpg_url("postgres"))
-        for name in self.dbs.values():
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        env = dict(os.environ) | {
-            "EW_ENV": "test",
-            "EW_IDENTITY_SECRET": IDENTITY_SECRET,
-            "EW_PII_KEY": "bench-pii-key-0123456789abcdef0123456789",
-            "EW_NATS_URL": self.nats.url,
-            # The products service signs what it publishes (the gateway ignores these).
-            "EW_EVENT_SIGNING_KEY": event_private_key("products"),
-            "EW_EVENT_PUBLIC_KEYS": json.dumps(EVENT_PUBLIC_KEYS),
-            "EW_LOG_LEVEL": "WARNING",
-            "EW_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "GATEWAY_TOKEN_SECRET": "bench-gateway-token-secret-0123456789abc",
-            "PRODUCTS_DATABASE_URL": sqlalchemy_url(self.dbs["products"]),
-            "GATEWAY_DATABASE_URL": sqlalchemy_url(self.dbs["gateway"]),
-            "GATEWAY_PRODUCTS_URL": f"http://127.0.0.1:{self.ports['products']}",
-            "GATEWAY_RATE_LIMIT_PER_SECOND": "100000",
-            "GATEWAY_RATE_LIMIT_BURST": "100000",
-        }
-        for service in ("products", "gateway"):
-            subprocess.run(
-                [sys.executable, "-m", "deploy.migrate", service, "upgrade"],
-                env=env,
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
-        for service, app in (
-            ("products", "services.products.app:app"),
-            ("gateway", "gateway.app:app"),
-        ):
-            self.procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        app,
-                        "--port",
-                        str(self.ports[service]),
-                        "--no-access-log",
-                        "--log-level",
-                        "warning",
-                        "--loop",
-                        "uvloop",
-                        "--http",
-                        "httptools",
-                    ],
-                    env=env
-                    | {"EW_NATS_USER": service, "EW_NATS_PASSWORD": TEST_NATS_PASSWORDS[service]},
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                )
-            )
-            wait_for_port(self.ports[service], timeout=60)
-        for service in ("products", "gateway"):
-            await _until_ready(self.url(service))
-
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
-
-    async def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            proc.wait(timeout=20)
-        self.nats.stop()
-        conn = await asyncpg.connect(asyncpg_url("postgres"))
-        for name in self.dbs.values():
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
-async def _until_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} never became ready")
-
-
-async def setup(platform: Platform) -> dict[str, str]:
-    """Through the gateway as an operator would: a supplier, products, a store and its key."""
-    async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=30) as gw:
-        login = await gw.post(
-            "/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+async def main(args: argparse.Namespace) -> int:
+    ensure_debian_tools("nginx", "wrk")
+    work = Path(tempfile.mkdtemp(prefix="ew-bench-"))
+    pg = LocalPostgres()
+    platform = BenchPlatform(work, pg)
+    baselines = Baselines(work, pg)
+    began = time.monotonic()
+    try:
+        await pg.create_databases()
+        await platform.start_all()  # no faulty proxies: its databases are not a private cluster
+        await baselines.start(platform.procs["products"].port)
+        client = Client(platform.gateway_url, deadline=60)
+        confirmations = args.runs * int(210 * args.event_seconds)
+        world = await build(
+            client,
+            platform.env("products")["EW_IDENTITY_SECRET"],
+            max(60, confirmations // 11 + 2),
         )
-        login.raise_for_status()
-        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        supplier = await gw.post(
-            "/v1/products/suppliers",
-            headers=admin,
-            json={
-                "name": "Bench Tea Cooperative",
-                "kind": "cooperative",
-                "township": "Houchang",
-                "poor_households_linked": 42,
+        await client.close()
+        print(f"platform and world ready in {time.monotonic() - began:.0f}s", flush=True)
+
+        def pids() -> dict[str, int]:
+            return platform.pids() | baselines.pids()
+
+        urls = {
+            "bare": baselines.app_url,
+            "nginx": baselines.nginx_url,
+            "products": platform.procs["products"].url,
+            "gateway": platform.gateway_url,
+        }
+        hot = Hot(world, urls, pids, args.seconds, pg.dsn(pg.database("products")))
+        events = Propagation(world, platform.gateway_url, pg.dsn(pg.database("subsidies")))
+        await events.wait_placements()
+        warm = Hot(world, urls, pids, 1, hot.products_dsn)
+        for target in ("bare", "products", "gateway"):
+            warm.sale(target)
+        runs = []
+        for n in range(args.runs):
+            print(f"run {n + 1}/{args.runs}…", flush=True)
+            runs.append(await one_run(hot, events, baselines, args))
+            print(json.dumps(runs[-1], default=str)[:4000], flush=True)
+        print(f"loading {args.lines:,} sale lines…", flush=True)
+        try:
+            loaded = await stats.load(
+                hot.products_dsn, world.store_ids, list(world.product_ids.values()), args.lines
+            )
+        except Exception as exc:
+            loaded = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+            print(f"  loading failed: {loaded['error']}", flush=True)
+        for n, run in enumerate(runs):
+            run["stats_load"] = loaded
+            if "error" not in loaded:
+                run["stats"] = statistics_run(urls["gateway"], world.admin, args.seconds, pids())
+            print(f"statistics {n + 1}/{args.runs} done", flush=True)
+    finally:
+        baselines.stop()
+        platform.stop_all()
+        await pg.drop()
+    write_report(args, runs, time.monotonic() - began, work)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+async def one_run(
+    hot: Hot, events: Propagation, baselines: Baselines, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Every scenario once, each next to its baseline; a scenario that fails is recorded with
+    its error and the run goes on."""
+    services = {n: p for n, p in hot.pids().items() if n in ("jobs", "products", "subsidies")}
+    settled = [quiet(services)]
+    run: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "load_before": loadavg()}
+
+    async def measure(key: str, make: Callable[[], Any]) -> None:
+        try:
+            result = make()
+            run[key] = await result if inspect.isawaitable(result) else result
+        except Exception as exc:
+            run[key] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+            print(f"  {key} failed: {run[key]['error']}", flush=True)
+
+    await measure("sale", lambda: {t: hot.sale(t) for t in ("bare", "products", "gateway")})
+    if args.profile:
+        pid = hot.pids()[args.profile]
+        await measure(
+            "profile",
+            lambda: profiler.record(
+                pid, hot.seconds, args.out, args.profile, lambda: hot.sale("gateway")
+            ),
+        )
+    await measure("sale_hot", lambda: {t: hot.sale(t, hot=True) for t in ("products", "gateway")})
+    await measure(
+        "sale_c1", lambda: {t: hot.sale(t, connections=1) for t in ("bare", "products", "gateway")}
+    )
+    gateway_rate = run["sale"].get("gateway", {}).get("per_second", 0.0)
+    await measure("paced", lambda: hot.paced_sales(max(1.0, gateway_rate / 2), args.seconds))
+    for key, path, expect in (
+        ("me", "/v1/products/stores/me", None),
+        ("404", "/v1/products/no-such-thing", 404),
+    ):
+        await measure(
+            f"get_{key}",
+            lambda p=path, e=expect: {
+                t: hot.get(t, p, expect=e) for t in ("products", "nginx", "gateway")
             },
         )
-        supplier.raise_for_status()
-        for i, sku in enumerate(SKUS):
-            product = await gw.post(
-                "/v1/products/catalogue",
-                headers=admin,
-                json={
-                    "sku": sku,
-                    "name": f"Bench product {i}",
-                    "category": "tea",
-                    "supplier_id": supplier.json()["id"],
-                    "unit": "box",
-                    "net_weight_grams": 250,
-                    "list_price_fen": 1250,
-                },
-            )
-            product.raise_for_status()
-        store = await gw.post(
-            "/v1/products/stores",
-            headers=admin,
-            json={"name": "Bench store", "kind": "flagship_store", "address": "Haizhu"},
-        )
-        store.raise_for_status()
-        key = await gw.post(
-            "/v1/admin/api-keys",
-            headers=admin,
-            json={"name": "bench store", "role": "store", "subject_id": store.json()["id"]},
-        )
-        key.raise_for_status()
-    identity = Identity(
-        principal_id=str(uuid.uuid4()), kind="api_key", role="store", subject_id=store.json()["id"]
+    await measure(
+        "get_c1",
+        lambda: {
+            t: hot.get(t, "/v1/products/stores/me", connections=1)
+            for t in ("products", "nginx", "gateway")
+        },
     )
+    await measure("copy", lambda: baselines.copy_rate(10_000))
+    settled.append(quiet(services))
+    await measure("batch", lambda: hot.batch(10_000))
+    await measure("jetstream", lambda: baselines.jetstream_round_trip(200 if args.quick else 500))
+    for speed, rate in (("slow", 10), ("fast", 200)):
+        settled.append(quiet(services))
+        await measure(
+            f"confirm_{speed}", lambda r=rate: events.confirmations(r, args.event_seconds)
+        )
+        settled.append(quiet(services))
+        await measure(
+            f"stats_{speed}", lambda r=rate: events.sales_to_statistics(r, args.event_seconds)
+        )
+    run["load_after"] = loadavg()
+    run["settle_seconds"] = [round(s, 1) for s in settled]
+    return run
+
+
+def statistics_run(
+    gateway: str, admin: dict[str, str], seconds: float, pids: dict[str, int]
+) -> dict[str, Any]:
     return {
-        "store_key": key.json()["key"],
-        "admin_token": login.json()["access_token"],
-        "signed": sign_identity(identity, IDENTITY_SECRET, ttl_seconds=3600),
+        name: wrk(
+            gateway,
+            {
+                "kind": "get",
+                "method": "GET",
+                "path": f"/v1/products/statistics?{query}",
+                "headers": admin,
+            },
+            connections=8,
+            seconds=seconds,
+            pids=pids,
+        )
+        for name, query in STATS_QUERIES.items()
     }
 
 
-def row(name: str, result: dict[str, Any], unit: str = "req/s", scale: int = 1) -> str:
-    errors = sum(n for s, n in result["statuses"].items() if not s.startswith("2"))
-    return (
-        f"| {name} | {result['per_second'] * scale:,.0f} {unit} | {result['p50_ms']:.1f} | "
-        f"{result['p99_ms']:.1f} | {errors} |"
+def write_report(
+    args: argparse.Namespace, runs: list[dict[str, Any]], seconds: float, work: Path
+) -> None:
+    loads = [x for run in runs for x in (run["load_before"], run["load_after"])]
+    loads += [
+        part["load"]
+        for run in runs
+        for group in run.values()
+        if isinstance(group, dict)
+        for part in group.values()
+        if isinstance(part, dict) and "load" in part
+    ]
+    meta = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{host.machine()}, {len(os.sched_getaffinity(0))} cores, "
+        f"{_memory_gb():.0f} GB, {host.python_implementation()} {host.python_version()}",
+        "runs": args.runs,
+        "quick": args.quick,
+        "seconds_per_scenario": args.seconds,
+        "wall_seconds": round(seconds),
+        "load": f"{min(loads):.2f}–{max(loads):.2f}" if loads else "—",
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    text = (
+        f"Date: {meta['date']}. Machine: {meta['machine']}. Wall time {meta['wall_seconds']} s.\n\n"
     )
+    text += markdown(runs, meta) + "\n"
+    (args.out / "bench.md").write_text(text)
+    print("\n" + text)
+    print(f"report: {args.out / 'bench.md'} and bench.json", flush=True)
 
 
-async def main() -> None:
-    platform = Platform()
-    await platform.start()
-    try:
-        creds = await setup(platform)
-        direct = {IDENTITY_HEADER: creds["signed"], "content-type": "application/json"}
-        via_key = {
-            "Authorization": f"Bearer {creds['store_key']}",
-            "content-type": "application/json",
-        }
-        products, gateway = platform.url("products"), platform.url("gateway")
-        me = "/v1/products/stores/me"
-        results = {
-            "read direct": run_load(
-                method="GET", url=products + me, headers=direct, concurrency=32
-            ),
-            "read via gateway": run_load(
-                method="GET", url=gateway + me, headers=via_key, concurrency=32
-            ),
-            "sale direct": run_load(
-                method="POST",
-                url=products + me + "/sales",
-                headers=direct,
-                body="sale",
-                concurrency=32,
-            ),
-            "sale via gateway": run_load(
-                method="POST",
-                url=gateway + me + "/sales",
-                headers=via_key,
-                body="sale",
-                concurrency=32,
-            ),
-            "batch via gateway": run_load(
-                method="POST",
-                url=gateway + me + "/sales:batch",
-                body="batch",
-                lines=1000,
-                headers=via_key | {"content-type": "application/x-ndjson"},
-                concurrency=2,
-            ),
-        }
-        stats_headers = {"Authorization": f"Bearer {creds['admin_token']}"}
-        results["statistics by product"] = run_load(
-            method="GET",
-            url=gateway + "/v1/products/statistics?group_by=product",
-            headers=stats_headers,
-            concurrency=8,
-        )
-    finally:
-        await platform.stop()
-
-    print(
-        f"\nHot paths ({SECONDS:.0f} s each, PostgreSQL, one machine; "
-        f"load generator in its own process)\n"
-    )
-    print("| scenario | throughput | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|")
-    for name, result in results.items():
-        if name.startswith("batch"):
-            print(row(name + " (1,000 lines)", result, "lines/s", 1000))
-        else:
-            print(row(name, result))
-    read_ratio = results["read via gateway"]["per_second"] / results["read direct"]["per_second"]
-    sale_ratio = results["sale via gateway"]["per_second"] / results["sale direct"]["per_second"]
-    batch_vs_single = (
-        results["batch via gateway"]["per_second"]
-        * 1000
-        / results["sale via gateway"]["per_second"]
-    )
-    print(f"\ngateway / direct, read:  {read_ratio:.2f}×")
-    print(f"gateway / direct, sale:  {sale_ratio:.2f}×")
-    print(f"batch lines / single sales per second: {batch_vs_single:.1f}×")
-    for name, result in results.items():
-        bad = {s: n for s, n in result["statuses"].items() if not s.startswith("2")}
-        if bad:
-            print(f"warning: {name} answered {bad}")
+def _memory_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 2**20
+    return 0.0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--load")
-    args = parser.parse_args()
-    if args.load:
-        print(json.dumps(asyncio.run(_load(json.loads(args.load)))))
-    else:
-        asyncio.run(main())
+    sys.exit(asyncio.run(main(options())))

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -81,10 +82,11 @@ def replica_name(app: str, n: int) -> str:
 
 class Platform:
     def __init__(
-        self, work: Path, pg: "PrivatePostgres | SharedDatabases", *, replicas: int = 1
+        self, work: Path, pg: "PrivatePostgres | SharedDatabases | Any", *, replicas: int = 1
     ) -> None:
         """``pg``: a private cluster, reached through a faulty proxy (the fault harness), or
-        fresh databases on the machine's server, reached directly (no proxies then)."""
+        fresh databases on the machine's server, reached directly (no proxies then; the
+        benchmark brings its own, with production-like roles)."""
         self.work = work
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
