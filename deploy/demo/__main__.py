@@ -35,8 +35,10 @@ def _start_platform(url: str, password: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, EW_BOOTSTRAP_ADMIN_PASSWORD=password)
     log = Path(env.get("EW_DATA_DIR", "data")) / "demo-launcher.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(  # noqa: S603 - our own launcher, same interpreter
-        [sys.executable, "-m", "deploy.launcher"], env=env, stdout=log.open("ab"),
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.launcher"],
+        env=env,
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 180
@@ -47,7 +49,10 @@ def _start_platform(url: str, password: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-async def play(plan: Plan, url: str, password: str, concurrency: int) -> bool:
+async def play(
+    plan: Plan, url: str, password: str, concurrency: int
+) -> tuple[bool, dict[str, int]]:
+    """Play ``plan``; whether every figure matched, and what the run added to each."""
     today = (datetime.now(UTC) + timedelta(hours=8)).date()
     run = int.from_bytes(secrets.token_bytes(3), "big")
     api = Api(url, concurrency)
@@ -68,7 +73,9 @@ async def play(plan: Plan, url: str, password: str, concurrency: int) -> bool:
         await money.payees(api, world, plan, run)
         await money.review(api, world, plan)
         paid = await money.pay(api, world, plan, run)
-        after = await report.figures(api, world.auditor, {p.code: world.programs[p.code] for p in plan.programs})  # type: ignore[arg-type]
+        after = await report.figures(
+            api, world.auditor, {p.code: world.programs[p.code] for p in plan.programs}
+        )  # type: ignore[arg-type]
     finally:
         await api.close()
     text, ok = report.table(plan, before, after)
@@ -78,12 +85,14 @@ async def play(plan: Plan, url: str, password: str, concurrency: int) -> bool:
         print("  the platform had data before this run: the figures are what this run added")
     print(text)
     print(f"\ndashboard (仪表盘): {url}/console/dashboard  (log in as admin)")
-    return ok
+    return ok, {k: after[k] - before.get(k, 0) for k in after}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.demo", description=__doc__)
-    parser.add_argument("--scenario", default="haizhu-wengan", help="a name in deploy/demo/scenarios or a path")
+    parser.add_argument(
+        "--scenario", default="haizhu-wengan", help="a name in deploy/demo/scenarios or a path"
+    )
     port = os.environ.get("EW_GATEWAY_PORT", "8000")
     parser.add_argument("--gateway", default=f"http://127.0.0.1:{port}")
     parser.add_argument("--admin-password", default=os.environ.get("EW_BOOTSTRAP_ADMIN_PASSWORD"))
@@ -100,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     if _ready(url):
         print(f"using the platform at {url}")
         if not args.admin_password:
-            print("the admin password: --admin-password or EW_BOOTSTRAP_ADMIN_PASSWORD", file=sys.stderr)
+            print(
+                "the admin password: --admin-password or EW_BOOTSTRAP_ADMIN_PASSWORD",
+                file=sys.stderr,
+            )
             return 2
     else:
         args.admin_password = args.admin_password or secrets.token_urlsafe(18)
@@ -108,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         launcher = _start_platform(url, args.admin_password)
     started = time.monotonic()
     try:
-        ok = asyncio.run(play(plan, url, args.admin_password, args.concurrency))
+        ok, _ = asyncio.run(play(plan, url, args.admin_password, args.concurrency))
     except DemoError as exc:
         print(f"\ndemo stopped: {exc}", file=sys.stderr)
         return 2

@@ -72,7 +72,7 @@ class Api:
         a 429 or an expired login; any other unexpected status is a :class:`DemoError`."""
         expected = set(expect)
         delay = 0.2
-        for attempt in range(30):
+        for _attempt in range(30):
             headers = dict(kw.pop("headers", {}))
             if actor is not None:
                 headers |= actor.headers
@@ -95,7 +95,7 @@ class Api:
             wait = float(r.headers.get("Retry-After", delay)) if r is not None else delay
             await asyncio.sleep(min(wait, 5.0))
             delay = min(delay * 1.5, 3.0)
-        raise DemoError(f"{method} {path}: no answer after {attempt + 1} attempts")
+        raise DemoError(f"{method} {path}: no answer after 30 attempts")
 
     async def json(self, actor: Actor | None, method: str, path: str, **kw: Any) -> Any:
         return (await self.call(actor, method, path, **kw)).json()

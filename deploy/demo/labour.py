@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from deploy.demo import people
 from deploy.demo.client import Api, each
-from deploy.demo.scenario import Plan, Placement
+from deploy.demo.scenario import Placement, Plan
 from deploy.demo.setup import World, valid_through
 
 CATEGORIES = ("manufacturing", "logistics", "catering", "retail")
@@ -82,7 +82,9 @@ async def fairs_and_trainings(api: Api, world: World, plan: Plan) -> None:
         fair_ids.append(body["id"])
         for partner in world.employers["haizhu_partner"][:3]:
             await api.call(
-                clerk, "POST", f"/v1/jobs/job-fairs/{body['id']}/employers",
+                clerk,
+                "POST",
+                f"/v1/jobs/job-fairs/{body['id']}/employers",
                 json={"employer_id": partner},
             )
     attendees = rng.sample(range(len(world.workers)), min(len(world.workers), 20 * plan.fairs))
@@ -90,7 +92,9 @@ async def fairs_and_trainings(api: Api, world: World, plan: Plan) -> None:
     async def attend(n: int) -> None:
         fair = fair_ids[n % len(fair_ids)]
         await api.call(
-            world.clerk(n), "POST", f"/v1/jobs/job-fairs/{fair}/attendees",
+            world.clerk(n),
+            "POST",
+            f"/v1/jobs/job-fairs/{fair}/attendees",
             json={"worker_id": world.workers[n]},
         )
 
@@ -126,7 +130,9 @@ async def _trainings(api: Api, world: World, plan: Plan) -> None:
         clerk, worker = world.clerk(n), {"worker_id": world.workers[n]}
         await api.call(clerk, "POST", f"/v1/jobs/trainings/{session}/attendees", json=worker)
         await api.call(
-            clerk, "POST", f"/v1/jobs/trainings/{session}/completions",
+            clerk,
+            "POST",
+            f"/v1/jobs/trainings/{session}/completions",
             json=worker | {"completed_on": ends},
         )
 
@@ -149,7 +155,9 @@ async def placements(api: Api, world: World, plan: Plan) -> None:
         else:
             actor = world.clerk(n)
             body["employer_id"] = world.employers[p.pool][p.employer]
-        r = await api.json(actor, "POST", "/v1/jobs/placements", key=f"hire-{world.tag}-{n}", json=body)
+        r = await api.json(
+            actor, "POST", "/v1/jobs/placements", key=f"hire-{world.tag}-{n}", json=body
+        )
         return str(r["id"])
 
     world.placements = await each("placements", list(range(len(plan.placements))), hire)
@@ -159,7 +167,11 @@ async def confirmations(api: Api, world: World, plan: Plan) -> int:
     """Every placement's months in order; a few partners first confirm a wrong wage and then
     correct it (the wage stays paid, so no grant is withdrawn). Returns the corrections."""
     months = plan.months
-    corrected = set(random.Random(plan.seed + 2).sample(range(len(plan.placements)), min(5, len(plan.placements))))
+    corrected = set(
+        random.Random(plan.seed + 2).sample(
+            range(len(plan.placements)), min(5, len(plan.placements))
+        )
+    )
 
     async def confirm(n: int) -> None:
         p = plan.placements[n]
@@ -170,14 +182,24 @@ async def confirmations(api: Api, world: World, plan: Plan) -> int:
             wrong = n in corrected and k == 0
             wage = plan.wage_fen - 50_000 if wrong else plan.wage_fen
             body = await api.json(
-                actor, "POST", path, key=f"month-{world.placements[n]}-{month}",
+                actor,
+                "POST",
+                path,
+                key=f"month-{world.placements[n]}-{month}",
                 json={"month": month, "wage_paid_fen": wage},
             )
             if wrong:
                 await api.call(
-                    actor, "POST", path, key=f"fix-{world.placements[n]}-{month}",
-                    json={"month": month, "wage_paid_fen": plan.wage_fen, "corrects": body["id"],
-                          "note": "工资录入错误，按工资条更正"},
+                    actor,
+                    "POST",
+                    path,
+                    key=f"fix-{world.placements[n]}-{month}",
+                    json={
+                        "month": month,
+                        "wage_paid_fen": plan.wage_fen,
+                        "corrects": body["id"],
+                        "note": "工资录入错误，按工资条更正",
+                    },
                 )
 
     total = sum(p.months for p in plan.placements)

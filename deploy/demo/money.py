@@ -14,17 +14,19 @@ from deploy.demo.scenario import Plan
 from deploy.demo.setup import World
 
 
-async def grants(api: Api, world: World, plan: Plan, timeout: float = 600) -> None:
+async def grants(api: Api, world: World, plan: Plan, wait_s: float = 600) -> None:
     """Until every program's live applications amount to its target (the events are consumed
     asynchronously by the subsidies service)."""
     goal = sum(p.paid_fen for p in plan.programs)
     bar = Bar("subsidy grants from events", goal // 100)
-    end = time.monotonic() + timeout
+    end = time.monotonic() + wait_s
     while True:
         amount = 0
         for prog in plan.programs:
             body = await api.json(
-                world.auditor, "GET", "/v1/subsidies/statistics",
+                world.auditor,
+                "GET",
+                "/v1/subsidies/statistics",
                 params={"program_code": world.programs[prog.code]},
             )
             amount += sum(row["amount_fen"] for row in body["rows"])
@@ -33,7 +35,7 @@ async def grants(api: Api, world: World, plan: Plan, timeout: float = 600) -> No
         if amount >= goal:
             break
         if time.monotonic() > end:
-            raise DemoError(f"subsidy grants reached {amount} fen of {goal} in {timeout} s")
+            raise DemoError(f"subsidy grants reached {amount} fen of {goal} in {wait_s} s")
         await asyncio.sleep(1.0)
     bar.finish()
 
@@ -54,9 +56,16 @@ async def payees(api: Api, world: World, plan: Plan, run: int) -> None:
     async def register(item: tuple[int, tuple[str, str, str]]) -> None:
         n, (kind, beneficiary, holder) = item
         await api.call(
-            world.payee_clerk, "POST", "/v1/subsidies/payees",
-            json={"beneficiary_kind": kind, "beneficiary_id": beneficiary, "holder_name": holder,
-                  "account_number": people.account(run, n), "bank_name": "中国农业银行瓮安支行"},
+            world.payee_clerk,
+            "POST",
+            "/v1/subsidies/payees",
+            json={
+                "beneficiary_kind": kind,
+                "beneficiary_id": beneficiary,
+                "holder_name": holder,
+                "account_number": people.account(run, n),
+                "bank_name": "中国农业银行瓮安支行",
+            },
         )
 
     await each("bank accounts (clerk)", list(enumerate(todo)), register)
@@ -87,7 +96,9 @@ async def review(api: Api, world: World, plan: Plan) -> None:
 
         async def send(chunk: list[str], step: str = step, actor=actor) -> None:  # type: ignore[no-untyped-def]
             body = await api.json(
-                actor, "POST", f"/v1/subsidies/applications/{step}",
+                actor,
+                "POST",
+                f"/v1/subsidies/applications/{step}",
                 json={"application_ids": chunk, "note": "材料齐全，核实无误"},
             )
             refused = [r for r in body.get("results", []) if r.get("outcome") not in (None, "ok")]
@@ -106,10 +117,19 @@ async def pay(api: Api, world: World, plan: Plan, run: int) -> dict[str, int]:
     counts = {"batches": 0, "lines": 0, "failed": 0}
     bar = Bar("payment batches, bank", len(plan.programs) + 1)
     for prog in plan.programs:
-        batch = await api.json(clerk, "POST", "/v1/subsidies/batches", key=f"batch-{world.tag}-{prog.code}",
-                               json={"fund_id": world.funds[prog.code]})
+        batch = await api.json(
+            clerk,
+            "POST",
+            "/v1/subsidies/batches",
+            key=f"batch-{world.tag}-{prog.code}",
+            json={"fund_id": world.funds[prog.code]},
+        )
         lines = await _export(api, clerk, batch["id"])
-        fail = set(rng.sample(range(len(lines)), min(plan.bank_failures, len(lines) - 1))) if lines else set()
+        fail = (
+            set(rng.sample(range(len(lines)), min(plan.bank_failures, len(lines) - 1)))
+            if lines
+            else set()
+        )
         await _bank(api, clerk, batch["id"], lines, fail)
         failed += [(lines[i]["reference"].removeprefix("SUB-"), "", "") for i in sorted(fail)]
         counts["batches"] += 1
@@ -129,7 +149,9 @@ async def _export(api: Api, clerk, batch_id: str) -> list[dict[str, str]]:  # ty
     return lines
 
 
-async def _bank(api: Api, clerk, batch_id: str, lines: list[dict[str, str]], fail: set[int]) -> None:  # type: ignore[no-untyped-def]
+async def _bank(
+    api: Api, clerk, batch_id: str, lines: list[dict[str, str]], fail: set[int]
+) -> None:  # type: ignore[no-untyped-def]
     """The simulated bank's result file: paid, or failed with a reason."""
     rows = ["line_id,status,amount_fen,bank_reference,reason"]
     for i, line in enumerate(lines):
@@ -139,8 +161,11 @@ async def _bank(api: Api, clerk, batch_id: str, lines: list[dict[str, str]], fai
             ref = "BK" + "".join(chr(65 + (i // 26**k) % 26) for k in range(6))
             rows.append(f"{line['line_id']},paid,{line['amount_fen']},{ref},")
     await api.call(
-        clerk, "POST", f"/v1/subsidies/batches/{batch_id}/results",
-        content=("\r\n".join(rows) + "\r\n").encode(), headers={"Content-Type": "text/csv"},
+        clerk,
+        "POST",
+        f"/v1/subsidies/batches/{batch_id}/results",
+        content=("\r\n".join(rows) + "\r\n").encode(),
+        headers={"Content-Type": "text/csv"},
     )
 
 
@@ -150,12 +175,23 @@ async def _retry(api: Api, world: World, clerk, applications: list[str], run: in
     for n, app_id in enumerate(applications):
         app = await api.json(world.auditor, "GET", f"/v1/subsidies/applications/{app_id}")
         await api.call(
-            world.payee_clerk, "POST", "/v1/subsidies/payees",
-            json={"beneficiary_kind": app["beneficiary_kind"], "beneficiary_id": app["beneficiary_id"],
-                  "holder_name": "更正账户", "account_number": people.account(run, n, attempt=1),
-                  "bank_name": "中国农业银行瓮安支行"},
+            world.payee_clerk,
+            "POST",
+            "/v1/subsidies/payees",
+            json={
+                "beneficiary_kind": app["beneficiary_kind"],
+                "beneficiary_id": app["beneficiary_id"],
+                "holder_name": "更正账户",
+                "account_number": people.account(run, n, attempt=1),
+                "bank_name": "中国农业银行瓮安支行",
+            },
         )
-    batch = await api.json(clerk, "POST", "/v1/subsidies/batches", key=f"retry-{world.tag}",
-                           json={"application_ids": applications})
+    batch = await api.json(
+        clerk,
+        "POST",
+        "/v1/subsidies/batches",
+        key=f"retry-{world.tag}",
+        json={"application_ids": applications},
+    )
     lines = await _export(api, clerk, batch["id"])
     await _bank(api, clerk, batch["id"], lines, set())

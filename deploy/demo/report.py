@@ -4,7 +4,6 @@ from typing import Any
 
 from deploy.demo.client import Actor, Api
 from deploy.demo.scenario import Plan
-from deploy.demo.setup import World
 
 
 async def figures(api: Api, auditor: Actor, codes: dict[str, str]) -> dict[str, int]:
@@ -68,7 +67,10 @@ def table(plan: Plan, before: dict[str, int], after: dict[str, int]) -> tuple[st
         ok &= match
         zh, en = labels[key]
         rows.append((f"{zh} / {en}", _show(key, target), _show(key, got), "✓" if match else "✗"))
-    widths = [max(_width(r[i]) for r in [*rows, ("figure", "published", "platform", "")]) for i in range(4)]
+    widths = [
+        max(_width(r[i]) for r in [*rows, ("figure", "published", "platform", "")])
+        for i in range(4)
+    ]
     lines = [_row(("figure", "published", "statistics API", "match"), widths)]
     lines.append("-" * (sum(widths) + 9))
     lines += [_row(r, widths) for r in rows]

@@ -39,7 +39,9 @@ def sales_of(plan: Plan, skus: dict[str, str], stores: int, tag: str) -> list[li
                     {
                         "receipt_number": f"{tag}-{store}-{n:07d}",
                         "sold_at": sold_at.isoformat(),
-                        "lines": [{"sku": skus[product.sku], "quantity": q, "unit_price_fen": price}],
+                        "lines": [
+                            {"sku": skus[product.sku], "quantity": q, "unit_price_fen": price}
+                        ],
                     }
                 )
                 n += 1
@@ -59,14 +61,19 @@ async def report(api: Api, world: World, plan: Plan, skus: dict[str, str]) -> di
     total = sum(map(len, per_store))
     bar = Bar("sales (stores)", total)
     counts = {"sales": total, "batches": 0, "single": 0, "voided": 0, "corrected": 0, "closed": 0}
-    for (store_id, key), sales in zip(selling, per_store, strict=True):
+    for (_store, key), sales in zip(selling, per_store, strict=True):
         single, typo, rest = sales[:5], sales[5:6], sales[6:]
         for k, sale in enumerate(single):
             ikey = f"sale-{sale['receipt_number']}"
             r = await api.call(key, "POST", "/v1/products/stores/me/sales", key=ikey, json=sale)
             if k == 0:  # the till did not see the answer and sends it again
-                again = await api.call(key, "POST", "/v1/products/stores/me/sales", key=ikey, json=sale)
-                if again.headers.get("Idempotent-Replayed") != "true" or again.json()["id"] != r.json()["id"]:
+                again = await api.call(
+                    key, "POST", "/v1/products/stores/me/sales", key=ikey, json=sale
+                )
+                if (
+                    again.headers.get("Idempotent-Replayed") != "true"
+                    or again.json()["id"] != r.json()["id"]
+                ):
                     raise DemoError("a retried sale was not replayed")
             counts["single"] += 1
             bar.advance()
@@ -74,8 +81,12 @@ async def report(api: Api, world: World, plan: Plan, skus: dict[str, str]) -> di
             chunk = rest[i : i + BATCH_LINES]
             body = "".join(json.dumps(s) + "\n" for s in chunk).encode()
             r = await api.call(
-                key, "POST", "/v1/products/stores/me/sales:batch", key=f"batch-{chunk[0]['receipt_number']}",
-                content=body, headers={"Content-Type": "application/x-ndjson"},
+                key,
+                "POST",
+                "/v1/products/stores/me/sales:batch",
+                key=f"batch-{chunk[0]['receipt_number']}",
+                content=body,
+                headers={"Content-Type": "application/x-ndjson"},
             )
             bad = [x for x in r.json()["results"] if x["status"] != "accepted"]
             if bad:
@@ -107,11 +118,17 @@ async def _void(api: Api, key: Actor, model: dict[str, Any], counts: dict[str, i
         sold_at=(datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
     )
     r = await api.json(
-        key, "POST", "/v1/products/stores/me/sales", key=f"sale-{mistaken['receipt_number']}",
+        key,
+        "POST",
+        "/v1/products/stores/me/sales",
+        key=f"sale-{mistaken['receipt_number']}",
         json=mistaken,
     )
     await api.call(
-        key, "POST", f"/v1/products/stores/me/sales/{r['id']}/corrections", key=f"void-{r['id']}",
+        key,
+        "POST",
+        f"/v1/products/stores/me/sales/{r['id']}/corrections",
+        key=f"void-{r['id']}",
         json={"kind": "void", "reason": "重复录入"},
     )
     counts["voided"] += 1
@@ -122,10 +139,17 @@ async def _typo(api: Api, key: Actor, sale: dict[str, Any], counts: dict[str, in
     line = sale["lines"][0]
     wrong = dict(sale, lines=[dict(line, quantity=line["quantity"] + 1)])
     r = await api.json(
-        key, "POST", "/v1/products/stores/me/sales", key=f"sale-{sale['receipt_number']}", json=wrong
+        key,
+        "POST",
+        "/v1/products/stores/me/sales",
+        key=f"sale-{sale['receipt_number']}",
+        json=wrong,
     )
     await api.call(
-        key, "POST", f"/v1/products/stores/me/sales/{r['id']}/corrections", key=f"fix-{r['id']}",
+        key,
+        "POST",
+        f"/v1/products/stores/me/sales/{r['id']}/corrections",
+        key=f"fix-{r['id']}",
         json={"kind": "correction", "reason": "数量录入多了一件", "lines": sale["lines"]},
     )
     counts["corrected"] += 1

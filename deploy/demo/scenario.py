@@ -108,7 +108,6 @@ def _need(data: dict[str, Any], section: str, key: str) -> Any:
 
 def derive(data: dict[str, Any], today: date, *, name: str = "scenario") -> Plan:
     """The plan of a scenario, or :class:`ScenarioError` naming the targets in conflict."""
-    t = data.get("targets", {})
     rules = data.get("rules", {})
     rng = random.Random(int(data.get("seed", 0)))
     calendar_months = int(rules.get("calendar_months", 12))
@@ -164,7 +163,9 @@ def _stores(plan: Plan, data: dict[str, Any]) -> None:
             f"targets.stores {plan.targets['stores']} conflicts with the {len(stores)} "
             "[[stores]] listed"
         )
-    plan.stores = [(s["name"], s.get("kind", "flagship_store"), s.get("sells", True)) for s in stores]
+    plan.stores = [
+        (s["name"], s.get("kind", "flagship_store"), s.get("sells", True)) for s in stores
+    ]
     if (plan.targets["grams"] or plan.targets["revenue_fen"]) and not any(
         sells for *_, sells in plan.stores
     ):
@@ -216,9 +217,13 @@ def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
     t = plan.targets
     counts = data.get("employers", {})
     plan.employers = {
-        "haizhu_partner": [f"Haizhu partner {i + 1}" for i in range(int(counts.get("partners", 1)))],
+        "haizhu_partner": [
+            f"Haizhu partner {i + 1}" for i in range(int(counts.get("partners", 1)))
+        ],
         "workshop": [f"Weng'an workshop {i + 1}" for i in range(t["workshops"])],
-        "dedicated_post": [f"Dedicated posts unit {i + 1}" for i in range(int(counts.get("post_units", 1)))],
+        "dedicated_post": [
+            f"Dedicated posts unit {i + 1}" for i in range(int(counts.get("post_units", 1)))
+        ],
     }
     names = {k: v for k, v in counts.get("names", {}).items()}
     for pool, given in names.items():
@@ -245,8 +250,12 @@ def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
     if post is not None:
         people["dedicated_post"] = _post_months(post, pool_months["dedicated_post"])
         if not plan.employers["dedicated_post"]:
-            raise ScenarioError("[[programs]] dedicated_post conflicts with employers.post_units = 0")
-    stable_elsewhere = sum(m >= plan.stable_months for pool in ("workshop", "dedicated_post") for m in people[pool])
+            raise ScenarioError(
+                "[[programs]] dedicated_post conflicts with employers.post_units = 0"
+            )
+    stable_elsewhere = sum(
+        m >= plan.stable_months for pool in ("workshop", "dedicated_post") for m in people[pool]
+    )
     partners_stable = t["stable_employment_poor"] - stable_elsewhere
     if partners_stable < 0:
         raise ScenarioError(
@@ -276,14 +285,18 @@ def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
             f"{total_people} registered-poor workers the other targets place"
         )
     if t["people_trained_poor"] and not t["training_sessions"]:
-        raise ScenarioError("targets.people_trained_poor conflicts with targets.training_sessions = 0")
+        raise ScenarioError(
+            "targets.people_trained_poor conflicts with targets.training_sessions = 0"
+        )
     trained = set(rng.sample(range(total_people), t["people_trained_poor"]))
     n = 0
     for pool in POOLS:
         employers = len(plan.employers[pool]) or 1
         for i, m in enumerate(people[pool]):
             start = rng.randrange(0, len(plan.months) - m + 1)
-            plan.placements.append(Placement(pool, i % employers, plan.months[start], m, n in trained))
+            plan.placements.append(
+                Placement(pool, i % employers, plan.months[start], m, n in trained)
+            )
             n += 1
     partners = len(plan.employers["haizhu_partner"])
     base, extra = divmod(t["jobs_offered"], partners)
@@ -344,7 +357,8 @@ def _cap(plan: Plan, prog: Program, people: dict[str, list[int]]) -> None:
     if n == 0 or prog.paid_fen % n or (prog.paid_fen // n) % prog.amount_fen:
         raise ScenarioError(
             f"program {prog.code}: paid {prog.paid_fen // 100} yuan over {n} "
-            f"{prog.employer_kind} employers is not a whole number of {prog.amount_fen // 100}-yuan "
+            f"{prog.employer_kind} employers is not a whole number of "
+            f"{prog.amount_fen // 100}-yuan "
             "grants each"
         )
     cap_grants = prog.paid_fen // n // prog.amount_fen
