@@ -60,7 +60,8 @@ async def play(
         admin = await api.login("admin", "admin", password)
         world = setup.World(tag=f"{run:06x}", admin=admin)
         await setup.staff(api, world)
-        before = await report.figures(api, world.auditor, {})  # type: ignore[arg-type]
+        assert world.auditor is not None
+        before = await report.figures(api, world.auditor, {})
         await setup.organisations(api, world, plan)
         skus = await setup.catalogue(api, world, plan)
         await labour.postings(api, world, plan, today)
@@ -75,7 +76,7 @@ async def play(
         paid = await money.pay(api, world, plan, run)
         after = await report.figures(
             api, world.auditor, {p.code: world.programs[p.code] for p in plan.programs}
-        )  # type: ignore[arg-type]
+        )
     finally:
         await api.close()
     text, ok = report.table(plan, before, after)

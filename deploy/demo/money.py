@@ -94,7 +94,7 @@ async def review(api: Api, world: World, plan: Plan) -> None:
             ids += await _pending(api, world, world.programs[prog.code], state)
         chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)]
 
-        async def send(chunk: list[str], step: str = step, actor=actor) -> None:  # type: ignore[no-untyped-def]
+        async def send(chunk: list[str], step: str = step, actor=actor) -> None:
             body = await api.json(
                 actor,
                 "POST",
@@ -143,7 +143,7 @@ async def pay(api: Api, world: World, plan: Plan, run: int) -> dict[str, int]:
     return counts
 
 
-async def _export(api: Api, clerk, batch_id: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+async def _export(api: Api, clerk, batch_id: str) -> list[dict[str, str]]:
     r = await api.call(clerk, "POST", f"/v1/subsidies/batches/{batch_id}/export")
     *lines, _trailer = csv.DictReader(io.StringIO(r.text))
     return lines
@@ -151,7 +151,7 @@ async def _export(api: Api, clerk, batch_id: str) -> list[dict[str, str]]:  # ty
 
 async def _bank(
     api: Api, clerk, batch_id: str, lines: list[dict[str, str]], fail: set[int]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The simulated bank's result file: paid, or failed with a reason."""
     rows = ["line_id,status,amount_fen,bank_reference,reason"]
     for i, line in enumerate(lines):
@@ -169,7 +169,7 @@ async def _bank(
     )
 
 
-async def _retry(api: Api, world: World, clerk, applications: list[str], run: int) -> None:  # type: ignore[no-untyped-def]
+async def _retry(api: Api, world: World, clerk, applications: list[str], run: int) -> None:
     """The beneficiaries of failed lines give a new account (registered by the accounts
     clerk); a new batch pays those applications, and the bank pays them all."""
     for n, app_id in enumerate(applications):
