@@ -214,35 +214,59 @@ def _sales(plan: Plan, data: dict[str, Any]) -> None:
 
 def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
     """Employers, postings, placements and programs (see the module's docstring)."""
-    t = plan.targets
-    counts = data.get("employers", {})
+    _employers(plan, data.get("employers", {}))
+    pool_months = _pool_months(plan, data.get("rules", {}))
+    programs = [_program(spec) for spec in data.get("programs", [])]
+    people = _people(plan, programs, pool_months)
+    for prog in programs:
+        if prog.beneficiary_kind != "worker":
+            _cap(plan, prog, people)
+    plan.programs = [
+        _with_cap(p, len(plan.employers[p.employer_kind])) if p.beneficiary_kind != "worker" else p
+        for p in programs
+    ]
+    _place(plan, people, rng)
+    _postings(plan)
+
+
+def _employers(plan: Plan, counts: dict[str, Any]) -> None:
+    """Partner organisations, one workshop per target, dedicated-post units (names optional)."""
     plan.employers = {
         "haizhu_partner": [
             f"Haizhu partner {i + 1}" for i in range(int(counts.get("partners", 1)))
         ],
-        "workshop": [f"Weng'an workshop {i + 1}" for i in range(t["workshops"])],
+        "workshop": [f"Weng'an workshop {i + 1}" for i in range(plan.targets["workshops"])],
         "dedicated_post": [
             f"Dedicated posts unit {i + 1}" for i in range(int(counts.get("post_units", 1)))
         ],
     }
-    names = {k: v for k, v in counts.get("names", {}).items()}
-    for pool, given in names.items():
+    for pool, given in counts.get("names", {}).items():
         plan.employers[pool][: len(given)] = given[: len(plan.employers[pool])]
+
+
+def _pool_months(plan: Plan, rules: dict[str, Any]) -> dict[str, int]:
+    """The months confirmed per worker of each kind of employer."""
     pool_months = {
-        "haizhu_partner": int(data.get("rules", {}).get("partner_months", plan.stable_months)),
-        "workshop": int(data.get("rules", {}).get("workshop_months", plan.stable_months)),
-        "dedicated_post": int(data.get("rules", {}).get("post_months", 5)),
+        "haizhu_partner": int(rules.get("partner_months", plan.stable_months)),
+        "workshop": int(rules.get("workshop_months", plan.stable_months)),
+        "dedicated_post": int(rules.get("post_months", 5)),
     }
     for pool, m in pool_months.items():
         if not 1 <= m <= len(plan.months):
             raise ScenarioError(f"rules: {pool} months {m} outside 1..calendar_months")
+    return pool_months
+
+
+def _people(
+    plan: Plan, programs: list[Program], pool_months: dict[str, int]
+) -> dict[str, list[int]]:
+    """The registered-poor workers of each pool, as their months confirmed: workshops' from
+    their target, dedicated posts' from their program's total, partners' the stable rest."""
+    t = plan.targets
     people: dict[str, list[int]] = {pool: [] for pool in POOLS}
     if t["workshop_workers_poor"] and not t["workshops"]:
         raise ScenarioError("targets.workshop_workers_poor conflicts with targets.workshops = 0")
     people["workshop"] = [pool_months["workshop"]] * t["workshop_workers_poor"]
-    programs = []
-    for spec in data.get("programs", []):
-        programs.append(_program(spec))
     by_kind = {p.employer_kind: p for p in programs}
     if len(by_kind) != len(programs):
         raise ScenarioError("[[programs]]: one program per employer kind")
@@ -271,13 +295,13 @@ def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
             f"targets.stable_employment_poor needs {partners_stable} hires by Haizhu partners, "
             f"more than targets.jobs_offered {t['jobs_offered']}"
         )
-    for prog in programs:
-        if prog.beneficiary_kind != "worker":
-            _cap(plan, prog, people)
-    plan.programs = [
-        _with_cap(p, len(plan.employers[p.employer_kind])) if p.beneficiary_kind != "worker" else p
-        for p in programs
-    ]
+    return people
+
+
+def _place(plan: Plan, people: dict[str, list[int]], rng: random.Random) -> None:
+    """A placement per worker, starting in a month that leaves room for its months; the
+    trained ones drawn at random."""
+    t = plan.targets
     total_people = sum(len(v) for v in people.values())
     if t["people_trained_poor"] > total_people:
         raise ScenarioError(
@@ -298,6 +322,11 @@ def _labour(plan: Plan, data: dict[str, Any], rng: random.Random) -> None:
                 Placement(pool, i % employers, plan.months[start], m, n in trained)
             )
             n += 1
+
+
+def _postings(plan: Plan) -> None:
+    """The jobs offered, shared out over the partners; each must cover its hires."""
+    t = plan.targets
     partners = len(plan.employers["haizhu_partner"])
     base, extra = divmod(t["jobs_offered"], partners)
     plan.postings = [(i, base + (i < extra)) for i in range(partners) if base + (i < extra)]
