@@ -87,3 +87,11 @@ CONFIRMATION_BATCH: list[JsonValue] = [
         ]
     }
 ]
+
+
+CONFIRMATION_BATCH_RESULT: list[JsonValue] = [
+    {
+        "confirmed": 1,
+        "items": CONFIRMATION_PUBLIC,
+    }
+]

@@ -154,3 +154,7 @@ class ConfirmationBatch(Input):
 class ConfirmationBatchResult(JobsModel):
     confirmed: int = Field(description="How many records the batch made (every line).")
     items: list[ConfirmationPublic] = Field(description="The records made, in the lines' order.")
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={"examples": examples.CONFIRMATION_BATCH_RESULT}
+    )
