@@ -80,7 +80,10 @@ async def play(
     finally:
         await api.close()
     text, ok = report.table(plan, before, after)
-    print(f"\n{plan.title} — run {world.tag}, {api.requests} requests")
+    print(
+        f"\n{plan.title} — run {world.tag}, {api.requests} requests "
+        f"({api.throttled} throttled by the gateway's rate limit)"
+    )
     print(f"  confirmations corrected: {corrected}; sales: {sold}; payments: {paid}")
     if any(before.values()):
         print("  the platform had data before this run: the figures are what this run added")

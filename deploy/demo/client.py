@@ -41,6 +41,7 @@ class Api:
         )
         self.gate = asyncio.Semaphore(concurrency)
         self.requests = 0
+        self.throttled = 0  # 429s: a credential over the gateway's rate limit
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -90,6 +91,8 @@ class Api:
             if r is not None and r.status_code == 401 and actor and actor.username:
                 await self._login(actor)
                 continue
+            if r is not None and r.status_code == 429:
+                self.throttled += 1
             if r is not None and r.status_code not in RETRYABLE:
                 raise DemoError(f"{method} {path}: {r.status_code} {r.text[:500]}")
             wait = float(r.headers.get("Retry-After", delay)) if r is not None else delay

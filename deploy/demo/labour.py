@@ -2,11 +2,12 @@
 fairs and trainings and places workers in workshops and dedicated posts, partners hire on their
 postings, and every placement is confirmed month by month (with a few corrections)."""
 
+import asyncio
 import random
 from datetime import date, timedelta
 
 from deploy.demo import people
-from deploy.demo.client import Api, each
+from deploy.demo.client import Actor, Api, Bar, each
 from deploy.demo.scenario import Placement, Plan
 from deploy.demo.setup import World, valid_through
 
@@ -163,45 +164,74 @@ async def placements(api: Api, world: World, plan: Plan) -> None:
     world.placements = await each("placements", list(range(len(plan.placements))), hire)
 
 
+BATCH_LINES = 1000  # the jobs service's JOBS_CONFIRMATION_BATCH_MAX_LINES
+
+
 async def confirmations(api: Api, world: World, plan: Plan) -> int:
-    """Every placement's months in order; a few partners first confirm a wrong wage and then
-    correct it (the wage stays paid, so no grant is withdrawn). Returns the corrections."""
-    months = plan.months
+    """Every placement's months, as payroll months: each partner (and each bureau clerk for
+    the workshops and dedicated posts it looks after) confirms a month for all its workers in
+    one batch, month after month. A few first confirm a wrong wage and then correct it one by
+    one (the wage stays paid, so no grant is withdrawn). Returns the corrections."""
     corrected = set(
         random.Random(plan.seed + 2).sample(
             range(len(plan.placements)), min(5, len(plan.placements))
         )
     )
-
-    async def confirm(n: int) -> None:
-        p = plan.placements[n]
+    payrolls: dict[str, tuple[Actor, dict[str, list[tuple[int, int]]]]] = {}
+    for n, p in enumerate(plan.placements):
         actor = world.partner_keys[p.employer] if p.pool == "haizhu_partner" else world.clerk(n)
-        path = f"/v1/jobs/placements/{world.placements[n]}/confirmations"
-        first = months.index(p.start_month)
-        for k, month in enumerate(months[first : first + p.months]):
-            wrong = n in corrected and k == 0
-            wage = plan.wage_fen - 50_000 if wrong else plan.wage_fen
-            body = await api.json(
-                actor,
-                "POST",
-                path,
-                key=f"month-{world.placements[n]}-{month}",
-                json={"month": month, "wage_paid_fen": wage},
-            )
-            if wrong:
-                await api.call(
+        months = payrolls.setdefault(actor.name, (actor, {}))[1]
+        first = plan.months.index(p.start_month)
+        for k, month in enumerate(plan.months[first : first + p.months]):
+            wage = plan.wage_fen - 50_000 if n in corrected and k == 0 else plan.wage_fen
+            months.setdefault(month, []).append((n, wage))
+    bar = Bar("monthly confirmations (batches)", sum(p.months for p in plan.placements))
+    wrong: list[tuple[Actor, int, str, str]] = []  # actor, placement, month, record id
+
+    async def payroll(who: int, item: tuple[Actor, dict[str, list[tuple[int, int]]]]) -> None:
+        actor, months = item
+        for month in sorted(months):
+            lines = months[month]
+            for i in range(0, len(lines), BATCH_LINES):
+                chunk = lines[i : i + BATCH_LINES]
+                body = await api.json(
                     actor,
                     "POST",
-                    path,
-                    key=f"fix-{world.placements[n]}-{month}",
+                    "/v1/jobs/placements/confirmations:batch",
+                    key=f"payroll-{world.tag}-{who}-{month}-{i}",
                     json={
-                        "month": month,
-                        "wage_paid_fen": plan.wage_fen,
-                        "corrects": body["id"],
-                        "note": "工资录入错误，按工资条更正",
+                        "confirmations": [
+                            {
+                                "placement_id": world.placements[n],
+                                "month": month,
+                                "wage_paid_fen": wage,
+                            }
+                            for n, wage in chunk
+                        ]
                     },
                 )
+                for (n, wage), record in zip(chunk, body["items"], strict=True):
+                    if wage != plan.wage_fen:
+                        wrong.append((actor, n, month, record["id"]))
+                bar.advance(len(chunk))
 
-    total = sum(p.months for p in plan.placements)
-    await each("monthly confirmations", list(range(len(plan.placements))), confirm)
-    return len(corrected) if total else 0
+    await asyncio.gather(*(payroll(who, item) for who, item in enumerate(payrolls.values())))
+    bar.finish()
+
+    async def correct(item: tuple[Actor, int, str, str]) -> None:
+        actor, n, month, record = item
+        await api.call(
+            actor,
+            "POST",
+            f"/v1/jobs/placements/{world.placements[n]}/confirmations",
+            key=f"fix-{world.placements[n]}-{month}",
+            json={
+                "month": month,
+                "wage_paid_fen": plan.wage_fen,
+                "corrects": record,
+                "note": "工资录入错误，按工资条更正",
+            },
+        )
+
+    await each("confirmations corrected", wrong, correct)
+    return len(wrong)

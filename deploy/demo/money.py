@@ -53,6 +53,8 @@ async def payees(api: Api, world: World, plan: Plan, run: int) -> None:
             if p.pool == "dedicated_post"
         ]
 
+    world.holders = {beneficiary: holder for _, beneficiary, holder in todo}
+
     async def register(item: tuple[int, tuple[str, str, str]]) -> None:
         n, (kind, beneficiary, holder) = item
         await api.call(
@@ -170,8 +172,8 @@ async def _bank(
 
 
 async def _retry(api: Api, world: World, clerk, applications: list[str], run: int) -> None:
-    """The beneficiaries of failed lines give a new account (registered by the accounts
-    clerk); a new batch pays those applications, and the bank pays them all."""
+    """The beneficiaries of failed lines give a new account in their own name (registered by
+    the accounts clerk); a new batch pays those applications, and the bank pays them all."""
     for n, app_id in enumerate(applications):
         app = await api.json(world.auditor, "GET", f"/v1/subsidies/applications/{app_id}")
         await api.call(
@@ -181,7 +183,7 @@ async def _retry(api: Api, world: World, clerk, applications: list[str], run: in
             json={
                 "beneficiary_kind": app["beneficiary_kind"],
                 "beneficiary_id": app["beneficiary_id"],
-                "holder_name": "更正账户",
+                "holder_name": world.holders[app["beneficiary_id"]],
                 "account_number": people.account(run, n, attempt=1),
                 "bank_name": "中国农业银行瓮安支行",
             },

@@ -27,6 +27,7 @@ class World:
     stores: list[tuple[str, Actor, bool]] = field(default_factory=list)  # id, key, sells
     workers: list[str] = field(default_factory=list)
     placements: list[str] = field(default_factory=list)
+    holders: dict[str, str] = field(default_factory=dict)  # beneficiary id -> account holder
 
     def clerk(self, n: int) -> Actor:
         return self.clerks[n % len(self.clerks)]
