@@ -73,9 +73,13 @@ async def play(
         await money.grants(api, world, plan)
         await money.payees(api, world, plan, run)
         await money.review(api, world, plan)
+        notice = await money.notice(api, world, plan)
         paid = await money.pay(api, world, plan, run)
         after = await report.figures(
-            api, world.auditor, {p.code: world.programs[p.code] for p in plan.programs}
+            api,
+            world.auditor,
+            {p.code: world.programs[p.code] for p in plan.programs},
+            {p.code: world.programs[p.code] for p in plan.programs if p.notice_days},
         )
     finally:
         await api.close()
@@ -85,6 +89,8 @@ async def play(
         f"({api.throttled} throttled by the gateway's rate limit)"
     )
     print(f"  confirmations corrected: {corrected}; sales: {sold}; payments: {paid}")
+    for line in notice:
+        print(f"  {line}")
     if any(before.values()):
         print("  the platform had data before this run: the figures are what this run added")
     print(text)

@@ -167,6 +167,23 @@ async def placements(api: Api, world: World, plan: Plan) -> None:
 BATCH_LINES = 1000  # the jobs service's JOBS_CONFIRMATION_BATCH_MAX_LINES
 
 
+Payroll = tuple[Actor, dict[str, list[tuple[int, int]]]]  # who, month -> (placement, wage)
+
+
+def _payrolls(world: World, plan: Plan, corrected: set[int]) -> list[Payroll]:
+    """Each confirming actor's lines per month; the first month of a corrected placement is
+    sent with a wrong wage."""
+    payrolls: dict[str, Payroll] = {}
+    for n, p in enumerate(plan.placements):
+        actor = world.partner_keys[p.employer] if p.pool == "haizhu_partner" else world.clerk(n)
+        months = payrolls.setdefault(actor.name, (actor, {}))[1]
+        first = plan.months.index(p.start_month)
+        for k, month in enumerate(plan.months[first : first + p.months]):
+            wage = plan.wage_fen - 50_000 if n in corrected and k == 0 else plan.wage_fen
+            months.setdefault(month, []).append((n, wage))
+    return list(payrolls.values())
+
+
 async def confirmations(api: Api, world: World, plan: Plan) -> int:
     """Every placement's months, as payroll months: each partner (and each bureau clerk for
     the workshops and dedicated posts it looks after) confirms a month for all its workers in
@@ -177,18 +194,10 @@ async def confirmations(api: Api, world: World, plan: Plan) -> int:
             range(len(plan.placements)), min(5, len(plan.placements))
         )
     )
-    payrolls: dict[str, tuple[Actor, dict[str, list[tuple[int, int]]]]] = {}
-    for n, p in enumerate(plan.placements):
-        actor = world.partner_keys[p.employer] if p.pool == "haizhu_partner" else world.clerk(n)
-        months = payrolls.setdefault(actor.name, (actor, {}))[1]
-        first = plan.months.index(p.start_month)
-        for k, month in enumerate(plan.months[first : first + p.months]):
-            wage = plan.wage_fen - 50_000 if n in corrected and k == 0 else plan.wage_fen
-            months.setdefault(month, []).append((n, wage))
     bar = Bar("monthly confirmations (batches)", sum(p.months for p in plan.placements))
     wrong: list[tuple[Actor, int, str, str]] = []  # actor, placement, month, record id
 
-    async def payroll(who: int, item: tuple[Actor, dict[str, list[tuple[int, int]]]]) -> None:
+    async def payroll(who: int, item: Payroll) -> None:
         actor, months = item
         for month in sorted(months):
             lines = months[month]
@@ -204,9 +213,9 @@ async def confirmations(api: Api, world: World, plan: Plan) -> int:
                             {
                                 "placement_id": world.placements[n],
                                 "month": month,
-                                "wage_paid_fen": wage,
+                                "wage_paid_fen": w,
                             }
-                            for n, wage in chunk
+                            for n, w in chunk
                         ]
                     },
                 )
@@ -215,23 +224,25 @@ async def confirmations(api: Api, world: World, plan: Plan) -> int:
                         wrong.append((actor, n, month, record["id"]))
                 bar.advance(len(chunk))
 
-    await asyncio.gather(*(payroll(who, item) for who, item in enumerate(payrolls.values())))
+    payrolls = _payrolls(world, plan, corrected)
+    await asyncio.gather(*(payroll(who, item) for who, item in enumerate(payrolls)))
     bar.finish()
-
-    async def correct(item: tuple[Actor, int, str, str]) -> None:
-        actor, n, month, record = item
-        await api.call(
-            actor,
-            "POST",
-            f"/v1/jobs/placements/{world.placements[n]}/confirmations",
-            key=f"fix-{world.placements[n]}-{month}",
-            json={
-                "month": month,
-                "wage_paid_fen": plan.wage_fen,
-                "corrects": record,
-                "note": "工资录入错误，按工资条更正",
-            },
-        )
-
-    await each("confirmations corrected", wrong, correct)
+    await each("confirmations corrected", wrong, lambda item: _correct(api, world, plan, item))
     return len(wrong)
+
+
+async def _correct(api: Api, world: World, plan: Plan, item: tuple[Actor, int, str, str]) -> None:
+    """The payslip shows the wage confirmed was wrong: a correction naming the record."""
+    actor, n, month, record = item
+    await api.call(
+        actor,
+        "POST",
+        f"/v1/jobs/placements/{world.placements[n]}/confirmations",
+        key=f"fix-{world.placements[n]}-{month}",
+        json={
+            "month": month,
+            "wage_paid_fen": plan.wage_fen,
+            "corrects": record,
+            "note": "工资录入错误，按工资条更正",
+        },
+    )

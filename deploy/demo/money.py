@@ -8,7 +8,7 @@ import io
 import random
 import time
 
-from deploy.demo import people
+from deploy.demo import people, report
 from deploy.demo.client import Api, Bar, DemoError, each
 from deploy.demo.scenario import Plan
 from deploy.demo.setup import World
@@ -117,8 +117,9 @@ async def pay(api: Api, world: World, plan: Plan, run: int) -> dict[str, int]:
     clerk = world.clerks[1]
     failed: list[tuple[str, str, str]] = []  # application, beneficiary kind, id
     counts = {"batches": 0, "lines": 0, "failed": 0}
-    bar = Bar("payment batches, bank", len(plan.programs) + 1)
-    for prog in plan.programs:
+    payable = [prog for prog in plan.programs if not prog.notice_days]
+    bar = Bar("payment batches, bank", len(payable) + 1)
+    for prog in payable:
         batch = await api.json(
             clerk,
             "POST",
@@ -143,6 +144,47 @@ async def pay(api: Api, world: World, plan: Plan, run: int) -> dict[str, int]:
         counts["batches"] += 1
     bar.finish()
     return counts
+
+
+DISMISSAL = "经核实考勤和工资发放记录，该月在岗，异议不成立"
+
+
+async def notice(api: Api, world: World, plan: Plan) -> list[str]:
+    """The public notice (公示) of each program that has one: anyone reads the board without
+    credentials, someone objects to one entry, a clerk looks into it and dismisses it (the
+    entry stays on the board). Its days pass on the real clock: the program is paid after the
+    run. Returns lines for the report."""
+    out = []
+    for prog in plan.programs:
+        if not prog.notice_days:
+            continue
+        board = await report.notice_board(api, world.programs[prog.code])
+        if not board:
+            raise DemoError(f"program {prog.code}: nothing in public notice after approval")
+        entry = board[0]
+        receipt = await api.json(
+            None,
+            "POST",
+            entry["objection_path"],
+            json={"text": "此人本月未在岗，请核实。(演示：群众异议)"},
+        )
+        await api.call(
+            world.clerks[0],
+            "POST",
+            f"/v1/subsidies/applications/{entry['application_id']}/objections/"
+            f"{receipt['id']}/decision",
+            json={
+                "decision": "dismiss",
+                "reason": "经核实考勤和工资发放记录，该月在岗，异议不成立",
+            },
+        )
+        out.append(
+            f"public notice of {prog.code}: {len(board)} entries, "
+            f"{sum(e['amount_fen'] for e in board) / 100:,.2f} yuan, ends "
+            f"{entry['notice_ends_at'][:10]}; one objection received and dismissed by a clerk; "
+            "paid once the notice has run"
+        )
+    return out
 
 
 async def _export(api: Api, clerk, batch_id: str) -> list[dict[str, str]]:

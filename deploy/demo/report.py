@@ -6,8 +6,11 @@ from deploy.demo.client import Actor, Api
 from deploy.demo.scenario import Plan
 
 
-async def figures(api: Api, auditor: Actor, codes: dict[str, str]) -> dict[str, int]:
-    """The platform's own figures, read as a leader (auditor) would, all time."""
+async def figures(
+    api: Api, auditor: Actor, codes: dict[str, str], notices: dict[str, str] | None = None
+) -> dict[str, int]:
+    """The platform's own figures, read as a leader (auditor) would, all time; for the
+    programs in ``notices``, what their public notice shows, read as anyone would (no login)."""
     jobs = await api.json(auditor, "GET", "/v1/jobs/statistics")
     sales = await api.json(auditor, "GET", "/v1/products/statistics")
     out = {
@@ -27,6 +30,36 @@ async def figures(api: Api, auditor: Actor, codes: dict[str, str]) -> dict[str, 
             auditor, "GET", "/v1/subsidies/statistics/paid", params={"program_code": platform_code}
         )
         out[f"paid:{code}"] = paid["total_paid_fen"]
+    for code, platform_code in (notices or {}).items():
+        board = await notice_board(api, platform_code)
+        out[f"notice:{code}"] = sum(entry["amount_fen"] for entry in board)
+    return out
+
+
+async def notice_board(api: Api, program_code: str) -> list[dict[str, Any]]:
+    """Every entry of a program's public notice (公示), read without credentials."""
+    entries: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"program_code": program_code, "limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        body = await api.json(None, "GET", "/v1/subsidies/notices", params=params)
+        entries += body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return entries
+
+
+def expected(plan: Plan) -> dict[str, int]:
+    """Every figure the run must add: the targets; each program's paid total, or, for a
+    program with a public notice of days (the real clock cannot pass them in a run), nothing
+    paid yet and its whole total in notice."""
+    out = dict(plan.targets)
+    for prog in plan.programs:
+        out[f"paid:{prog.code}"] = 0 if prog.notice_days else prog.paid_fen
+        if prog.notice_days:
+            out[f"notice:{prog.code}"] = prog.paid_fen
     return out
 
 
@@ -47,7 +80,7 @@ LABELS = {
 def _show(key: str, value: int) -> str:
     if key == "grams":
         return f"{value // 1_000_000}.{value % 1_000_000:06d}".rstrip("0").rstrip(".")
-    if key == "revenue_fen" or key.startswith("paid:"):
+    if key == "revenue_fen" or key.startswith(("paid:", "notice:")):
         return f"{value // 100:,}.{value % 100:02d}"
     return f"{value:,}"
 
@@ -55,13 +88,15 @@ def _show(key: str, value: int) -> str:
 def table(plan: Plan, before: dict[str, int], after: dict[str, int]) -> tuple[str, bool]:
     """Rows of (figure, target, platform, ✓/✗); the platform's value is what the run added
     when the platform was not empty before it."""
-    expected: dict[str, Any] = dict(plan.targets)
     labels = dict(LABELS)
     for prog in plan.programs:
-        expected[f"paid:{prog.code}"] = prog.paid_fen
         labels[f"paid:{prog.code}"] = (f"{prog.name} 已发放 (元)", f"paid, {prog.code}")
+        labels[f"notice:{prog.code}"] = (
+            f"{prog.name} 公示中 (元)",
+            f"in public notice ({prog.notice_days} d), {prog.code}",
+        )
     rows, ok = [], True
-    for key, target in expected.items():
+    for key, target in expected(plan).items():
         got = after.get(key, 0) - before.get(key, 0)
         match = got == target
         ok &= match
