@@ -14,12 +14,13 @@ from deploy.demo.scenario import Plan
 from deploy.demo.setup import World
 
 
-async def grants(api: Api, world: World, plan: Plan, wait_s: float = 600) -> None:
+async def grants(api: Api, world: World, plan: Plan, stall_s: float = 300) -> None:
     """Until every program's live applications amount to its target (the events are consumed
-    asynchronously by the subsidies service)."""
+    asynchronously by the subsidies service, which may take minutes after a large run); gives
+    up only when the amount has not grown for ``stall_s``."""
     goal = sum(p.paid_fen for p in plan.programs)
     bar = Bar("subsidy grants from events", goal // 100)
-    end = time.monotonic() + wait_s
+    seen, since = -1, time.monotonic()
     while True:
         amount = 0
         for prog in plan.programs:
@@ -34,8 +35,10 @@ async def grants(api: Api, world: World, plan: Plan, wait_s: float = 600) -> Non
         bar.draw(force=True)
         if amount >= goal:
             break
-        if time.monotonic() > end:
-            raise DemoError(f"subsidy grants reached {amount} fen of {goal} in {wait_s} s")
+        if amount != seen:
+            seen, since = amount, time.monotonic()
+        elif time.monotonic() - since > stall_s:
+            raise DemoError(f"subsidy grants stopped at {amount} fen of {goal} for {stall_s:.0f} s")
         await asyncio.sleep(1.0)
     bar.finish()
 
