@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test fuzz lint format typecheck bench chaos migrate deploy-check clean
+.PHONY: install run demo test fuzz lint format typecheck bench chaos migrate deploy-check clean
 
 CONSOLE_ASSETS := gateway/console/node_modules/.installed
 
@@ -24,6 +24,10 @@ $(CONSOLE_ASSETS): gateway/console/package.json gateway/console/package-lock.jso
 
 run: install  ## the whole platform on SQLite files and an embedded NATS server
 	$(PY) -m deploy.launcher
+
+# DEMO_ARGS="--scenario ci-small --admin-password …" (scenarios: deploy/demo/scenarios).
+demo: install  ## play the Haizhu–Weng'an program through the gateway and compare the published figures
+	$(PY) -m deploy.demo $(DEMO_ARGS)
 
 test: install  ## the test suite on real PostgreSQL and a real nats-server
 	$(PY) -m pytest $(PYTEST_ARGS)

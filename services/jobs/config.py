@@ -25,6 +25,13 @@ class JobsSettings(ServiceSettings):
         gt=0,
         validation_alias="JOBS_EXPIRY_SWEEP_SECONDS",
     )
+    # A batch of monthly confirmations (a partner's payroll month) takes at most this many lines.
+    confirmation_batch_max_lines: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        validation_alias="JOBS_CONFIRMATION_BATCH_MAX_LINES",
+    )
 
 
 @lru_cache

@@ -259,6 +259,9 @@ def _figure_rows(web: Web, jobs: dict[str, Any], sales: dict[str, Any]) -> list[
         total = sales["total"]
         rows.append([web._("Tonnes sold"), total["tonnes"], None])
         rows.append([web._("Sales revenue (yuan)"), None, total["fen"]])
+        rows.append(
+            [web._("Flagship stores and exhibition centres"), sales["stores"]["total"], None]
+        )
     return rows
 
 

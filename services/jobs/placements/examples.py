@@ -69,3 +69,29 @@ CONFIRMATION_CREATE: list[JsonValue] = [
         "note": "Overtime was left out.",
     },
 ]
+
+
+CONFIRMATION_BATCH: list[JsonValue] = [
+    {
+        "confirmations": [
+            {
+                "placement_id": "5b1c9e2a-8d3f-4e6a-b1c2-7d8e9f0a1b2c",
+                "month": "2026-05",
+                "wage_paid_fen": 520000,
+            },
+            {
+                "placement_id": "7c2d0f3b-9e4a-4f7b-a2d3-8e9f0a1b2c3d",
+                "month": "2026-05",
+                "wage_paid_fen": 480000,
+            },
+        ]
+    }
+]
+
+
+CONFIRMATION_BATCH_RESULT: list[JsonValue] = [
+    {
+        "confirmed": 1,
+        "items": CONFIRMATION_PUBLIC,
+    }
+]

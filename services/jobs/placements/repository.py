@@ -33,6 +33,23 @@ async def lock_placement(session: AsyncSession, placement_id: uuid.UUID) -> Plac
     return result.scalar_one()
 
 
+async def lock_placements(
+    session: AsyncSession, placement_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Placement]:
+    """Many placements re-read with row locks in one query, always in id order (two batches
+    naming the same placements wait for each other instead of deadlocking)."""
+    if not placement_ids:
+        return {}
+    result = await session.execute(
+        select(Placement)
+        .where(PL.id.in_(set(placement_ids)))
+        .order_by(PL.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {p.id: p for p in result.scalars()}
+
+
 async def active_placement(
     session: AsyncSession, worker_id: uuid.UUID, employer_id: uuid.UUID
 ) -> Placement | None:

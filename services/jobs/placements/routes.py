@@ -6,11 +6,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from services.jobs.dependencies import PartnerOrBureau, PartnerOrStaffReader, current_partner
+from services.jobs.dependencies import (
+    JobsRuntime,
+    PartnerOrBureau,
+    PartnerOrStaffReader,
+    current_partner,
+)
 from services.jobs.errors import NotYourOrganisation, PlacementNotFound
+from services.jobs.placements import batch, service
 from services.jobs.placements import repository as repo
-from services.jobs.placements import service
 from services.jobs.placements.schemas import (
+    ConfirmationBatch,
+    ConfirmationBatchResult,
     ConfirmationCreate,
     ConfirmationPublic,
     PlacementCreate,
@@ -179,6 +186,55 @@ async def confirm_month(
     async def make() -> ConfirmationPublic:
         confirmation = await service.confirm_month(session, placement, body, identity, today)
         return confirmation_public(confirmation, False)
+
+    return await idempotent(
+        guard,
+        session,
+        scope=scope_of(identity),
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        make=make,
+    )
+
+
+@router.post(
+    "/placements/confirmations:batch",
+    status_code=201,
+    response_model=ConfirmationBatchResult,
+    tags=["placements"],
+    operation_id="confirmPlacementMonthsBatch",
+    summary="Confirm many months of employment at once (a payroll month)",
+    responses=responses(
+        401, 403, 404, 409, 413, 422, descriptions={413: "More lines than a batch takes"}
+    ),
+)
+async def confirm_months_batch(
+    body: ConfirmationBatch,
+    identity: PartnerOrBureau,
+    session: SessionDep,
+    guard: IdempotencyDep,
+    runtime: JobsRuntime,
+    today: Today,
+) -> JSONResponse:
+    """A month's payroll in one request: each line is a confirmation (or a correction, with
+    `corrects`) of its `placement_id`, under the rules of the single endpoint, applied in the
+    order given (a placement's months may follow each other in one batch). All or nothing: the
+    first line that breaks a rule refuses the whole batch with that rule's problem (same status
+    and type as the single endpoint), whose `line` (1 is the first) and `placement_id` name it;
+    nothing is recorded, fix the line and send the batch again. At most 1,000 lines
+    (`JOBS_CONFIRMATION_BATCH_MAX_LINES`; above it 413 `too-many-lines`). Publishes one
+    `jobs.placement.month_confirmed` per line. Send an `Idempotency-Key` to retry safely."""
+
+    async def make() -> ConfirmationBatchResult:
+        records = await batch.confirm_months(
+            session,
+            body.confirmations,
+            identity,
+            today,
+            max_lines=runtime.settings.confirmation_batch_max_lines,
+        )
+        items = [confirmation_public(c, False) for c in records]
+        return ConfirmationBatchResult(confirmed=len(items), items=items)
 
     return await idempotent(
         guard,

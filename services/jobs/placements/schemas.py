@@ -131,3 +131,30 @@ class ConfirmationCreate(Input):
                 "(with corrects naming the record of a month that was not worked or paid)"
             )
         return self
+
+
+class ConfirmationLine(ConfirmationCreate):
+    """One line of a batch: a monthly confirmation (or correction) of ``placement_id``."""
+
+    placement_id: uuid.UUID
+
+
+class ConfirmationBatch(Input):
+    """Many monthly confirmations at once (a month's payroll), applied in the order given: a
+    placement's months may follow each other in one batch."""
+
+    confirmations: list[ConfirmationLine] = Field(min_length=1)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": examples.CONFIRMATION_BATCH},
+    )
+
+
+class ConfirmationBatchResult(JobsModel):
+    confirmed: int = Field(description="How many records the batch made (every line).")
+    items: list[ConfirmationPublic] = Field(description="The records made, in the lines' order.")
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={"examples": examples.CONFIRMATION_BATCH_RESULT}
+    )

@@ -219,19 +219,7 @@ async def confirm_month(
 ) -> Confirmation:
     placement = await repo.lock_placement(session, placement.id)
     current = (await repo.current_confirmations(session, [placement.id]))[placement.id]
-    supersedes: uuid.UUID | None = None
-    if data.corrects is not None:
-        supersedes = await _record_to_correct(session, placement, data, data.corrects, current)
-    else:
-        _check_next_month(placement, data, current, today)
-    confirmation = Confirmation(
-        placement_id=placement.id,
-        month=data.month,
-        wage_paid_fen=data.wage_paid_fen,
-        supersedes=supersedes,
-        note=data.note,
-        created_by=actor.actor,
-    )
+    confirmation = await new_confirmation(session, placement, data, actor, today, current)
     await add_or_conflict(
         session,
         confirmation,
@@ -240,20 +228,48 @@ async def confirm_month(
             "same time; reload the placement and retry."
         ),
     )
-    await add_event(
-        session,
-        events.PlacementMonthConfirmed(
-            confirmation_id=confirmation.id,
-            placement_id=placement.id,
-            worker_id=placement.worker_id,
-            employer_id=placement.employer_id,
-            employer_kind=placement.employer_kind,
-            month=confirmation.month,
-            wage_paid_fen=confirmation.wage_paid_fen,
-            supersedes=supersedes,
-        ),
-    )
+    await add_event(session, month_confirmed(placement, confirmation))
     return confirmation
+
+
+async def new_confirmation(
+    session: AsyncSession,
+    placement: Placement,
+    data: ConfirmationCreate,
+    actor: Identity,
+    today: date,
+    current: dict[str, Confirmation],
+) -> Confirmation:
+    """The record a confirmation (or correction) of a locked placement makes, its rules checked
+    against the placement's ``current`` records; nothing written yet."""
+    supersedes: uuid.UUID | None = None
+    if data.corrects is not None:
+        supersedes = await _record_to_correct(session, placement, data, data.corrects, current)
+    else:
+        _check_next_month(placement, data, current, today)
+    return Confirmation(
+        placement_id=placement.id,
+        month=data.month,
+        wage_paid_fen=data.wage_paid_fen,
+        supersedes=supersedes,
+        note=data.note,
+        created_by=actor.actor,
+    )
+
+
+def month_confirmed(
+    placement: Placement, confirmation: Confirmation
+) -> events.PlacementMonthConfirmed:
+    return events.PlacementMonthConfirmed(
+        confirmation_id=confirmation.id,
+        placement_id=placement.id,
+        worker_id=placement.worker_id,
+        employer_id=placement.employer_id,
+        employer_kind=placement.employer_kind,
+        month=confirmation.month,
+        wage_paid_fen=confirmation.wage_paid_fen,
+        supersedes=confirmation.supersedes,
+    )
 
 
 async def end_placement(

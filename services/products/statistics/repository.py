@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -164,3 +164,46 @@ async def statistics(
     if group_cols:
         query = query.group_by(*group_cols).order_by(*group_cols)
     return list((await session.execute(query)).all())
+
+
+async def store_counts(
+    session: AsyncSession,
+    *,
+    opened_before: datetime | None,
+    open_at_or_after: datetime | None,
+    store_id: uuid.UUID | None,
+) -> dict[str, int]:
+    """Stores per kind created before ``opened_before`` and not archived before
+    ``open_at_or_after`` (either bound may be absent)."""
+    stmt = select(stores_t.c.kind, func.count()).group_by(stores_t.c.kind)
+    if opened_before is not None:
+        stmt = stmt.where(stores_t.c.created_at < opened_before)
+    if open_at_or_after is not None:
+        stmt = stmt.where(
+            (stores_t.c.archived_at.is_(None)) | (stores_t.c.archived_at >= open_at_or_after)
+        )
+    if store_id is not None:
+        stmt = stmt.where(stores_t.c.id == store_id)
+    return {str(kind): int(n) for kind, n in (await session.execute(stmt)).all()}
+
+
+async def selling_stores(
+    session: AsyncSession,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    store_id: uuid.UUID | None,
+) -> set[uuid.UUID]:
+    """Stores whose net sales in the period (daily rollup) are not nothing."""
+    stmt = (
+        select(daily_t.c.store_id)
+        .group_by(daily_t.c.store_id)
+        .having((func.sum(daily_t.c.quantity) != 0) | (func.sum(daily_t.c.fen) != 0))
+    )
+    if date_from is not None:
+        stmt = stmt.where(daily_t.c.business_date >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(daily_t.c.business_date <= date_to)
+    if store_id is not None:
+        stmt = stmt.where(daily_t.c.store_id == store_id)
+    return {row[0] for row in (await session.execute(stmt)).all()}

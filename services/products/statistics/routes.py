@@ -12,7 +12,7 @@ from services.products.catalogue.schemas import Category
 from services.products.dependencies import CallingStore, StaffCaller
 from services.products.inputs import Day
 from services.products.statistics import service
-from services.products.statistics.schemas import StatsResult
+from services.products.statistics.schemas import SalesStatistics, StatsResult
 from shared.db import SessionDep
 from shared.openapi import responses
 
@@ -55,7 +55,7 @@ async def own_statistics(
 
 @staff_router.get(
     "/statistics",
-    response_model=StatsResult,
+    response_model=SalesStatistics,
     tags=["statistics"],
     operation_id="getStatistics",
     summary="Sales statistics",
@@ -71,13 +71,14 @@ async def statistics(
     supplier_id: uuid.UUID | None = None,
     category: Category | None = None,
     township: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
-) -> StatsResult:
+) -> SalesStatistics:
     """Weight sold (grams, and tonnes to the kilogram) and revenue (fen, and yuan) net of
     corrections, grouped by any of store, product, category, supplier, township of origin and
     month, over business days `date_from`..`date_to` (inclusive, China time). Answered from
     rollups kept with every sale: periods of whole months from the monthly rollup, others from
-    the daily one; neither reads sale lines."""
-    return await service.statistics(
+    the daily one; neither reads sale lines. `stores` counts the stores open during the
+    period (flagship stores and exhibition centres), whether or not they sold."""
+    return await service.sales_statistics(
         session,
         date_from=date_from,
         date_to=date_to,

@@ -34,3 +34,24 @@ class StatsResult(SQLModel):
     )
     rows: list[StatsRow]
     total: StatsRow
+
+
+class StoreCounts(SQLModel):
+    """Flagship stores and exhibition-and-sales centres open during the period, whether or not
+    they sold (PROGRAM.md: "7 flagship stores / exhibition-and-sales centres")."""
+
+    total: int = Field(
+        description="Stores created by the end of the period and not archived before its start."
+    )
+    flagship_store: int
+    exhibition_centre: int
+    selling: int = Field(description="Of them, stores with sales (net of voids) in the period.")
+
+
+class SalesStatistics(StatsResult):
+    """The bureau's statistics: the sums, and the stores counted whether or not they sold."""
+
+    stores: StoreCounts = Field(
+        description="Stores open during the period (`store_id` narrows it to that store; "
+        "the product filters do not apply: a store counts whatever it sold)."
+    )

@@ -4,13 +4,19 @@ from them. Never commits; never reads sale lines."""
 import calendar
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.products.clock import CHINA_TZ
 from services.products.statistics import repository as repo
-from services.products.statistics.schemas import StatsResult, StatsRow
+from services.products.statistics.schemas import (
+    SalesStatistics,
+    StatsResult,
+    StatsRow,
+    StoreCounts,
+)
 from shared.errors import Unprocessable
 
 
@@ -101,3 +107,65 @@ async def statistics(
         rows=[_stats_row(dict(r._mapping)) for r in rows],
         total=_stats_row(total),
     )
+
+
+def _china_midnight(day: date) -> datetime | None:
+    """The start of a business day, in UTC; None for the first day of the calendar (its
+    midnight in China time is before year 1 in UTC, and no store is older)."""
+    if day <= date.min:
+        return None
+    return datetime.combine(day, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+async def store_counts(
+    session: AsyncSession,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    store_id: uuid.UUID | None,
+) -> StoreCounts:
+    """The stores open during the business days ``date_from``..``date_to`` (China time),
+    counted whether or not they sold, and how many of them sold."""
+    per_kind = await repo.store_counts(
+        session,
+        opened_before=(
+            _china_midnight(date_to + timedelta(days=1)) if date_to and date_to < date.max else None
+        ),
+        open_at_or_after=_china_midnight(date_from) if date_from else None,
+        store_id=store_id,
+    )
+    selling = await repo.selling_stores(
+        session, date_from=date_from, date_to=date_to, store_id=store_id
+    )
+    return StoreCounts(
+        total=sum(per_kind.values()),
+        flagship_store=per_kind.get("flagship_store", 0),
+        exhibition_centre=per_kind.get("exhibition_centre", 0),
+        selling=len(selling),
+    )
+
+
+async def sales_statistics(
+    session: AsyncSession,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    group_by: Sequence[str],
+    store_id: uuid.UUID | None = None,
+    supplier_id: uuid.UUID | None = None,
+    category: str | None = None,
+    township: str | None = None,
+) -> SalesStatistics:
+    """The bureau's statistics: the sums of :func:`statistics` and the stores of the period."""
+    sums = await statistics(
+        session,
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        store_id=store_id,
+        supplier_id=supplier_id,
+        category=category,
+        township=township,
+    )
+    stores = await store_counts(session, date_from=date_from, date_to=date_to, store_id=store_id)
+    return SalesStatistics(**sums.model_dump(), stores=stores)
