@@ -8,6 +8,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import CommonSettings
+
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
 
 
@@ -110,6 +115,19 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool) 
     print("\t".join(columns))
     for row in rows:
         print("\t".join("-" if row[c] is None else str(row[c]) for c in columns), flush=True)
+
+
+class NatsSettings(BaseSettings):
+    """The settings of a command that needs NATS only (lag): a pod labelled ``app: ops`` holds
+    the ``ops`` user's password and none of the processes' secrets. Same variables and
+    defaults as :class:`~shared.settings.CommonSettings`."""
+
+    model_config = SettingsConfigDict(env_prefix="EW_", extra="ignore")
+
+    nats_url: str = CommonSettings.model_fields["nats_url"].default
+    nats_user: str = ""
+    nats_password: SecretStr = SecretStr("")
+    event_namespace: str = Field(default="", pattern=r"^[a-z0-9]*$", max_length=30)
 
 
 def load(package: str) -> Any:

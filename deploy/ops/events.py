@@ -12,6 +12,7 @@ from deploy.ops.common import (
     OK,
     USAGE,
     ConfigurationError,
+    NatsSettings,
     Progress,
     emit,
     load,
@@ -191,9 +192,8 @@ def lag(args: argparse.Namespace) -> int:
     import nats.js.errors
 
     from shared.events.streams import stream_name
-    from shared.settings import CommonSettings
 
-    settings = CommonSettings()
+    settings = NatsSettings()
 
     async def run() -> list[dict[str, Any]]:
         async with nats_connection(settings, "ops-lag") as nc:

@@ -84,20 +84,20 @@ async def test_a_missing_or_invalid_setting_is_one_line_and_exit_2(databases: An
         ops(*argv, **short_key)
         for argv in (
             ("backlog",),
-            ("lag",),
+            ("dead-letters", "list", "subsidies"),
             ("audit", "anchor"),
             ("dead-letters", "replay", "subsidies", "--all"),
             ("key", "list"),
         )
     ]
     runs.append(ops("backlog", "jobs", JOBS_DATABASE_URL="not a database url"))
-    runs.append(ops("lag", EW_STREAM_REPLICAS="9"))
+    runs.append(ops("lag", EW_EVENT_NAMESPACE="Not-A-Namespace"))
     results = await asyncio.gather(*runs)  # processes of their own, side by side
     for status, _, err in results:
         assert status == 2, err
         assert err.startswith("configuration: ") and len(err.strip().splitlines()) == 1, err
     assert all("EW_PII_KEY" in err for _, _, err in results[:5])
-    assert "EW_STREAM_REPLICAS" in results[-1][2]
+    assert "EW_EVENT_NAMESPACE" in results[-1][2]
 
 
 async def test_user_and_key(databases: Any, namespace: str) -> None:
