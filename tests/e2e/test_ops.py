@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.ops.cli import main
 from services.subsidies.audit import service as audit
 from services.subsidies.audit.tables import AuditEntry
+from services.subsidies.consumers import subscriptions
 from services.subsidies.eligibility.tables import Placement
 from shared.db import make_engine, make_sessionmaker
 from shared.events import Envelope, ensure_stream
+from shared.events.dead_letters import replay
 from tests.subsidies.factories import JobsFeed
 from tests.support.apps import TEST_AUDIT_KEY, TEST_IDENTITY_SECRET, TEST_PII_KEY
-from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key
+from tests.support.events import EVENT_PUBLIC_KEYS, event_private_key, verifier
 from tests.support.infra import TEST_NATS_PASSWORDS, connect_harness, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,17 +186,21 @@ async def test_audit_anchor_and_verify(databases: Any, nats_url: str, namespace:
     assert verdict["ok"] is True and verdict["entries_checked"] == 3, verdict
     assert verdict["anchors_checked"] == 1
 
-    async with create_async_engine(databases.superuser_url("subsidies")).begin() as conn:
+    superuser = create_async_engine(databases.superuser_url("subsidies"))
+    async with superuser.begin() as conn:  # behind the service's back, its triggers off
         await conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
         await conn.execute(
             text("UPDATE audit_entries SET actor = 'user:x' WHERE seq = :s"), {"s": head - 1}
         )
         await conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
-    status, out, err = await ops("audit", "verify", **env)
+    await superuser.dispose()
+    (status, out, err), (dead, _, dead_err) = await asyncio.gather(
+        ops("audit", "verify", **env),
+        ops("audit", "anchor", **(env | {"EW_NATS_URL": "nats://127.0.0.1:1"})),
+    )
     assert status == 1, err
     assert json.loads(out)["first_broken_seq"] == head - 1
-    status, _, err = await ops("audit", "anchor", **(env | {"EW_NATS_URL": "nats://127.0.0.1:1"}))
-    assert status == 3, err
+    assert dead == 3, dead_err
 
 
 async def test_lag(databases: Any, nats_url: str, namespace: str) -> None:
@@ -221,12 +228,17 @@ async def test_lag(databases: Any, nats_url: str, namespace: str) -> None:
         stream, "3", "3", "3",
     )  # fmt: skip
     assert "lag [" in err  # the progress bar, on standard error
-    status, out, err = await ops("lag", "--max-pending", "2", "--json", **env)
+    over, within, refused = await asyncio.gather(
+        ops("lag", "--max-pending", "2", "--json", **env),
+        ops("lag", "--max-pending", "3", **env),
+        # The gateway's NATS user may read no stream's state: a configuration error, said so.
+        ops("lag", **(env | as_ops(nats_url, namespace, "gateway"))),
+    )
+    status, out, err = over
     assert status == 1 and "lag-probe (3)" in err, err
     assert any(r["consumer"] == "lag-probe" and r["pending"] == 3 for r in json.loads(out))
-    assert (await ops("lag", "--max-pending", "3", **env))[0] == 0
-    # The gateway's NATS user may read no stream's state: a configuration error, said so.
-    status, _, err = await ops("lag", **(env | as_ops(nats_url, namespace, "gateway")))
+    assert within[0] == 0, within[2]
+    status, _, err = refused
     assert status == 2 and "NATS user gateway may not" in err, err
 
 
@@ -282,22 +294,22 @@ async def test_dead_letters_list_and_replay(
     assert outcomes == {exhausted.id: "applied", unsigned.id: "refused"}
     assert "replay [" in err and f"not replayed: {unsigned.id}" in err
     assert (await _placement(subsidies, placement_id)).end_date.isoformat() == "2020-03-01"
-    status, out, err = await ops("dead-letters", "replay", "subsidies", str(exhausted.id), **env)
-    assert status == 0 and "\talready_replayed\t" in out, err
-    status, out, _ = await ops("dead-letters", "list", "subsidies", **env)
-    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == [str(unsigned.id)]
     status, out, _ = await ops("dead-letters", "list", "subsidies", "--all", "--json", **env)
     assert {r["id"]: (r["replayed"] or "")[:7] for r in json.loads(out)} == {
         exhausted.id: "applied", unsigned.id: ""
     }  # fmt: skip
+    assert [d.id for d in await dead_letters(subsidies) if d.replayed_at is None] == [unsigned.id]
 
-    # Replayed again (as if the mark were lost): the inbox has it, no second effect.
-    async with create_async_engine(databases.superuser_url("subsidies")).begin() as conn:
-        await conn.execute(
+    # The rest through the kit itself, in this process (the code the command runs): replayed
+    # again, then again as if its mark were lost: the inbox has it, no second effect.
+    again = partial(replay, subsidies.sessionmaker, subscriptions, verifier(), namespace=namespace)
+    assert (await again(exhausted.id)).outcome == "already_replayed"
+    async with subsidies.sessionmaker() as s, s.begin():
+        await s.execute(
             text("UPDATE dead_letters SET replayed_at = NULL WHERE id = :i"), {"i": exhausted.id}
         )
-    status, out, err = await ops("dead-letters", "replay", "subsidies", str(exhausted.id), **env)
-    assert status == 0 and f"{exhausted.id}\tduplicate" in out, err
+    assert (await again(exhausted.id)).outcome == "duplicate"
+    assert (await again(12345678)).outcome == "not_found"
     assert str(ended.id) == exhausted.event_id
     await nc.close()
 
