@@ -8,7 +8,11 @@ learn the publishers from their configuration: ``EW_EVENT_PUBLIC_KEYS`` names ev
 key (deploy/event_keys.py writes it for ``make run``).
 """
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events.consumer import Subscription
 from shared.events.permissions import BrokerTopology
@@ -37,12 +41,15 @@ AUDIT_ANCHORS_USERS: tuple[str, ...] = ("subsidies", "ops")
 # Who reads events as they pass (a core subscription: no stream access, nothing stored): the
 # gateway shows them in the console's live feed (gateway/console/feed.py).
 READERS: dict[str, tuple[str, ...]] = {"gateway": PUBLISHERS}
+# Who reads the state of every publisher's stream and its consumers (deploy.ops lag).
+MONITORS: tuple[str, ...] = ("ops",)
 BROKER = BrokerTopology(
     users=NATS_USERS,
     publishers=PUBLISHERS,
     consumers=CONSUMERS,
     anchor_users=AUDIT_ANCHORS_USERS,
     readers=READERS,
+    monitors=MONITORS,
 )
 
 
@@ -59,3 +66,14 @@ def subscriptions(service: str) -> list[Subscription]:
 
     module = importlib.import_module(f"{PROCESSES[service]}.consumers")
     return list(module.subscriptions)
+
+
+def prepare_sessions(service: str) -> Callable[[async_sessionmaker[AsyncSession], Any], None]:
+    """What a service's handlers need of their sessions, set on a sessionmaker with the
+    service's settings: its ``consumers.py``'s ``prepare_sessions`` (subsidies binds its audit
+    key), or nothing. For applying its events outside the service (a dead letter's replay)."""
+    import importlib
+
+    module = importlib.import_module(f"{PROCESSES[service]}.consumers")
+    prepare = getattr(module, "prepare_sessions", None)
+    return prepare if prepare is not None else lambda _sessionmaker, _settings: None

@@ -70,9 +70,13 @@ def _is_identifier(value: Any) -> bool:
     return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
 
 
-def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: bool = True) -> None:
-    """One JSON line per record on stdout, from structlog and from the standard library's
-    loggers (uvicorn, SQLAlchemy, nats) alike, all through the scrubber."""
+def configure_logging(
+    service: str = "eastwest", *, level: str = "INFO", json: bool = True, stream: Any = None
+) -> None:
+    """One JSON line per record on stdout (or ``stream``: the operator's commands log on
+    standard error, their results are on standard output), from structlog and from the
+    standard library's loggers (uvicorn, SQLAlchemy, nats) alike, all through the scrubber."""
+    stream = stream or sys.stdout
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -87,10 +91,10 @@ def configure_logging(service: str = "eastwest", *, level: str = "INFO", json: b
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],

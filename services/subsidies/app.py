@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from services.subsidies.api import OPENAPI_TAGS, router
 from services.subsidies.audit import service as audit
 from services.subsidies.config import SubsidiesSettings, get_settings
-from services.subsidies.consumers import subscriptions
+from services.subsidies.consumers import prepare_sessions, subscriptions
 from shared.app import create_service_app
 from shared.runtime import ServiceRuntime
 
@@ -30,10 +30,7 @@ async def start_audit_chain(runtime: SubsidiesRuntime) -> None:
         interval=settings.audit_anchor_seconds,
         replicas=settings.stream_replicas,
     )
-    chain = audit.ChainKey(
-        settings.audit_key.get_secret_value().encode(), settings.audit_legacy_until_seq
-    )
-    audit.bind(runtime.sessionmaker, chain, anchorer)
+    prepare_sessions(runtime.sessionmaker, settings, anchorer)
     runtime.audit_anchorer = anchorer
     runtime.tasks.append(
         asyncio.create_task(

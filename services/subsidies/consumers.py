@@ -18,9 +18,11 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.subsidies.audit import service as audit
 from services.subsidies.base import MAX_FEN, MONTH_PATTERN
+from services.subsidies.config import SubsidiesSettings
 from services.subsidies.eligibility import registry, service
 from services.subsidies.eligibility import repository as repo
 from services.subsidies.eligibility.tables import MonthConfirmation, Placement
@@ -141,3 +143,17 @@ async def on_placement_ended(session: AsyncSession, e: PlacementEnded, envelope:
 
 
 subscriptions: list[Subscription] = [jobs_events]
+
+
+def prepare_sessions(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: SubsidiesSettings,
+    anchorer: audit.AuditAnchorer | None = None,
+) -> None:
+    """What the handlers need of their sessions: the audit chain's key (they append entries).
+    The service passes its anchorer too (app.py); an operator replaying a dead letter in a
+    process of its own does not (deploy.ops dead-letters replay)."""
+    chain = audit.ChainKey(
+        settings.audit_key.get_secret_value().encode(), settings.audit_legacy_until_seq
+    )
+    audit.bind(sessionmaker, chain, anchorer)

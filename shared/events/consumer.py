@@ -10,12 +10,14 @@ that raises :class:`RetryLater` (or fails for a transient reason) is nak'ed with
 that cannot be valid (:class:`PoisonEvent`, or a payload that fails validation) is terminated and
 kept as a dead letter, and so is one that has used up its deliveries. Later events keep flowing
 either way. A dead letter keeps the message body byte for byte (NUL bytes and invalid UTF-8
-included: PostgreSQL text would refuse them), so that any poison message can be kept. What
-happens is counted in Prometheus metrics (metrics.py).
+included: PostgreSQL text would refuse them), so that any poison message can be kept, and its
+headers, the signature among them, so that an operator can replay it once its cause is fixed
+(dead_letters.py). What happens is counted in Prometheus metrics (metrics.py).
 """
 
 import asyncio
 import inspect
+import json
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,14 +57,20 @@ inbox_t = table(
 )
 dead_letters_t = table(
     "dead_letters",
+    column("id"),
     column("consumer"),
     column("subject"),
     column("event_id"),
     column("stream_seq"),
     column("deliveries"),
     column("reason"),
+    column("kind"),
+    column("event_type"),
     column("payload", LargeBinary()),
+    column("headers"),
     column("created_at", UTCDateTime()),
+    column("replayed_at", UTCDateTime()),
+    column("replay_outcome"),
 )
 
 
@@ -132,6 +140,81 @@ def payload_model(fn: Callable[..., Any]) -> type[BaseModel]:
     if not (inspect.isclass(model) and issubclass(model, BaseModel)):
         raise TypeError(f"{fn.__qualname__} must be (session, event: <a pydantic model>, envelope)")
     return model
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message is not read any further: its dead letter's kind and reason."""
+
+    kind: str
+    reason: str
+    event_id: str | None = None
+    event_type: str | None = None
+
+
+def examine(
+    verifier: EventVerifier,
+    publisher: str,
+    subject: str,
+    body: bytes,
+    signature: str | None,
+    namespace: str = "",
+) -> Envelope | Refusal:
+    """The envelope of a message on ``publisher``'s stream, if the publisher signed it and it is
+    addressed as it claims; else why not. A replayed dead letter goes through the same checks
+    (dead_letters.py)."""
+    problem = verifier.problem(publisher, body, signature)
+    if problem is not None:  # not read any further: nothing in it can be trusted
+        return Refusal("unsigned", f"not signed by {publisher}: {problem}")
+    try:
+        envelope = Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        return Refusal("invalid_envelope", f"invalid envelope: {exc.error_count()} error(s)")
+    # A signed envelope is still refused where it claims to be something else: another
+    # service's event, or a type other than the subject it was published on.
+    mismatch = None
+    if envelope.source != publisher:
+        mismatch = f"source {envelope.source!r} on the {publisher} stream"
+    elif subject != subject_for(envelope.type, namespace):
+        mismatch = f"type {envelope.type!r} published on subject {subject!r}"
+    if mismatch is not None:
+        return Refusal("misaddressed", f"misaddressed: {mismatch}", str(envelope.id), envelope.type)
+    return envelope
+
+
+async def apply_event(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    durable: str,
+    registration: Registration[Any],
+    envelope: Envelope,
+) -> str:
+    """In one transaction: record the event in ``durable``'s inbox and run its handler on the
+    data validated into the handler's model. Returns "applied", or "duplicate" for an event the
+    inbox already holds."""
+    try:
+        async with sessionmaker() as session, session.begin():
+            seen = await session.scalar(
+                select(inbox_t.c.event_id).where(
+                    inbox_t.c.consumer == durable, inbox_t.c.event_id == str(envelope.id)
+                )
+            )
+            if seen is not None:
+                return "duplicate"
+            try:
+                await session.execute(
+                    insert(inbox_t).values(
+                        consumer=durable,
+                        event_id=str(envelope.id),
+                        event_type=envelope.type,
+                        processed_at=utcnow(),
+                    )
+                )
+            except IntegrityError as exc:
+                raise _AlreadyApplied from exc
+            await registration.handler(session, registration.parse(envelope), envelope)
+    except _AlreadyApplied:
+        return "duplicate"  # another delivery of the same event committed first
+    return "applied"
 
 
 class ConsumerRunner:
@@ -232,7 +315,7 @@ class ConsumerRunner:
             return
         dead = partial(self._dead_letter, sub, msg, str(envelope.id), stream_seq, deliveries)
         try:
-            outcome = await self._apply(sub, registration, envelope)
+            outcome = await apply_event(self.sessionmaker, sub.durable, registration, envelope)
         except (PoisonEvent, ValidationError) as exc:
             if isinstance(exc, PoisonEvent):
                 await dead(str(exc), kind="poison", event_type=envelope.type)
@@ -276,73 +359,22 @@ class ConsumerRunner:
         """The envelope, if the publisher signed it and it is addressed as it claims; else the
         message is kept as a dead letter and None is returned."""
         signature = (msg.headers or {}).get(SIGNATURE_HEADER)
-        problem = self.verifier.problem(sub.publisher, msg.data, signature)
-        if problem is not None:  # not read any further: nothing in it can be trusted
-            reason = f"not signed by {sub.publisher}: {problem}"
-            await self._dead_letter(sub, msg, None, stream_seq, deliveries, reason, kind="unsigned")
-            return None
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError as exc:
-            reason = f"invalid envelope: {exc.error_count()} error(s)"
-            await self._dead_letter(
-                sub, msg, None, stream_seq, deliveries, reason, kind="invalid_envelope"
-            )
-            return None
-        mismatch = self._misaddressed(sub, msg, envelope)
-        if mismatch is not None:
+        found = examine(
+            self.verifier, sub.publisher, msg.subject, msg.data, signature, self.namespace
+        )
+        if isinstance(found, Refusal):
             await self._dead_letter(
                 sub,
                 msg,
-                str(envelope.id),
+                found.event_id,
                 stream_seq,
                 deliveries,
-                f"misaddressed: {mismatch}",
-                kind="misaddressed",
-                event_type=envelope.type,
+                found.reason,
+                kind=found.kind,
+                event_type=found.event_type,
             )
             return None
-        return envelope
-
-    async def _apply(
-        self, sub: Subscription, registration: Registration[Any], envelope: Envelope
-    ) -> str:
-        """In one transaction: record the event in the inbox and run its handler on the data
-        validated into the handler's model. Returns "applied", or "duplicate" for an event the
-        inbox already holds."""
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                seen = await session.scalar(
-                    select(inbox_t.c.event_id).where(
-                        inbox_t.c.consumer == sub.durable, inbox_t.c.event_id == str(envelope.id)
-                    )
-                )
-                if seen is not None:
-                    return "duplicate"
-                try:
-                    await session.execute(
-                        insert(inbox_t).values(
-                            consumer=sub.durable,
-                            event_id=str(envelope.id),
-                            event_type=envelope.type,
-                            processed_at=utcnow(),
-                        )
-                    )
-                except IntegrityError as exc:
-                    raise _AlreadyApplied from exc
-                await registration.handler(session, registration.parse(envelope), envelope)
-        except _AlreadyApplied:
-            return "duplicate"  # another delivery of the same event committed first
-        return "applied"
-
-    def _misaddressed(self, sub: Subscription, msg: Msg, envelope: Envelope) -> str | None:
-        """A signed envelope is still refused where it claims to be something else: another
-        service's event, or a type other than the subject it was published on."""
-        if envelope.source != sub.publisher:
-            return f"source {envelope.source!r} on the {sub.publisher} stream"
-        if msg.subject != subject_for(envelope.type, self.namespace):
-            return f"type {envelope.type!r} published on subject {msg.subject!r}"
-        return None
+        return found
 
     async def _dead_letter(
         self,
@@ -376,7 +408,11 @@ class ConsumerRunner:
                         deliveries=deliveries,
                         # The reason may quote event data, and PostgreSQL text refuses NUL.
                         reason=reason.replace("\x00", "\\x00")[:2000],
+                        kind=kind,
+                        event_type=event_type,
                         payload=bytes(msg.data),
+                        # The signature among them: a replay checks it again (dead_letters.py).
+                        headers=json.dumps(dict(msg.headers or {}), sort_keys=True),
                         created_at=utcnow(),
                     )
                 )

@@ -11,6 +11,8 @@ the same permissions:
   from them and ack; it may also create (never update) the publisher's stream, with the same
   configuration the publisher would give it, so that it can start before its publisher;
 - ``subsidies`` and ``ops`` (operator tools) may use the ``AUDIT_ANCHORS`` key-value bucket;
+- a monitor (``ops``, for ``deploy.ops lag``) may read each publisher's stream information and
+  list the consumers on it (counts, sequences, lag), and nothing of the messages themselves;
 - a reader (the gateway, for the console's live feed) may subscribe to the events of the
   publishers it is given (``jobs.>`` …) with a plain core subscription: it receives them as they
   are published, and may neither publish, nor create consumers, nor read any stream's store;
@@ -35,14 +37,16 @@ from shared.events.streams import DEAD_LETTER_STREAM
 class BrokerTopology:
     """Who uses the broker: every NATS user, the users that publish events (each on its own
     stream), the durable consumers each user runs, by publisher, the users of the
-    ``AUDIT_ANCHORS`` key-value bucket, and the readers: users that may subscribe to the
-    events of the publishers named (core subscriptions, nothing stored)."""
+    ``AUDIT_ANCHORS`` key-value bucket, the readers: users that may subscribe to the
+    events of the publishers named (core subscriptions, nothing stored), and the monitors:
+    users that may read the state of every publisher's stream and its consumers."""
 
     users: tuple[str, ...]
     publishers: tuple[str, ...]
     consumers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     anchor_users: tuple[str, ...] = ()
     readers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    monitors: tuple[str, ...] = ()
 
 
 AUDIT_ANCHORS_BUCKET = "AUDIT_ANCHORS"
@@ -60,6 +64,21 @@ def connect_options(user: str, password: str) -> dict[str, Any]:
     if not user:
         return {}
     return {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)}
+
+
+def _anchor_bucket_permissions(namespaced: bool) -> list[str]:
+    """What a user of the ``AUDIT_ANCHORS`` key-value bucket may publish (see user_permissions)."""
+    bucket = "*" if namespaced else AUDIT_ANCHORS_BUCKET
+    kv = "*" if namespaced else f"KV_{AUDIT_ANCHORS_BUCKET}"
+    publish = [f"$KV.{bucket}.>"]
+    publish += [f"{JS_API}.STREAM.{op}.{kv}" for op in STREAM_SETUP]
+    publish += [f"{JS_API}.STREAM.MSG.GET.{kv}", f"{JS_API}.DIRECT.GET.{kv}"]
+    publish += [f"{JS_API}.DIRECT.GET.{kv}.>"]
+    # Watching or listing keys runs short-lived ordered consumers on the bucket's stream.
+    # An ephemeral consumer is created on ``CONSUMER.CREATE.<stream>`` itself (no name).
+    publish += [f"{JS_API}.CONSUMER.CREATE.{kv}"]
+    publish += [f"{JS_API}.CONSUMER.{op}.{kv}.>" for op in ("CREATE", "INFO", "DELETE", "MSG.NEXT")]
+    return [*publish, f"$JS.ACK.{kv}.>"]
 
 
 def user_permissions(
@@ -100,19 +119,12 @@ def user_permissions(
                 f"$JS.ACK.{name}.{durable}.>",
             ]
     if user in topology.anchor_users:
-        bucket = stream(AUDIT_ANCHORS_BUCKET)
-        kv = "*" if namespaced else f"KV_{AUDIT_ANCHORS_BUCKET}"
-        publish += [f"$KV.{bucket}.>"]
-        publish += [f"{JS_API}.STREAM.{op}.{kv}" for op in STREAM_SETUP]
-        publish += [f"{JS_API}.STREAM.MSG.GET.{kv}", f"{JS_API}.DIRECT.GET.{kv}"]
-        publish += [f"{JS_API}.DIRECT.GET.{kv}.>"]
-        # Watching or listing keys runs short-lived ordered consumers on the bucket's stream.
-        # An ephemeral consumer is created on ``CONSUMER.CREATE.<stream>`` itself (no name).
-        publish += [f"{JS_API}.CONSUMER.CREATE.{kv}"]
-        publish += [
-            f"{JS_API}.CONSUMER.{op}.{kv}.>" for op in ("CREATE", "INFO", "DELETE", "MSG.NEXT")
-        ]
-        publish += [f"$JS.ACK.{kv}.>"]
+        publish += _anchor_bucket_permissions(namespaced)
+    if user in topology.monitors:
+        for publisher in topology.publishers:
+            name = stream(publisher.upper())
+            publish += [f"{JS_API}.STREAM.INFO.{name}", f"{JS_API}.CONSUMER.LIST.{name}"]
+    publish = list(dict.fromkeys(publish))  # namespaced, many names are the same "*"
     subscribe = [f"{inbox_prefix(user)}.>"]
     for publisher in topology.readers.get(user, ()):
         subscribe += subjects(f"{publisher}.>")

@@ -1,5 +1,6 @@
 """Plumbing tables each service keeps in its own database: outbox, inbox, dead letters and
-idempotency keys. They are added to the service's own metadata, so its Alembic history owns them.
+idempotency keys. They are added to the service's own metadata, so its Alembic history owns them:
+a change here is a migration in every service (``python -m deploy.migrate <svc> revision``).
 """
 
 from sqlalchemy import (
@@ -52,20 +53,7 @@ class EventTables:
             Column("processed_at", UTCDateTime(), nullable=False),
             PrimaryKeyConstraint("consumer", "event_id"),
         )
-        self.dead_letters = Table(
-            "dead_letters",
-            metadata,
-            Column("id", BigIntPK, primary_key=True, autoincrement=True),
-            Column("consumer", String(100), nullable=False),
-            Column("subject", String(200), nullable=False),
-            Column("event_id", String(36), nullable=True),
-            Column("stream_seq", BigInteger, nullable=True),
-            Column("deliveries", Integer, nullable=False),
-            Column("reason", Text, nullable=False),
-            # The message body exactly as received: a poison message may hold any bytes.
-            Column("payload", LargeBinary, nullable=False),
-            Column("created_at", UTCDateTime(), nullable=False),
-        )
+        self.dead_letters = self._dead_letters(metadata)
         self.idempotency_keys = Table(
             "idempotency_keys",
             metadata,
@@ -77,6 +65,35 @@ class EventTables:
             Column("response_body", Text, nullable=True),
             Column("created_at", UTCDateTime(), nullable=False),
             PrimaryKeyConstraint("scope", "key"),
+        )
+
+    @staticmethod
+    def _dead_letters(metadata: MetaData) -> Table:
+        """What a consumer keeps of a message it gave up on (consumer.py, dead_letters.py)."""
+        return Table(
+            "dead_letters",
+            metadata,
+            Column("id", BigIntPK, primary_key=True, autoincrement=True),
+            Column("consumer", String(100), nullable=False),
+            Column("subject", String(200), nullable=False),
+            Column("event_id", String(36), nullable=True),
+            Column("stream_seq", BigInteger, nullable=True),
+            Column("deliveries", Integer, nullable=False),
+            Column("reason", Text, nullable=False),
+            # Why, as one of shared.events.metrics.DEAD_LETTER_REASONS (unsigned, poison …).
+            Column("kind", String(30), nullable=False),
+            # The envelope's type, when it could be read.
+            Column("event_type", String(200), nullable=True),
+            # The message body exactly as received: a poison message may hold any bytes.
+            Column("payload", LargeBinary, nullable=False),
+            # Its NATS headers (JSON), the publisher's signature among them: a replay verifies it
+            # again. None on letters kept before headers were (they cannot be replayed).
+            Column("headers", Text, nullable=True),
+            Column("created_at", UTCDateTime(), nullable=False),
+            # When an operator replayed it (deploy.ops dead-letters replay), and the outcome:
+            # applied, or duplicate when the inbox already held the event.
+            Column("replayed_at", UTCDateTime(), nullable=True),
+            Column("replay_outcome", String(20), nullable=True),
         )
 
 

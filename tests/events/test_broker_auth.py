@@ -140,6 +140,19 @@ class TestPermissions:
             ]
         assert await stream_messages(connect, "JOBS") == before
 
+    async def test_ops_reads_stream_state_but_not_the_messages(self, connect):
+        await jobs_stream(connect)
+        ops = await connect("ops")
+        js = ops.nc.jetstream(timeout=1)
+        info = await js.stream_info("JOBS")  # what `python -m deploy.ops lag` reads
+        assert info.state.messages >= 1
+        assert isinstance(await js.consumers_info("JOBS"), list)
+        with pytest.raises(nats.errors.TimeoutError):  # the message itself: refused
+            await js.get_msg("JOBS", 1)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.delete_consumer("JOBS", "subsidies-eligibility")
+        await wait_until(lambda: len(ops.violations()) >= 2, timeout=5)
+
     async def test_a_service_reads_only_what_it_consumes(self, connect):
         jobs = await jobs_stream(connect)
         products = await connect("products")

@@ -1,0 +1,3 @@
+from deploy.ops.cli import main
+
+raise SystemExit(main())
