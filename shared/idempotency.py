@@ -28,8 +28,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import column, func, select, table, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, column, select, table, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +56,23 @@ def request_fingerprint(method: str, path: str, payload: Any) -> str:
 
 
 IN_FLIGHT = "A request with this Idempotency-Key is still being processed; retry in a moment."
+
+# The claim on PostgreSQL in one round trip (it is on every idempotent write): take the key's
+# advisory lock and, only if it was free, insert the claim. ``got`` false: a twin is running.
+_PG_CLAIM = text(
+    """
+    WITH claim_lock AS (SELECT pg_try_advisory_xact_lock(:lock) AS got),
+    claimed AS (
+        INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at)
+        SELECT CAST(:scope AS VARCHAR), CAST(:key AS VARCHAR), CAST(:request_hash AS VARCHAR),
+               CAST(:state AS VARCHAR), CAST(:created_at AS TIMESTAMPTZ)
+        FROM claim_lock WHERE claim_lock.got
+        ON CONFLICT (scope, key) DO NOTHING
+        RETURNING key
+    )
+    SELECT claim_lock.got, EXISTS (SELECT 1 FROM claimed) AS claimed FROM claim_lock
+    """
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
 
 
 def _lock_key(scope: str, key: str) -> int:
@@ -108,21 +124,23 @@ class IdempotencyGuard:
     async def _claim(session: AsyncSession, scope: str, key: str, fingerprint: str) -> bool:
         """Insert the key's claim; False if the key is already there. On PostgreSQL a twin
         still running holds the key's advisory lock: that is a 409 at once."""
-        postgres = is_postgres(session)
-        if postgres and not await session.scalar(
-            select(func.pg_try_advisory_xact_lock(_lock_key(scope, key)))
-        ):
-            raise Conflict(IN_FLIGHT)
-        insert = pg_insert if postgres else sqlite_insert
+        values = {
+            "scope": scope,
+            "key": key,
+            "request_hash": fingerprint,
+            "state": "in_flight",
+            "created_at": utcnow(),
+        }
+        if is_postgres(session):
+            got, claimed = (
+                await session.execute(_PG_CLAIM, values | {"lock": _lock_key(scope, key)})
+            ).one()
+            if not got:
+                raise Conflict(IN_FLIGHT)
+            return bool(claimed)
         claimed = await session.scalar(
-            insert(keys_t)
-            .values(
-                scope=scope,
-                key=key,
-                request_hash=fingerprint,
-                state="in_flight",
-                created_at=utcnow(),
-            )
+            sqlite_insert(keys_t)
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["scope", "key"])
             .returning(keys_t.c.key)
         )

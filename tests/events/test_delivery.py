@@ -140,6 +140,47 @@ class TestOutbox:
         msgs = await sub.fetch(30, timeout=5)
         assert [Envelope.model_validate_json(m.data).data["note_id"] for m in msgs] == ids
 
+    async def test_a_refused_row_stops_the_batch_there_and_is_sent_again(
+        self, kit_sessions, js, namespace
+    ):
+        """A row the broker refuses (here: a subject no stream takes) stays pending with its
+        error, and so does every row after it; the ones before it are marked. Once the row can
+        be sent, it and the rest follow, each once."""
+        async with kit_sessions() as s, s.begin():
+            ids = [await kit.write_note(s, f"n{i}") for i in range(5)]
+            seqs = (await s.execute(select(outbox_t.c.seq).order_by(outbox_t.c.seq))).scalars()
+            seqs = list(seqs)
+            real_subject = await s.scalar(
+                select(outbox_t.c.subject).where(outbox_t.c.seq == seqs[2])
+            )
+            await s.execute(
+                update(outbox_t).where(outbox_t.c.seq == seqs[2]).values(subject="nostream.x")
+            )
+        relay = OutboxRelay(
+            kit_sessions, js, service="kit", signer=signer("kit"), namespace=namespace
+        )
+        assert await relay.relay_once() == (2, True)
+        async with kit_sessions() as s:
+            rows = {
+                r.seq: r
+                for r in await s.execute(
+                    select(outbox_t.c.seq, outbox_t.c.published_at, outbox_t.c.last_error)
+                )
+            }
+        assert [rows[q].published_at is not None for q in seqs] == [True, True, False, False, False]
+        assert rows[seqs[2]].last_error
+        async with kit_sessions() as s, s.begin():
+            await s.execute(
+                update(outbox_t).where(outbox_t.c.seq == seqs[2]).values(subject=real_subject)
+            )
+        assert await relay.relay_once() == (3, False)
+        sub = await js.pull_subscribe(
+            f"{namespace}.kit.>", durable="refused-check", stream=stream_name("kit", namespace)
+        )
+        msgs = await sub.fetch(10, timeout=2)
+        received = [Envelope.model_validate_json(m.data).data["note_id"] for m in msgs]
+        assert sorted(received) == sorted(ids)  # each once: re-sends dropped by the window
+
 
 class TestCrashes:
     async def test_killed_between_commit_and_publish_delivers_after_restart(

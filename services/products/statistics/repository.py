@@ -2,14 +2,15 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.products.catalogue.tables import Product, Supplier
 from services.products.db import dialect_insert
+from services.products.statistics.schemas import Source
 from services.products.statistics.tables import DailyRollup, MonthlyRollup
 from services.products.stores.tables import Store
 
@@ -118,10 +119,81 @@ def _grouping(r: Any, group_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
     return columns, group_cols
 
 
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _next_month(day) - timedelta(days=1) if day < date(9999, 12, 1) else date.max
+
+
+def _month_before(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+Span = tuple[date | None, date | None]
+
+
+def periods(date_from: date | None, date_to: date | None) -> tuple[Span | None, list[Span]]:
+    """A period split into the whole months the monthly rollup answers (the first days of its
+    first and last whole month, either open) and the days at its partial ends the daily rollup
+    answers (at most one range at each end). A period within one month that is not the whole
+    month is all days."""
+    if date_from and date_to and date_from.replace(day=1) == date_to.replace(day=1):
+        if date_from.day == 1 and date_to == _month_end(date_to):
+            return (date_from, date_from), []
+        return None, [(date_from, date_to)]
+    days: list[Span] = []
+    first, last, no_months = date_from, None, False
+    if date_from is not None and date_from.day != 1:
+        days.append((date_from, _month_end(date_from)))
+        no_months = date_from >= date(9999, 12, 1)
+        first = None if no_months else _next_month(date_from)
+    if date_to is not None:
+        last = date_to.replace(day=1)
+        if date_to != _month_end(date_to):
+            days.append((last, date_to))
+            no_months = no_months or last == date.min
+            last = None if last == date.min else _month_before(last)
+    if no_months or (first is not None and last is not None and first > last):
+        return None, days
+    return (first, last), days
+
+
+def _parts(date_from: date | None, date_to: date | None) -> tuple[Any, Source]:
+    """The rollup rows of a period (month, store, product, sums) and which rollups they come
+    from: whole months from the monthly rollup, the partial months at the ends from the daily
+    one. Exact: every day of the period is in exactly one part."""
+    months, days = periods(date_from, date_to)
+    cols = ("month", "store_id", "product_id", "quantity", "grams", "fen")
+    parts = []
+    if months is not None:
+        first, last = months
+        query = select(*(monthly_t.c[c] for c in cols))
+        if first is not None:
+            query = query.where(monthly_t.c.month >= first.replace(day=1))
+        if last is not None:
+            query = query.where(monthly_t.c.month <= last.replace(day=1))
+        parts.append(query)
+    if days:
+        ranges = []
+        for start, end in days:
+            bounds = []
+            if start is not None:
+                bounds.append(daily_t.c.business_date >= start)
+            if end is not None:
+                bounds.append(daily_t.c.business_date <= end)
+            ranges.append(and_(*bounds))
+        parts.append(select(*(daily_t.c[c] for c in cols)).where(or_(*ranges)))
+    source: Source = "monthly" if not days else "daily" if months is None else "monthly_and_daily"
+    if len(parts) == 1:
+        return parts[0].subquery("r"), source
+    return union_all(*parts).subquery("r"), source
+
+
 async def statistics(
     session: AsyncSession,
     *,
-    monthly: bool,
     date_from: date | None,
     date_to: date | None,
     group_by: Sequence[str],
@@ -129,9 +201,10 @@ async def statistics(
     supplier_id: uuid.UUID | None,
     category: str | None,
     township: str | None,
-) -> list[Any]:
-    """Sums of a rollup joined to the catalogue, grouped as asked. Never reads sale lines."""
-    r = monthly_t if monthly else daily_t
+) -> tuple[list[Any], Source]:
+    """Sums of the rollups joined to the catalogue, grouped as asked, and which rollups answered
+    (see :func:`_parts`). Never reads sale lines."""
+    r, source = _parts(date_from, date_to)
     columns, group_cols = _grouping(r, group_by)
     sums = [
         func.coalesce(func.sum(r.c.quantity), 0).label("quantity"),
@@ -143,16 +216,6 @@ async def statistics(
         .join(suppliers_t, suppliers_t.c.id == products_t.c.supplier_id)
         .join(stores_t, stores_t.c.id == r.c.store_id)
     )
-    if monthly:
-        if date_from is not None:
-            query = query.where(r.c.month >= date_from.replace(day=1))
-        if date_to is not None:
-            query = query.where(r.c.month <= date_to.replace(day=1))
-    else:
-        if date_from is not None:
-            query = query.where(r.c.business_date >= date_from)
-        if date_to is not None:
-            query = query.where(r.c.business_date <= date_to)
     if store_id is not None:
         query = query.where(r.c.store_id == store_id)
     if supplier_id is not None:
@@ -163,7 +226,7 @@ async def statistics(
         query = query.where(suppliers_t.c.township == township)
     if group_cols:
         query = query.group_by(*group_cols).order_by(*group_cols)
-    return list((await session.execute(query)).all())
+    return list((await session.execute(query)).all()), source
 
 
 async def store_counts(

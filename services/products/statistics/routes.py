@@ -75,9 +75,10 @@ async def statistics(
     """Weight sold (grams, and tonnes to the kilogram) and revenue (fen, and yuan) net of
     corrections, grouped by any of store, product, category, supplier, township of origin and
     month, over business days `date_from`..`date_to` (inclusive, China time). Answered from
-    rollups kept with every sale: periods of whole months from the monthly rollup, others from
-    the daily one; neither reads sale lines. `stores` counts the stores open during the
-    period (flagship stores and exhibition centres), whether or not they sold."""
+    rollups kept with every sale: the whole months of a period from the monthly rollup, the
+    partial months at its ends from the daily one; neither reads sale lines. `stores` counts the
+    stores open during the period (flagship stores and exhibition centres), whether or not they
+    sold."""
     return await service.sales_statistics(
         session,
         date_from=date_from,

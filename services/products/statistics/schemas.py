@@ -6,6 +6,9 @@ from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
+Source = Literal["monthly", "daily", "monthly_and_daily"]
+"""Which rollups answered a period (see ``repository.periods``)."""
+
 
 class StatsRow(SQLModel):
     store_id: uuid.UUID | None = None
@@ -29,8 +32,9 @@ class StatsResult(SQLModel):
     date_from: date | None
     date_to: date | None
     group_by: list[str]
-    source: Literal["monthly", "daily"] = Field(
-        description="Which rollup answered: whole months use the monthly one."
+    source: Source = Field(
+        description="Which rollups answered: whole months use the monthly one, the partial "
+        "months at the ends of a period the daily one."
     )
     rows: list[StatsRow]
     total: StatsRow

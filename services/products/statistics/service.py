@@ -1,7 +1,6 @@
 """Use cases of the statistics: the rollups every sale and correction adds to, and the sums read
 from them. Never commits; never reads sale lines."""
 
-import calendar
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,13 +47,6 @@ async def day_sums(session: AsyncSession, store_id: uuid.UUID, day: date) -> dic
     }
 
 
-def _is_whole_months(date_from: date | None, date_to: date | None) -> bool:
-    if date_from is not None and date_from.day != 1:
-        return False
-    # The last day of its month, without adding a day (9999-12-31 + 1 day overflows).
-    return date_to is None or date_to.day == calendar.monthrange(date_to.year, date_to.month)[1]
-
-
 def _stats_row(values: dict[str, Any]) -> StatsRow:
     grams, fen = int(values.pop("grams")), int(values.pop("fen"))
     quantity = int(values.pop("quantity"))
@@ -81,29 +73,27 @@ async def statistics(
     category: str | None = None,
     township: str | None = None,
 ) -> StatsResult:
-    """Whole-month periods read the monthly rollup; any other period the daily one."""
+    """Whole months read the monthly rollup, the partial months at the ends of a period the
+    daily one (see :func:`repo.periods`)."""
     if date_from and date_to and date_from > date_to:
         raise Unprocessable("date_from is after date_to.")
     groups = [g for g in repo.GROUPS if g in set(group_by)]
-    monthly = _is_whole_months(date_from, date_to)
-    filters: dict[str, Any] = {
+    query: dict[str, Any] = {
+        "date_from": date_from,
+        "date_to": date_to,
         "store_id": store_id,
         "supplier_id": supplier_id,
         "category": category,
         "township": township,
     }
-    rows = await repo.statistics(
-        session, monthly=monthly, date_from=date_from, date_to=date_to, group_by=groups, **filters
-    )
-    total_rows = await repo.statistics(
-        session, monthly=monthly, date_from=date_from, date_to=date_to, group_by=[], **filters
-    )
+    rows, source = await repo.statistics(session, group_by=groups, **query)
+    total_rows, _ = await repo.statistics(session, group_by=[], **query)
     total = dict(total_rows[0]._mapping) if total_rows else {"quantity": 0, "grams": 0, "fen": 0}
     return StatsResult(
         date_from=date_from,
         date_to=date_to,
         group_by=groups,
-        source="monthly" if monthly else "daily",
+        source=source,
         rows=[_stats_row(dict(r._mapping)) for r in rows],
         total=_stats_row(total),
     )

@@ -184,6 +184,10 @@ class TestStatistics:
             (date(2024, 2, 1), date(2024, 3, 31), "monthly"),
             (date(2024, 2, 10), date(2024, 3, 5), "daily"),
             (date(2024, 2, 29), date(2024, 2, 29), "daily"),
+            # Whole months from the monthly rollup, the partial ends from the daily one.
+            (date(2024, 1, 15), date(2024, 3, 10), "monthly_and_daily"),
+            (date(2024, 1, 20), date(2024, 4, 30), "monthly_and_daily"),
+            (date(2024, 1, 1), date(2024, 3, 20), "monthly_and_daily"),
         ]
         groupings = [
             ["store"],
