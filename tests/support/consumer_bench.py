@@ -168,11 +168,13 @@ class Counter:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.by_kind: dict[str, int] = {}
+        self.last: list[str] = []
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         word = statement.lstrip().split(None, 1)[0].upper()
         self.by_kind[word] = self.by_kind.get(word, 0) + 1
+        self.last.append(" ".join(statement.split())[:150])
 
     def take(self) -> dict[str, int]:
         taken, self.by_kind = self.by_kind, {}
@@ -232,7 +234,7 @@ async def fingerprint(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[st
     }
 
 
-async def run(db: str, placements: int, months: int) -> None:
+async def run(db: str, placements: int, months: int, *, show: bool = False) -> None:
     name = f"ew_bench_consumer_{uuid.uuid4().hex[:8]}"
     tmp = tempfile.TemporaryDirectory()
     if db == "postgresql":
@@ -257,6 +259,7 @@ async def run(db: str, placements: int, months: int) -> None:
             counter.take()
             started = time.perf_counter()
             for msg in msgs:
+                counter.last = []
                 await runner.handle(jobs_events, msg)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - started
             bad = [m.outcome for m in msgs if m.outcome != ["ack"]]
@@ -270,6 +273,8 @@ async def run(db: str, placements: int, months: int) -> None:
                 total_time + elapsed,
                 total_dml + dml,
             )
+            if show:  # the statements of the phase's last event
+                say("\n".join(f"    {line}" for line in counter.last))
             say(f"{phase:<16}{n:>8}{n / elapsed:>10.1f}{1000 * elapsed / n:>10.2f}"
                   f"{dml / n:>10.2f}")  # fmt: skip
         say(f"{'all':<16}{total_events:>8}{total_events / total_time:>10.1f}"
@@ -290,9 +295,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--placements", type=int, default=100)
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--show", action="store_true", help="statements of each phase's last event")
     args = parser.parse_args()
     configure_logging("subsidies", level="INFO", json=True)  # production defaults
-    asyncio.run(run(args.db, args.placements, args.months))
+    asyncio.run(run(args.db, args.placements, args.months, show=args.show))
 
 
 if __name__ == "__main__":

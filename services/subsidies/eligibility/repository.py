@@ -74,14 +74,19 @@ async def confirmations_for(
     ).all()
 
 
-async def superseders_of(session: AsyncSession, confirmation_id: uuid.UUID) -> int:
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(MonthConfirmation)
-            .where(MC.supersedes == confirmation_id)
+async def confirmation_seen(session: AsyncSession, confirmation_id: uuid.UUID) -> tuple[bool, bool]:
+    """Whether this confirmation is already kept, and whether a correction of it is (one
+    query)."""
+    rows = (
+        await session.execute(
+            select(MC.confirmation_id, MC.supersedes).where(
+                or_(MC.confirmation_id == confirmation_id, MC.supersedes == confirmation_id)
+            )
         )
-        or 0
+    ).all()
+    return (
+        any(r.confirmation_id == confirmation_id for r in rows),
+        any(r.supersedes == confirmation_id for r in rows),
     )
 
 

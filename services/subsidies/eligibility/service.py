@@ -50,9 +50,10 @@ async def record_confirmation(session: AsyncSession, confirmation: MonthConfirma
     """A month confirmed (or corrected). Kept even before its placement is known, so events
     arriving out of order produce the same applications as events in order."""
     await audit.serialize(session)
-    if await repo.get_confirmation(session, confirmation.confirmation_id) is not None:
+    known, correction_first = await repo.confirmation_seen(session, confirmation.confirmation_id)
+    if known:
         return
-    if await repo.superseders_of(session, confirmation.confirmation_id):
+    if correction_first:
         confirmation.superseded = True  # its correction arrived first
     session.add(confirmation)
     if confirmation.supersedes is not None:
@@ -285,10 +286,18 @@ async def add_grant(
     refusal = rules.refusal(program, placement, month, granted)
     if refusal is not None:
         return None, refusal
-    app, created = await _application_for(
-        session, program, placement, month, beneficiary, actor=actor, now=now, reason=manual_reason
-    )
     amount = rules.grant_amount(program)
+    app, created = await _application_for(
+        session,
+        program,
+        placement,
+        month,
+        beneficiary,
+        actor=actor,
+        now=now,
+        reason=manual_reason,
+        amount_fen=amount,
+    )
     session.add(
         ApplicationLine(
             application_id=app.id,
@@ -304,9 +313,10 @@ async def add_grant(
     )
     ledger.note(program, key, month, beneficiary, amount)
     old_amount = app.amount_fen
-    app.amount_fen += amount
-    app.updated_at = now
-    session.add(app)
+    if not created:  # (a new one was made worth this line)
+        app.amount_fen += amount
+        app.updated_at = now
+        session.add(app)
     await session.flush()
     if created:
         await _record_created(session, app, program, month, actor=actor, now=now)
@@ -334,9 +344,11 @@ async def _application_for(
     actor: str,
     now: datetime,
     reason: str | None,
+    amount_fen: int,
 ) -> tuple[Application, bool]:
     """The application a new line joins: the beneficiary's open one of the program and month
-    (per person-month grants), else a new one; returns it and whether it was created."""
+    (per person-month grants), else a new one worth ``amount_fen`` (the line's); returns it
+    and whether it was created."""
     if rules.joins_open_application(program, manual=reason is not None):
         app = await repo.open_application(session, program.id, beneficiary, month)
         if app is not None:
@@ -350,7 +362,7 @@ async def _application_for(
         beneficiary_id=beneficiary,
         month=month,
         township=placement.township,
-        amount_fen=0,
+        amount_fen=amount_fen,
         state=AppState.pending_verification.value,
         manual_reason=reason,
         created_by=actor,
