@@ -234,6 +234,13 @@ async def fingerprint(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[st
     }
 
 
+def _row(phase: str, n: float, elapsed: float, cpu: float, statements: float) -> str:
+    return (
+        f"{phase:<16}{n:>8}{n / elapsed:>10.1f}{1000 * elapsed / n:>10.2f}"
+        f"{1000 * cpu / n:>10.2f}{statements / n:>10.2f}"
+    )
+
+
 async def run(db: str, placements: int, months: int, *, show: bool = False) -> None:
     name = f"ew_bench_consumer_{uuid.uuid4().hex[:8]}"
     tmp = tempfile.TemporaryDirectory()
@@ -253,33 +260,25 @@ async def run(db: str, placements: int, months: int, *, show: bool = False) -> N
         runner = ConsumerRunner(sessionmaker, None, [jobs_events], verifier=verifier())  # type: ignore[arg-type]
         counter = Counter(engine)
         say(f"{db}: {placements} placements x {months} months")
-        say(f"{'phase':<16}{'events':>8}{'events/s':>10}{'ms/event':>10}{'stmts/ev':>10}")
-        total_events, total_time, total_dml = 0, 0.0, 0
+        say(f"{'phase':<16}{'events':>8}{'events/s':>10}{'ms/event':>10}{'cpu ms/ev':>10}"
+            f"{'stmts/ev':>10}")  # fmt: skip
+        totals = [0, 0.0, 0.0, 0]  # events, seconds, cpu seconds, statements
         for phase, msgs in workload(placements, months).items():
             counter.take()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for msg in msgs:
                 counter.last = []
                 await runner.handle(jobs_events, msg)  # type: ignore[arg-type]
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             bad = [m.outcome for m in msgs if m.outcome != ["ack"]]
             if bad:
                 raise SystemExit(f"{phase}: {len(bad)} events not acked once: {bad[:3]}")
-            kinds = counter.take()
-            dml = sum(v for k, v in kinds.items() if k in DML)
-            n = len(msgs)
-            total_events, total_time, total_dml = (
-                total_events + n,
-                total_time + elapsed,
-                total_dml + dml,
-            )
+            dml = sum(v for k, v in counter.take().items() if k in DML)
             if show:  # the statements of the phase's last event
                 say("\n".join(f"    {line}" for line in counter.last))
-            say(f"{phase:<16}{n:>8}{n / elapsed:>10.1f}{1000 * elapsed / n:>10.2f}"
-                  f"{dml / n:>10.2f}")  # fmt: skip
-        say(f"{'all':<16}{total_events:>8}{total_events / total_time:>10.1f}"
-              f"{1000 * total_time / total_events:>10.2f}"
-            f"{total_dml / total_events:>10.2f}")  # fmt: skip
+            say(_row(phase, len(msgs), elapsed, cpu, dml))
+            totals = [t + x for t, x in zip(totals, [len(msgs), elapsed, cpu, dml], strict=True)]
+        say(_row("all", *totals))
         say("outcome:", await fingerprint(sessionmaker))
     finally:
         await engine.dispose()
