@@ -42,6 +42,7 @@ from services.subsidies.review.tables import Application
 from shared.db import make_engine, make_sessionmaker
 from shared.events import Envelope
 from shared.events.consumer import ConsumerRunner
+from shared.events.streams import subject_for
 from shared.logging import configure_logging
 from shared.migrations import upgrade_to_head
 from tests.support.events import signer, verifier
@@ -109,16 +110,22 @@ class FakeMsg:
 _seq = iter(range(1, 10**9))
 
 
-def message(event_type: str, data: dict[str, Any], n: int) -> FakeMsg:
+def message(event_type: str, data: dict[str, Any], n: int, namespace: str = "") -> FakeMsg:
+    """The message the jobs relay would publish (signed), numbered ``n`` in the run."""
     env = Envelope(
-        id=ident("event", n),
+        id=ident(f"event/{namespace}", n),
         type=event_type,
         source="jobs",
         data=data,
         occurred_at=datetime(2020, 1, 1, tzinfo=UTC),
     )
     body = env.model_dump_json().encode()
-    return FakeMsg(event_type, body, signer("jobs").headers(body), _Meta(1, _Seq(next(_seq))))
+    return FakeMsg(
+        subject_for(event_type, namespace),
+        body,
+        signer("jobs").headers(body),
+        _Meta(1, _Seq(next(_seq))),
+    )
 
 
 def workload(placements: int, months: int) -> dict[str, list[FakeMsg]]:
