@@ -276,8 +276,7 @@ async def add_grant(
     ledger: Ledger | None = None,
 ) -> tuple[Application | None, str | None]:
     """Add one grant (a line) unless a rule forbids it; returns (application, refusal).
-    ``ledger``: what the evaluation this grant is part of knows is granted (read afresh
-    without)."""
+    ``ledger``: what the evaluation knows is granted (else read afresh)."""
     now = now or utcnow()
     key = rules.line_key(program, placement, month)
     beneficiary = rules.beneficiary(program, placement)
@@ -313,25 +312,40 @@ async def add_grant(
     )
     ledger.note(program, key, month, beneficiary, amount)
     old_amount = app.amount_fen
-    if not created:  # (a new one was made worth this line)
-        app.amount_fen += amount
-        app.updated_at = now
-        session.add(app)
+    if not created:  # (a new one was made worth this line; a joined one is in the session)
+        app.amount_fen, app.updated_at = app.amount_fen + amount, now
     await session.flush()
     if created:
         await _record_created(session, app, program, month, actor=actor, now=now)
     else:
-        await record_amended(
-            session,
-            app,
-            change="line_added",
-            old_amount_fen=old_amount,
-            actor=actor,
-            now=now,
-            detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
-            f"added (rule of {program.code} v{program.version} met)",
+        await _record_line_added(
+            session, app, program, placement, month, old_amount, actor=actor, now=now
         )
     return app, None
+
+
+async def _record_line_added(
+    session: AsyncSession,
+    app: Application,
+    program: Program,
+    placement: Placement,
+    month: str,
+    old_amount: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """A line joined an open application: in the audit trail and published."""
+    await record_amended(
+        session,
+        app,
+        change="line_added",
+        old_amount_fen=old_amount,
+        actor=actor,
+        now=now,
+        detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
+        f"added (rule of {program.code} v{program.version} met)",
+    )
 
 
 async def _application_for(
