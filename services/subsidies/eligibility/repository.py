@@ -124,7 +124,7 @@ async def existing_line_keys(
             AL.program_code.in_(sorted({code for code, _ in wanted})),
         )
     )
-    return {(code, key) for code, key in rows.tuples()} & wanted
+    return {(code, key) for code, key in rows} & wanted
 
 
 class LiveLine(NamedTuple):
@@ -155,7 +155,7 @@ async def live_lines_around(
         .join(Application, A.id == AL.application_id)
         .where(or_(AL.worker_id == worker_id, AL.placement_id == placement_id), live())
     )
-    return [LiveLine(*row) for row in rows.tuples()]
+    return [LiveLine(*row) for row in rows]
 
 
 async def live_total_for_beneficiary(
