@@ -31,11 +31,12 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import LargeBinary, column, insert, select, table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import LargeBinary, column, insert, table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, is_postgres, utcnow
 from shared.events.envelope import Envelope
 from shared.events.metrics import CONSUMED, DEAD_LETTERED, OTHER_TYPE, RETRIED
 from shared.events.signing import SIGNATURE_HEADER, EventVerifier
@@ -74,8 +75,23 @@ dead_letters_t = table(
 )
 
 
-class _AlreadyApplied(Exception):
-    pass
+async def _claim(session: AsyncSession, consumer: str, envelope: Envelope) -> bool:
+    """Record the event in the inbox in one statement; False if it is already there. A
+    delivery of the same event still in flight elsewhere makes this wait for its outcome: its
+    commit makes this one a duplicate, its rollback lets this one apply."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    claimed = await session.scalar(
+        insert(inbox_t)
+        .values(
+            consumer=consumer,
+            event_id=str(envelope.id),
+            event_type=envelope.type,
+            processed_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(inbox_t.c.event_id)
+    )
+    return claimed is not None
 
 
 class PoisonEvent(Exception):
@@ -191,29 +207,10 @@ async def apply_event(
     """In one transaction: record the event in ``durable``'s inbox and run its handler on the
     data validated into the handler's model. Returns "applied", or "duplicate" for an event the
     inbox already holds."""
-    try:
-        async with sessionmaker() as session, session.begin():
-            seen = await session.scalar(
-                select(inbox_t.c.event_id).where(
-                    inbox_t.c.consumer == durable, inbox_t.c.event_id == str(envelope.id)
-                )
-            )
-            if seen is not None:
-                return "duplicate"
-            try:
-                await session.execute(
-                    insert(inbox_t).values(
-                        consumer=durable,
-                        event_id=str(envelope.id),
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
-            except IntegrityError as exc:
-                raise _AlreadyApplied from exc
-            await registration.handler(session, registration.parse(envelope), envelope)
-    except _AlreadyApplied:
-        return "duplicate"  # another delivery of the same event committed first
+    async with sessionmaker() as session, session.begin():
+        if not await _claim(session, durable, envelope):
+            return "duplicate"  # the inbox holds it: applied before, or just now elsewhere
+        await registration.handler(session, registration.parse(envelope), envelope)
     return "applied"
 
 

@@ -54,6 +54,7 @@ BUREAU_WRITES = [
 ]
 PARTNER_OR_BUREAU_WRITES = [
     ("POST", "/v1/jobs/placements"),
+    ("POST", "/v1/jobs/placements/confirmations:batch"),
     ("POST", "/v1/jobs/placements/{placement_id}/confirmations"),
     ("POST", "/v1/jobs/placements/{placement_id}/end"),
 ]

@@ -18,10 +18,22 @@ from shared.pagination import BAD_CURSOR, Keyset, decode_cursor, keyset_page
 AUDIT_LOCK_KEY = zlib.crc32(b"subsidies:audit-chain")
 
 
+_LOCK_HELD = "audit_chain_locked"  # Session.info: the root transaction that holds the lock
+
+
 async def lock_audit_chain(session: AsyncSession) -> None:
-    """Serialise appends so two transactions never chain onto the same predecessor."""
-    if is_postgres(session):
-        await session.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    """Serialise appends so two transactions never chain onto the same predecessor. The lock
+    is the transaction's until it ends, so it is asked for once per transaction (a writer
+    takes it first, then again with every entry it appends): unless taken inside a savepoint,
+    whose rollback may release it."""
+    if not is_postgres(session):
+        return
+    root = session.sync_session.get_transaction()
+    if root is not None and session.info.get(_LOCK_HELD) is root:
+        return
+    await session.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    if not session.in_nested_transaction():
+        session.info[_LOCK_HELD] = session.sync_session.get_transaction()
 
 
 async def last_audit_hash(session: AsyncSession) -> str | None:

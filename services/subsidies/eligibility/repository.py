@@ -1,9 +1,10 @@
 """Repository of the subsidies service's eligibility feature."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidies.eligibility.tables import Employer, MonthConfirmation, Placement, Worker
@@ -73,14 +74,19 @@ async def confirmations_for(
     ).all()
 
 
-async def superseders_of(session: AsyncSession, confirmation_id: uuid.UUID) -> int:
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(MonthConfirmation)
-            .where(MC.supersedes == confirmation_id)
+async def confirmation_seen(session: AsyncSession, confirmation_id: uuid.UUID) -> tuple[bool, bool]:
+    """Whether this confirmation is already kept, and whether a correction of it is (one
+    query)."""
+    rows = (
+        await session.execute(
+            select(MC.confirmation_id, MC.supersedes).where(
+                or_(MC.confirmation_id == confirmation_id, MC.supersedes == confirmation_id)
+            )
         )
-        or 0
+    ).all()
+    return (
+        any(r.confirmation_id == confirmation_id for r in rows),
+        any(r.supersedes == confirmation_id for r in rows),
     )
 
 
@@ -105,70 +111,51 @@ async def lines_on_placement(
     ).all()
 
 
-async def line_exists(session: AsyncSession, program_code: str, line_key: str) -> bool:
-    return (
-        await session.scalar(
-            select(AL.id).where(AL.program_code == program_code, AL.line_key == line_key)
+async def existing_line_keys(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (program code, line key) have a line, live or not."""
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    rows = await session.execute(
+        select(AL.program_code, AL.line_key).where(
+            AL.line_key.in_(sorted({key for _, key in wanted})),
+            AL.program_code.in_(sorted({code for code, _ in wanted})),
         )
-        is not None
     )
+    return {(code, key) for code, key in rows} & wanted
 
 
-async def live_line_on_placement(
-    session: AsyncSession, placement_id: uuid.UUID, program_codes: set[str]
-) -> str | None:
-    if not program_codes:
-        return None
-    return await session.scalar(
-        select(AL.program_code)
+class LiveLine(NamedTuple):
+    """A grant in a live application, as the refusal rules look at it."""
+
+    program_code: str
+    worker_id: uuid.UUID
+    placement_id: uuid.UUID
+    employer_kind: str
+    month: str
+    amount_fen: int
+
+
+async def live_lines_around(
+    session: AsyncSession, worker_id: uuid.UUID, placement_id: uuid.UUID
+) -> list[LiveLine]:
+    """The live grants of the worker (any placement) and of the placement: what caps, stacking
+    and the double-post rule count."""
+    rows = await session.execute(
+        select(
+            AL.program_code,
+            AL.worker_id,
+            AL.placement_id,
+            AL.employer_kind,
+            AL.month,
+            AL.amount_fen,
+        )
         .join(Application, A.id == AL.application_id)
-        .where(
-            AL.placement_id == placement_id,
-            AL.program_code.in_(sorted(program_codes)),
-            live(),
-        )
-        .limit(1)
+        .where(or_(AL.worker_id == worker_id, AL.placement_id == placement_id), live())
     )
-
-
-async def live_post_line_in_month(
-    session: AsyncSession, worker_id: uuid.UUID, month: str, other_than: uuid.UUID
-) -> bool:
-    return (
-        await session.scalar(
-            select(AL.id)
-            .join(Application, A.id == AL.application_id)
-            .where(
-                AL.worker_id == worker_id,
-                AL.month == month,
-                AL.employer_kind == "dedicated_post",
-                AL.placement_id != other_than,
-                live(),
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
-async def live_totals_for_worker(
-    session: AsyncSession, program_code: str, worker_id: uuid.UUID
-) -> tuple[int, int]:
-    row = (
-        await session.execute(
-            select(
-                func.count(AL.id),
-                func.coalesce(func.sum(AL.amount_fen), 0),
-            )
-            .join(Application, A.id == AL.application_id)
-            .where(
-                AL.program_code == program_code,
-                AL.worker_id == worker_id,
-                live(),
-            )
-        )
-    ).one()
-    return int(row[0]), int(row[1])
+    return [LiveLine(*row) for row in rows]
 
 
 async def live_total_for_beneficiary(

@@ -9,6 +9,7 @@ from services.subsidies.audit import service as audit
 from services.subsidies.audit.service import log
 from services.subsidies.eligibility import domain as rules
 from services.subsidies.eligibility import repository as repo
+from services.subsidies.eligibility.granted import Ledger
 from services.subsidies.eligibility.tables import MonthConfirmation, Placement
 from services.subsidies.errors import NotEligible, PlacementUnknown
 from services.subsidies.events import ApplicationCreated
@@ -49,9 +50,10 @@ async def record_confirmation(session: AsyncSession, confirmation: MonthConfirma
     """A month confirmed (or corrected). Kept even before its placement is known, so events
     arriving out of order produce the same applications as events in order."""
     await audit.serialize(session)
-    if await repo.get_confirmation(session, confirmation.confirmation_id) is not None:
+    known, correction_first = await repo.confirmation_seen(session, confirmation.confirmation_id)
+    if known:
         return
-    if await repo.superseders_of(session, confirmation.confirmation_id):
+    if correction_first:
         confirmation.superseded = True  # its correction arrived first
     session.add(confirmation)
     if confirmation.supersedes is not None:
@@ -199,14 +201,25 @@ async def _withdraw_line(
 
 async def evaluate_placement(session: AsyncSession, placement: Placement) -> None:
     """Create the applications every current program grants for this placement's confirmed
-    months. Safe to run any number of times: a grant already made is never made again."""
+    months. Safe to run any number of times: a grant already made is never made again. Every
+    due month is looked at each time (a month refused for a cap or by stacking may be granted
+    once a grant it counted is withdrawn), but what is granted is read once (``Ledger``)."""
     months = rules.counted_months(await repo.confirmations_for(session, placement.placement_id))
     if not months:
         return
-    for program in await programs_service.programs_for_employer_kind(
-        session, placement.employer_kind
-    ):
-        await evaluate_program(session, program, placement, months)
+    current = await programs_service.current_programs(session)
+    programs = [p for p in current if p.employer_kind == placement.employer_kind]
+    ledger = Ledger(placement, current)
+    await ledger.learn_keys(
+        session,
+        (
+            (p.code, rules.line_key(p, placement, month))
+            for p in programs
+            for month in rules.due_months(p, placement, months)
+        ),
+    )
+    for program in programs:
+        await evaluate_program(session, program, placement, months, ledger=ledger)
 
 
 async def evaluate_program(
@@ -214,14 +227,23 @@ async def evaluate_program(
     program: Program,
     placement: Placement,
     months: dict[str, uuid.UUID],
+    *,
+    ledger: Ledger | None = None,
 ) -> tuple[list[tuple[str, Application]], list[tuple[str, str]]]:
     """Grant what one program's rule gives for the placement's counted months; returns the
     grants made (month, application) and those a rule refused (month, why)."""
     granted: list[tuple[str, Application]] = []
     refused: list[tuple[str, str]] = []
-    for month in rules.due_months(program, placement, months):
+    due = rules.due_months(program, placement, months)
+    if not due:
+        return granted, refused
+    ledger = ledger or Ledger(placement, await programs_service.current_programs(session))
+    await ledger.learn_keys(
+        session, ((program.code, rules.line_key(program, placement, m)) for m in due)
+    )
+    for month in due:
         key = rules.line_key(program, placement, month)
-        if await repo.line_exists(session, program.code, key):
+        if await ledger.has_line(session, program.code, key):
             continue  # granted (or decided) before: re-evaluation adds nothing
         app, refusal = await add_grant(
             session,
@@ -231,6 +253,7 @@ async def evaluate_program(
             confirmation_id=months[month],
             actor=SYSTEM_ELIGIBILITY,
             now=None,
+            ledger=ledger,
         )
         if app is not None:
             granted.append((month, app))
@@ -238,39 +261,6 @@ async def evaluate_program(
             refused.append((month, refusal))
             log.info("grant_skipped", program=program.code, month=month, reason=refusal)
     return granted, refused
-
-
-async def _granted(
-    session: AsyncSession,
-    program: Program,
-    placement: Placement,
-    month: str,
-    key: str,
-    beneficiary: uuid.UUID,
-) -> rules.Granted:
-    """What is already granted that the refusal rules of ``eligibility.domain`` look at."""
-    conflicting = rules.conflicting_codes(
-        program.not_stackable_with,
-        await programs_service.codes_not_stacking_with(session, program.code),
-    )
-    count, total = await repo.live_totals_for_worker(session, program.code, placement.worker_id)
-    return rules.Granted(
-        already=await repo.line_exists(session, program.code, key),
-        stacked_with=await repo.live_line_on_placement(
-            session, placement.placement_id, conflicting
-        ),
-        other_post_in_month=placement.employer_kind == "dedicated_post"
-        and await repo.live_post_line_in_month(
-            session, placement.worker_id, month, placement.placement_id
-        ),
-        worker_months=count,
-        worker_fen=total,
-        beneficiary_fen=(
-            await repo.live_total_for_beneficiary(session, program.code, beneficiary)
-            if program.cap_per_beneficiary_fen is not None
-            else 0
-        ),
-    )
 
 
 async def add_grant(
@@ -283,19 +273,30 @@ async def add_grant(
     actor: str,
     now: datetime | None,
     manual_reason: str | None = None,
+    ledger: Ledger | None = None,
 ) -> tuple[Application | None, str | None]:
-    """Add one grant (a line) unless a rule forbids it; returns (application, refusal)."""
+    """Add one grant (a line) unless a rule forbids it; returns (application, refusal).
+    ``ledger``: what the evaluation knows is granted (else read afresh)."""
     now = now or utcnow()
     key = rules.line_key(program, placement, month)
     beneficiary = rules.beneficiary(program, placement)
-    granted = await _granted(session, program, placement, month, key, beneficiary)
+    ledger = ledger or Ledger(placement, await programs_service.current_programs(session))
+    granted = await ledger.granted(session, program, month, key, beneficiary)
     refusal = rules.refusal(program, placement, month, granted)
     if refusal is not None:
         return None, refusal
-    app, created = await _application_for(
-        session, program, placement, month, beneficiary, actor=actor, now=now, reason=manual_reason
-    )
     amount = rules.grant_amount(program)
+    app, created = await _application_for(
+        session,
+        program,
+        placement,
+        month,
+        beneficiary,
+        actor=actor,
+        now=now,
+        reason=manual_reason,
+        amount_fen=amount,
+    )
     session.add(
         ApplicationLine(
             application_id=app.id,
@@ -309,25 +310,42 @@ async def add_grant(
             confirmation_id=confirmation_id,
         )
     )
+    ledger.note(program, key, month, beneficiary, amount)
     old_amount = app.amount_fen
-    app.amount_fen += amount
-    app.updated_at = now
-    session.add(app)
+    if not created:  # (a new one was made worth this line; a joined one is in the session)
+        app.amount_fen, app.updated_at = app.amount_fen + amount, now
     await session.flush()
     if created:
         await _record_created(session, app, program, month, actor=actor, now=now)
     else:
-        await record_amended(
-            session,
-            app,
-            change="line_added",
-            old_amount_fen=old_amount,
-            actor=actor,
-            now=now,
-            detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
-            f"added (rule of {program.code} v{program.version} met)",
+        await _record_line_added(
+            session, app, program, placement, month, old_amount, actor=actor, now=now
         )
     return app, None
+
+
+async def _record_line_added(
+    session: AsyncSession,
+    app: Application,
+    program: Program,
+    placement: Placement,
+    month: str,
+    old_amount: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """A line joined an open application: in the audit trail and published."""
+    await record_amended(
+        session,
+        app,
+        change="line_added",
+        old_amount_fen=old_amount,
+        actor=actor,
+        now=now,
+        detail=f"{program.code} line for placement {placement.placement_id}, month {month} "
+        f"added (rule of {program.code} v{program.version} met)",
+    )
 
 
 async def _application_for(
@@ -340,9 +358,11 @@ async def _application_for(
     actor: str,
     now: datetime,
     reason: str | None,
+    amount_fen: int,
 ) -> tuple[Application, bool]:
     """The application a new line joins: the beneficiary's open one of the program and month
-    (per person-month grants), else a new one; returns it and whether it was created."""
+    (per person-month grants), else a new one worth ``amount_fen`` (the line's); returns it
+    and whether it was created."""
     if rules.joins_open_application(program, manual=reason is not None):
         app = await repo.open_application(session, program.id, beneficiary, month)
         if app is not None:
@@ -356,7 +376,7 @@ async def _application_for(
         beneficiary_id=beneficiary,
         month=month,
         township=placement.township,
-        amount_fen=0,
+        amount_fen=amount_fen,
         state=AppState.pending_verification.value,
         manual_reason=reason,
         created_by=actor,

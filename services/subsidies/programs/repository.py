@@ -35,20 +35,11 @@ async def list_current_programs(
     return await keyset_page(session, query, BY_CREATED, limit=limit, cursor=cursor)
 
 
-async def programs_for_employer_kind(session: AsyncSession, kind: str) -> Sequence[Program]:
+async def current_programs(session: AsyncSession) -> Sequence[Program]:
+    """The current version of every program, by code."""
     return (
-        await session.scalars(
-            select(Program)
-            .where(PR.is_current.is_(True), PR.employer_kind == kind)
-            .order_by(PR.code)
-        )
+        await session.scalars(select(Program).where(PR.is_current.is_(True)).order_by(PR.code))
     ).all()
-
-
-async def codes_not_stacking_with(session: AsyncSession, code: str) -> set[str]:
-    """Codes of current programs that declare they may not be stacked with ``code``."""
-    programs = (await session.scalars(select(Program).where(PR.is_current.is_(True)))).all()
-    return {p.code for p in programs if code in (p.not_stackable_with or [])}
 
 
 async def retire_program_versions(session: AsyncSession, code: str) -> None:

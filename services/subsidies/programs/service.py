@@ -85,11 +85,6 @@ async def revise_program(
 # What the other features read and change of this one: they never use its repository.
 
 
-async def codes_not_stacking_with(session: AsyncSession, code: str) -> set[str]:
-    """Codes of current programs that declare they may not be stacked with ``code``."""
-    return await repo.codes_not_stacking_with(session, code)
-
-
 async def current_program(session: AsyncSession, code: str) -> Program | None:
     return await repo.current_program(session, code)
 
@@ -98,5 +93,7 @@ async def get_program(session: AsyncSession, program_id: uuid.UUID) -> Program |
     return await repo.get_program(session, program_id)
 
 
-async def programs_for_employer_kind(session: AsyncSession, kind: str) -> Sequence[Program]:
-    return await repo.programs_for_employer_kind(session, kind)
+async def current_programs(session: AsyncSession) -> Sequence[Program]:
+    """The current version of every program (a handful), by code: an evaluation reads them
+    once, for the programs of its placement's kind and for the stacking rules of all."""
+    return await repo.current_programs(session)
