@@ -151,14 +151,33 @@ def ping_on_checkout(engine: AsyncEngine) -> None:
     round trips. The empty statement alone answers the same question (is the server still
     there?). A dead connection raises ``InvalidatePoolError``, exactly what a failed pre-ping
     does: the pool drops every connection older than now and the checkout retries on a fresh
-    one, so a request after a PostgreSQL restart gets a working connection (tests/chaos)."""
+    one, so a request after a PostgreSQL restart gets a working connection (tests/chaos). A
+    connection that is alive but unusable (left inside a transaction) is dropped alone."""
 
     @event.listens_for(engine.sync_engine.pool, "checkout")
     def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        seen: list[Any] = []
+
+        async def check(conn: Any) -> bool:
+            seen.append(conn)
+            # A connection the server still holds inside a transaction (a request cancelled
+            # while its BEGIN was on the wire: the pool's reset did not know of it) is never
+            # lent: SQLAlchemy's ping refused it too, by failing to BEGIN.
+            if conn.is_in_transaction():
+                return False
+            await conn.fetchrow(";")
+            return True
+
         try:
-            dbapi_conn.run_async(lambda conn: conn.fetchrow(";"))
+            usable = dbapi_conn.run_async(check)
         except Exception as error:
-            raise exc.InvalidatePoolError(f"connection lost: {type(error).__name__}") from error
+            if not seen or seen[0].is_closed() or isinstance(error, OSError | ConnectionError):
+                # The server is gone or restarted: drop every connection older than now.
+                raise exc.InvalidatePoolError(f"connection lost: {type(error).__name__}") from error
+            # This connection only (another operation still in progress on it, say).
+            raise exc.DisconnectionError(f"connection unusable: {type(error).__name__}") from error
+        if not usable:
+            raise exc.DisconnectionError("connection left inside a transaction")
 
 
 def is_postgres(engine_or_session: AsyncEngine | AsyncSession) -> bool:

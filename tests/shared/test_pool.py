@@ -39,3 +39,16 @@ class TestCheckoutPing:
             first = await conn.scalar(text("SELECT pg_backend_pid()"))
         async with pg_engine.connect() as conn:
             assert await conn.scalar(text("SELECT pg_backend_pid()")) == first
+
+    async def test_a_connection_left_inside_a_transaction_is_not_lent(self, pg_engine):
+        # As after a request cancelled while its BEGIN was on the wire: the server holds the
+        # connection in a transaction the pool's reset never knew of.
+        async with pg_engine.connect() as conn:
+            first = await conn.scalar(text("SELECT pg_backend_pid()"))
+            await conn.commit()
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("BEGIN")
+        async with pg_engine.connect() as conn:
+            second = await conn.scalar(text("SELECT pg_backend_pid()"))
+            assert await conn.scalar(text("SELECT 1")) == 1
+        assert second != first
