@@ -12,43 +12,17 @@ Create Date: 2026-12-06 10:00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
-import shared.db
+from shared.events.migration_steps import dead_letter_replay_downgrade, dead_letter_replay_upgrade
 
 revision: str = "6bd45cb73469"
 down_revision: str | None = "5b0c2f6e91d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KIND_FROM_REASON = """
-UPDATE dead_letters SET kind = CASE
-    WHEN reason LIKE 'not signed by %' THEN 'unsigned'
-    WHEN reason LIKE 'invalid envelope:%' THEN 'invalid_envelope'
-    WHEN reason LIKE 'misaddressed:%' THEN 'misaddressed'
-    WHEN reason LIKE 'invalid data:%' THEN 'invalid_data'
-    WHEN reason LIKE 'gave up after %' THEN 'exhausted'
-    ELSE 'poison'
-END
-"""
-
 
 def upgrade() -> None:
-    with op.batch_alter_table("dead_letters") as batch:
-        batch.add_column(sa.Column("kind", sa.String(length=30), nullable=True))
-        batch.add_column(sa.Column("event_type", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("headers", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("replayed_at", shared.db.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch.add_column(sa.Column("replay_outcome", sa.String(length=20), nullable=True))
-    op.execute(KIND_FROM_REASON)
-    with op.batch_alter_table("dead_letters") as batch:
-        batch.alter_column("kind", existing_type=sa.String(length=30), nullable=False)
+    dead_letter_replay_upgrade()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("dead_letters") as batch:
-        for name in ("replay_outcome", "replayed_at", "headers", "event_type", "kind"):
-            batch.drop_column(name)
+    dead_letter_replay_downgrade()
