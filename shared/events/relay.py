@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
@@ -28,6 +28,13 @@ from shared.events.streams import subject_for
 from shared.faults import fault_point
 
 log = structlog.get_logger("relay")
+
+# Marks published rows; executed with one parameter set per row (executemany).
+_MARK_SENT = (
+    update(outbox_t)
+    .where(outbox_t.c.seq == bindparam("b_seq"))
+    .values(stream_seq=bindparam("b_stream_seq"), attempts=outbox_t.c.attempts + 1, last_error=None)
+)
 
 
 class OutboxRelay:
@@ -89,7 +96,6 @@ class OutboxRelay:
 
     async def relay_once(self) -> tuple[int, bool]:
         """Publish one batch. Returns (rows published, whether a publish failed)."""
-        sent = 0
         async with self.sessionmaker() as session, session.begin():
             postgres = session.get_bind().dialect.name == "postgresql"
             if postgres:
@@ -111,6 +117,8 @@ class OutboxRelay:
             if postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
+            acks: list[dict[str, Any]] = []
+            failed = False
             for row in rows:
                 try:
                     ack = await self._publish(row)
@@ -131,20 +139,16 @@ class OutboxRelay:
                         subject=row.subject,
                         error=type(exc).__name__,
                     )
-                    return sent, True
-                await session.execute(
-                    update(outbox_t)
-                    .where(outbox_t.c.seq == row.seq)
-                    .values(
-                        published_at=utcnow(),
-                        stream_seq=ack.seq,
-                        attempts=outbox_t.c.attempts + 1,
-                        last_error=None,
-                    )
-                )
-                sent += 1
-                PUBLISHED.labels(self.service).inc()
-        return sent, False
+                    failed = True
+                    break
+                acks.append({"b_seq": row.seq, "b_stream_seq": ack.seq})
+            # The rows published are marked in one executemany (one pipelined round trip on
+            # asyncpg) in the same transaction, not one UPDATE per row: the publishes stay one
+            # at a time, in order, so a failure never lets a later row into the stream first.
+            if acks:
+                await session.execute(_MARK_SENT.values(published_at=utcnow()), acks)
+                PUBLISHED.labels(self.service).inc(len(acks))
+        return len(acks), failed
 
     async def _publish(self, row: Any) -> Any:
         body = row.payload.encode()
