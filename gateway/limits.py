@@ -131,6 +131,7 @@ class FleetLimiter:
         self.clock = clock
         self.local = RateLimiter(rate, burst, clock=clock)
         self._leases: dict[str, list[float]] = {}  # key → [tokens, expires at]
+        self._refills: dict[str, asyncio.Future[int | None]] = {}  # key → its refill under way
         self._store_down_until = 0.0
 
     def _store_usable(self) -> bool:
@@ -145,15 +146,44 @@ class FleetLimiter:
         return max(1, math.ceil((1.0 - tokens) / self.rate))
 
     async def acquire(self, key: str) -> int | None:
-        """None when the request may pass (spending a token); else the seconds to wait."""
+        """None when the request may pass (spending a token); else the seconds to wait.
+
+        One lease refill per key at a time: requests that find the lease spent while a refill
+        is on its way wait for it and spend what it brought, instead of each taking a lease of
+        its own (32 concurrent requests would otherwise ask the fleet for 32 leases and be
+        refused well within their burst)."""
         retry_after = self.local.acquire(key)
-        if retry_after is not None or not self._store_usable():
+        if retry_after is not None:
             return retry_after
+        while self._store_usable():
+            lease = self._leases.get(key)
+            if lease is not None and lease[0] >= 1.0 and lease[1] > self.clock():
+                lease[0] -= 1.0
+                return None
+            refill = self._refills.get(key)
+            if refill is None:
+                return await self._refill(key)
+            # Shielded: a waiter cancelled (its client gone) must not cancel the refill.
+            refused = await asyncio.shield(refill)
+            if refused is not None:
+                return refused
+        return None
+
+    async def _refill(self, key: str) -> int | None:
+        """Take a lease from the shared bucket for this request and the ones waiting on it.
+        The waiters are told the refusal (seconds), or None: look at the lease again."""
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._refills[key] = done
+        outcome: int | None = None
+        try:
+            outcome = await self._take(key)
+            return outcome
+        finally:
+            del self._refills[key]
+            done.set_result(outcome)
+
+    async def _take(self, key: str) -> int | None:
         now = self.clock()
-        lease = self._leases.get(key)
-        if lease is not None and lease[0] >= 1.0 and lease[1] > now:
-            lease[0] -= 1.0
-            return None
         assert self.store is not None
         try:
             async with asyncio.timeout(STORE_TIMEOUT_SECONDS):

@@ -2,6 +2,7 @@
 the rate limit, the failed-credential budget, the login budget and revocations; with the shared
 store unreachable the local limit still applies."""
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -143,3 +144,44 @@ async def test_leases_never_pass_more_than_the_shared_bucket() -> None:
     assert passed <= 100
     assert passed >= 85  # leases left unspent on the other replicas when the bucket ran dry
     assert shared.calls < 300 / 2  # most passes spent leased tokens without a database call
+
+
+class SlowStore(CountingStore):
+    """The shared bucket behind a round trip: other requests run while a take is on the wire."""
+
+    async def take(self, key: str, rate: float, burst: float, want: int) -> tuple[int, float]:
+        await asyncio.sleep(0.01)
+        return await super().take(key, rate, burst, want)
+
+
+async def test_concurrent_requests_share_one_lease_refill() -> None:
+    """32 requests of one credential at once, well within its burst of 100, all pass: while one
+    request refills the lease the others wait for it instead of each taking a lease of their
+    own (32 leases of 5 would ask for 160 tokens and refuse a dozen requests for nothing)."""
+    now = [0.0]
+    shared = SlowStore(100)
+    limiter = FleetLimiter("rate", 1e-6, 100, shared, lease=5, clock=lambda: now[0])
+    answers = await asyncio.gather(*(limiter.acquire("k") for _ in range(32)))
+    assert answers == [None] * 32
+    assert shared.calls == 7  # ceil(32 / 5): one refill at a time
+    assert shared.tokens == 100 - 35
+    # The same with the shared bucket nearly dry: exactly what it holds passes, no more.
+    shared.tokens = 12
+    answers = await asyncio.gather(*(limiter.acquire("k") for _ in range(32)))
+    assert answers.count(None) == 3 + 12  # the 3 leased tokens left, then the bucket's 12
+    assert shared.tokens == 0
+
+
+async def test_a_cancelled_refill_leaves_the_waiters_to_refill_themselves() -> None:
+    """The request refilling the lease goes away (its client hung up) while others wait on it:
+    they are not cancelled with it, one of them refills, and all of them pass."""
+    shared = SlowStore(100)
+    limiter = FleetLimiter("rate", 1e-6, 100, shared, lease=5, clock=lambda: 0.0)
+    first = asyncio.create_task(limiter.acquire("k"))
+    await asyncio.sleep(0)  # its take is on the wire
+    waiters = [asyncio.create_task(limiter.acquire("k")) for _ in range(4)]
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await asyncio.gather(*waiters) == [None] * 4
+    with pytest.raises(asyncio.CancelledError):
+        await first
