@@ -34,7 +34,7 @@ import httpx
 
 from deploy.event_keys import signing_environment
 from deploy.secrets import AUDIT_KEY, load_or_create_secrets, nats_password_key, write_private
-from deploy.topology import BROKER, NATS_USERS, SERVICES
+from deploy.topology import BROKER, KEEP_ALIVE_SECONDS, NATS_USERS, SERVICES
 from shared.events.permissions import nats_authorization
 
 HOST = "127.0.0.1"
@@ -207,6 +207,8 @@ class Launcher:
                     "httptools",
                     "--timeout-graceful-shutdown",
                     "5",
+                    "--timeout-keep-alive",
+                    str(KEEP_ALIVE_SECONDS),
                 ],
             )
             child.url = f"http://{HOST}:{port}"

@@ -33,6 +33,11 @@ PUBLISHERS: tuple[str, ...] = SERVICES
 CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
     "subsidies": {"jobs": ("subsidies-eligibility",)},
 }
+# How long uvicorn keeps an idle keep-alive connection open, in every process. Longer than the
+# gateway keeps an idle upstream connection in its pool (gateway.proxy.UPSTREAM_IDLE_SECONDS):
+# uvicorn's default of 5 s let a service close a connection just as the gateway reused it, and
+# the request failed as 503 "cannot be reached" (seen in make bench after an idle pause).
+KEEP_ALIVE_SECONDS = 65
 # One NATS user per process, and ``ops`` for the operator tools.
 NATS_USERS: tuple[str, ...] = (*SERVICES, "gateway", "ops")
 # Who may use the AUDIT_ANCHORS key-value bucket: subsidies anchors its audit chain there, and

@@ -435,13 +435,21 @@ def is_public(method: str, path: str) -> bool:
     return any(method in methods and pattern.match(path) for methods, pattern in PUBLIC_ROUTES)
 
 
+# An idle pooled connection is closed by the gateway before the service would close it
+# (deploy.topology.KEEP_ALIVE_SECONDS), so the gateway never sends on a connection being closed.
+UPSTREAM_IDLE_SECONDS = 30
+
+
 @contextlib.asynccontextmanager
 async def http_session(
     pool_size: int, connect_timeout: float, read_timeout: float
 ) -> AsyncIterator[aiohttp.ClientSession]:
     """The one pooled client towards the services, for the gateway's lifetime."""
     connector = aiohttp.TCPConnector(
-        limit=pool_size, limit_per_host=0, keepalive_timeout=30, enable_cleanup_closed=True
+        limit=pool_size,
+        limit_per_host=0,
+        keepalive_timeout=UPSTREAM_IDLE_SECONDS,
+        enable_cleanup_closed=True,
     )
     timeout = aiohttp.ClientTimeout(
         total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout

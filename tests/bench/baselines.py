@@ -13,12 +13,16 @@ from pathlib import Path
 import asyncpg
 import nats
 
+from deploy.topology import KEEP_ALIVE_SECONDS
 from tests.bench.load import percentile
 from tests.bench.platform import LocalPostgres, which
 from tests.support.infra import free_port, nats_server_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
-UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--no-proxy-headers"]
+UVICORN = [
+    *["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--no-proxy-headers"],
+    *["--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)],
+]
 
 
 class Baselines:

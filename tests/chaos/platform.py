@@ -23,7 +23,7 @@ import httpx
 
 from deploy.event_keys import signing_environment
 from deploy.secrets import AUDIT_KEY, GENERATORS, nats_password_key
-from deploy.topology import BROKER, NATS_USERS, SERVICES
+from deploy.topology import BROKER, KEEP_ALIVE_SECONDS, NATS_USERS, SERVICES
 from shared.events.permissions import nats_authorization
 from tests.chaos.postgres import PrivatePostgres, SharedDatabases
 from tests.chaos.proxy import FaultyProxy
@@ -245,6 +245,8 @@ class Platform:
                 "httptools",
                 "--timeout-graceful-shutdown",
                 "5",
+                "--timeout-keep-alive",
+                str(KEEP_ALIVE_SECONDS),
             ],
             self.env(name, faults),
         )

@@ -20,9 +20,10 @@ import yaml
 
 from deploy import check
 from deploy.nats_auth import auth_conf
-from deploy.topology import BROKER, NATS_USERS, PROCESSES, SERVICES
+from deploy.topology import BROKER, KEEP_ALIVE_SECONDS, NATS_USERS, PROCESSES, SERVICES
 from gateway.config import GatewaySettings
 from gateway.console.config import ConsoleSettings
+from gateway.proxy import UPSTREAM_IDLE_SECONDS
 from services.jobs.config import JobsSettings
 from services.products.config import ProductsSettings
 from services.subsidies.config import SubsidiesSettings
@@ -321,16 +322,20 @@ class TestImage:
         assert ran.returncode == 0, ran.stderr + ran.stdout
 
 
-def _gateway_commands() -> Iterator[tuple[str, list[str]]]:
+def _uvicorn_commands(app: str) -> Iterator[tuple[str, list[str]]]:
     for overlay in OVERLAYS:
         for node in _walk(list(check.render(overlay))):
             command = node.get("command") if isinstance(node, dict) else None
-            if isinstance(command, list) and "gateway.app:app" in command:
+            if isinstance(command, list) and app in command:
                 yield f"k8s {overlay}", command
     for node in _walk(compose()):
         command = node.get("command") if isinstance(node, dict) else None
-        if isinstance(command, list) and "gateway.app:app" in command:
+        if isinstance(command, list) and app in command:
             yield "compose", command
+
+
+def _gateway_commands() -> Iterator[tuple[str, list[str]]]:
+    yield from _uvicorn_commands("gateway.app:app")
     containerfile = (DEPLOY / "Containerfile").read_text()
     cmd = next(line for line in containerfile.splitlines() if line.startswith("CMD "))
     yield "Containerfile", json.loads(cmd.removeprefix("CMD "))
@@ -345,6 +350,21 @@ def test_the_gateway_never_takes_its_client_address_from_headers():
     for name, command in commands:
         assert command[0] == "uvicorn", name
         assert "--no-proxy-headers" in command, f"{name}: {command}"
+
+
+@pytest.mark.parametrize("process", sorted(PROCESSES))
+def test_every_process_keeps_idle_connections_longer_than_the_gateways_pool(process):
+    # The gateway must close an idle upstream connection before the service does, or it may
+    # send a request on a connection the service is closing (a 503 for nothing).
+    app = "gateway.app:app" if process == "gateway" else f"services.{process}.app:app"
+    commands = list(_uvicorn_commands(app))
+    if process == "gateway":
+        commands = list(_gateway_commands())
+    assert {name for name, _ in commands} >= {"k8s dev", "k8s prod", "compose"}
+    assert KEEP_ALIVE_SECONDS > UPSTREAM_IDLE_SECONDS
+    for name, command in commands:
+        at = command.index("--timeout-keep-alive")
+        assert int(command[at + 1]) == KEEP_ALIVE_SECONDS, f"{name}: {command}"
 
 
 # --------------------------------------------------------------------------------- compose
