@@ -3,7 +3,8 @@
 Each sale is accepted or rejected on its own, with a reason on the line that broke a rule; good
 sales are recorded even when others are bad. Everything the batch needs from the database is
 loaded once (catalogue rows, closed days, existing receipts) and every kind of row is written in
-one statement, all in the request's one transaction. Never commits.
+one statement per round of ``RECORD_CHUNK`` sales (sales/service.py), all in the request's one
+transaction. Never commits.
 """
 
 import uuid

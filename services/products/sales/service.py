@@ -92,6 +92,12 @@ def _sale_row(
     }
 
 
+# Sales written per round of statements. A batch of 5,000 built every row, event and outbox
+# payload at once (≈ 35 MB of Python objects at its peak, which the process kept as RSS after
+# the upload); in rounds of 500 the peak is a tenth of that, for 10 statements where there was 1.
+RECORD_CHUNK = 500
+
+
 async def record_sales(
     session: AsyncSession,
     store_id: uuid.UUID,
@@ -102,9 +108,28 @@ async def record_sales(
     batch_id: uuid.UUID | None = None,
 ) -> None:
     """Insert prepared sales (already checked against closed days and duplicates), their lines,
-    rollups and events, each kind of row in one statement."""
-    if not sales:
-        return
+    rollups and events: each kind of row in one statement per ``RECORD_CHUNK`` sales, all in the
+    caller's transaction."""
+    for start in range(0, len(sales), RECORD_CHUNK):
+        await _record_chunk(
+            session,
+            store_id,
+            sales[start : start + RECORD_CHUNK],
+            actor=actor,
+            recorded_at=recorded_at,
+            batch_id=batch_id,
+        )
+
+
+async def _record_chunk(
+    session: AsyncSession,
+    store_id: uuid.UUID,
+    sales: Sequence[PreparedSale],
+    *,
+    actor: str,
+    recorded_at: datetime,
+    batch_id: uuid.UUID | None,
+) -> None:
     sale_rows, line_rows, contributions, events = [], [], [], []
     for sale in sales:
         sale_rows.append(

@@ -177,6 +177,18 @@ class TestNdjsonBatch:
             s["lines"][0]["quantity"] * s["lines"][0]["unit_price_fen"] for s in good
         )
         assert await counts(products) == (2999, 2999, 2999)
+        # Recorded in rounds (RECORD_CHUNK sales each): the rollups hold every round, exactly.
+        r = await products.client.get(
+            "/v1/products/statistics", params={"store_id": store["id"]}, headers=admin()
+        )
+        assert r.json()["total"]["fen"] == result["total_fen"]
+        assert r.json()["total"]["grams"] == result["total_grams"]
+        async with products.sessionmaker() as s:
+            receipts = (await s.execute(select(outbox_t.c.payload).order_by(outbox_t.c.seq))).all()
+        # One event per sale, in the order of the upload's lines.
+        assert [json.loads(p)["data"]["receipt_number"] for (p,) in receipts] == [
+            s["receipt_number"] for s in good
+        ]
 
     async def test_over_line_limit_is_413_with_line(self, products):
         store = await create_store(products)
