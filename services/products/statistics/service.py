@@ -87,8 +87,11 @@ async def statistics(
         "township": township,
     }
     rows, source = await repo.statistics(session, group_by=groups, **query)
-    total_rows, _ = await repo.statistics(session, group_by=[], **query)
-    total = dict(total_rows[0]._mapping) if total_rows else {"quantity": 0, "grams": 0, "fen": 0}
+    # The groups partition the rows the total would sum (same parts, joins and filters), so
+    # the total is the sum of the groups: exact, without reading the rollups a second time.
+    total = {
+        name: sum(int(getattr(r, name)) for r in rows) for name in ("quantity", "grams", "fen")
+    }
     return StatsResult(
         date_from=date_from,
         date_to=date_to,
