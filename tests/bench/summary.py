@@ -187,11 +187,13 @@ def _statistics(runs: Runs) -> list[Row]:
     for key, label in STATS.items():
         p50 = over_runs(runs, at(f"stats.{key}.p50_ms"))
         p99 = over_runs(runs, at(f"stats.{key}.p99_ms"))
+        one = over_runs(runs, at(f"stats.{key}_c1.p50_ms"))
         out.append(
             Row(
                 f"statistics over {show(lines)} sale lines: {label} (gateway, c8)",
                 f"p50 {show(p50, 1)} / p99 {show(p99, 1)} ms, "
-                f"{show(over_runs(runs, at(f'stats.{key}.per_second')))} req/s",
+                f"{show(over_runs(runs, at(f'stats.{key}.per_second')))} req/s; "
+                f"at one connection p50 {show(one, 1)} ms",
                 "",
                 "",
                 "≤ 50 ms (p50)",
