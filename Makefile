@@ -53,7 +53,7 @@ typecheck: install
 
 # The hot paths and their baselines side by side (issue 12); installs nginx and wrk from Debian
 # when missing. BENCH_ARGS=--quick for a short development run; docs/bench.md is the report.
-bench: install  ## the hot paths against their baselines, about 15 minutes
+bench: install  ## the hot paths against their baselines, about 10 minutes
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 chaos: install  ## the fault harness, long run: >= 10,000 writes, every fault kind 3 times

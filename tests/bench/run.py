@@ -10,7 +10,7 @@ settings and INFO logs) on fresh databases of the local PostgreSQL, the baseline
 (tests/bench/summary.py) to ``--out``; docs/bench.md is the committed report of this machine
 kind. Loopback only; every scenario bounded in time.
 
-    make bench                            # 3 runs, about 15 minutes
+    make bench                            # 3 runs, about 10 minutes
     make bench BENCH_ARGS=--quick         # 1 short run, 100,000 lines: development
     make bench BENCH_ARGS="--profile products"   # also py-spy of products during the sale
 """
